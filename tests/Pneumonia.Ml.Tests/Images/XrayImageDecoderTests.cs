@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using Pneumonia.Ml.Images;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Pneumonia.Ml.Tests.Images;
+
+public sealed class XrayImageDecoderTests
+{
+    private readonly XrayImageDecoder _decoder = new();
+
+    [Fact]
+    public void Decodes_real_kermany_jpegs_to_224_square_grey()
+    {
+        foreach (var path in TestData.Images("train", "NORMAL", 3).Concat(TestData.Images("test", "PNEUMONIA", 3)))
+        {
+            using var image = _decoder.DecodeGrey(File.ReadAllBytes(path));
+            Assert.Equal((224, 224), (image.Width, image.Height));
+        }
+    }
+
+    [Fact]
+    public void Decodes_full_size_non_square_colour_jpeg_to_luminance()
+    {
+        using var image = _decoder.DecodeGrey(TestImages.ColourJpeg(1600, 1200));
+
+        Assert.Equal((1600, 1200), (image.Width, image.Height));
+        // Red grows left to right, green top to bottom; luminance must follow both.
+        Assert.True(image[1500, 1100].PackedValue > image[100, 100].PackedValue + 100);
+    }
+
+    [Fact]
+    public void Decodes_grey_jpeg_and_16_bit_png()
+    {
+        var jpeg = TestImages.HalfBlackHalfWhite(900, 1400, new JpegEncoder { ColorType = JpegColorType.Luminance });
+        var (png16, _) = TestImages.GreyPngPair(2000, 1500);
+
+        using var fromJpeg = _decoder.DecodeGrey(jpeg);
+        using var fromPng = _decoder.DecodeGrey(png16);
+
+        Assert.Equal((900, 1400), (fromJpeg.Width, fromJpeg.Height));
+        Assert.Equal((2000, 1500), (fromPng.Width, fromPng.Height));
+    }
+
+    [Fact]
+    public void Sixteen_bit_png_gives_the_picture_of_its_8_bit_version_within_one_grey_level()
+    {
+        var (png16, png8) = TestImages.GreyPngPair(2000, 1500);
+
+        using var wide = _decoder.DecodeGrey(png16);
+        using var narrow = _decoder.DecodeGrey(png8);
+
+        var widePixels = new byte[2000 * 1500];
+        var narrowPixels = new byte[2000 * 1500];
+        wide.CopyPixelDataTo(widePixels);
+        narrow.CopyPixelDataTo(narrowPixels);
+        Assert.True(widePixels.Zip(narrowPixels).All(pair => Math.Abs(pair.First - pair.Second) <= 1));
+    }
+
+    [Fact]
+    public void Empty_file_is_rejected_as_empty()
+    {
+        AssertRejected([], InvalidImageReason.Empty, "empty");
+    }
+
+    [Fact]
+    public void File_over_the_byte_limit_is_rejected_before_decoding()
+    {
+        var decoder = new XrayImageDecoder(new ImageLimits(MaxFileBytes: 1000));
+        var bytes = File.ReadAllBytes(TestData.Images("train", "NORMAL", 1)[0]);
+
+        var error = Assert.Throws<InvalidImageException>(() => decoder.DecodeGrey(bytes));
+
+        Assert.Equal(InvalidImageReason.TooLarge, error.Reason);
+        Assert.Contains("over the limit of 1,000 bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Random_bytes_and_text_are_not_images()
+    {
+        var random = new byte[5000];
+        new Random(3).NextBytes(random);
+        random[0] = 0; // a random 0xFF 0xD8 or 0x89 'P' start would be a (corrupt) JPEG or PNG
+
+        AssertRejected(random, InvalidImageReason.NotAnImage, "not a JPEG or PNG image");
+        AssertRejected("just some notes"u8.ToArray(), InvalidImageReason.NotAnImage, "not a JPEG or PNG image");
+    }
+
+    [Fact]
+    public void Gif_and_bmp_are_unsupported_formats()
+    {
+        using var image = new Image<Rgb24>(64, 48);
+        AssertRejected(TestImages.Encode(image, new GifEncoder()), InvalidImageReason.UnsupportedFormat, "GIF image, not a JPEG or PNG image");
+        AssertRejected(TestImages.Encode(image, new BmpEncoder()), InvalidImageReason.UnsupportedFormat, "BMP image, not a JPEG or PNG image");
+    }
+
+    [Fact]
+    public void Truncated_jpeg_is_corrupt()
+    {
+        var bytes = File.ReadAllBytes(TestData.Images("train", "PNEUMONIA", 1)[0]);
+
+        AssertRejected(bytes[..(bytes.Length / 2)], InvalidImageReason.Corrupt, "truncated or damaged");
+    }
+
+    [Fact]
+    public void Truncated_png_is_corrupt()
+    {
+        var (_, png8) = TestImages.GreyPngPair(400, 300);
+
+        AssertRejected(png8[..(png8.Length / 2)], InvalidImageReason.Corrupt, "truncated or damaged");
+    }
+
+    [Fact]
+    public void Png_claiming_30000_square_is_refused_from_its_header()
+    {
+        var bomb = TestImages.PngClaiming(30_000, 30_000);
+        Assert.True(bomb.Length < 1000);
+
+        var (error, allocated, elapsed) = Measure(() => _decoder.DecodeGrey(bomb));
+
+        Assert.Equal(InvalidImageReason.TooManyPixels, error.Reason);
+        Assert.Contains("image is 30000 x 30000 pixels, over the limit of 40,000,000 pixels", error.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 1_000_000, $"{allocated:N0} bytes allocated");
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed}");
+    }
+
+    [Fact]
+    public void Jpeg_whose_frame_header_claims_60000_square_is_refused_from_its_header()
+    {
+        var real = File.ReadAllBytes(TestData.Images("train", "NORMAL", 1)[0]);
+        var bomb = TestImages.JpegClaiming(real, 60_000, 60_000);
+
+        var (error, allocated, elapsed) = Measure(() => _decoder.DecodeGrey(bomb));
+
+        Assert.Equal(InvalidImageReason.TooManyPixels, error.Reason);
+        Assert.Contains("image is 60000 x 60000 pixels", error.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 1_000_000, $"{allocated:N0} bytes allocated");
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed}");
+    }
+
+    [Fact]
+    public void Side_over_the_limit_is_refused_even_with_few_pixels()
+    {
+        var decoder = new XrayImageDecoder(new ImageLimits(MaxSide: 1000));
+
+        var error = Assert.Throws<InvalidImageException>(() => decoder.DecodeGrey(TestImages.PngClaiming(1001, 10)));
+
+        Assert.Equal(InvalidImageReason.TooManyPixels, error.Reason);
+    }
+
+    [Fact]
+    public void Limits_must_be_positive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XrayImageDecoder(new ImageLimits(MaxPixels: 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XrayImageDecoder(new ImageLimits(MaxFileBytes: -1)));
+    }
+
+    [Fact]
+    public void One_decoder_serves_many_threads()
+    {
+        var files = TestData.Images("test", "NORMAL", 16).Select(File.ReadAllBytes).ToList();
+        var expected = files.Select(Pixels).ToList();
+
+        var results = new byte[files.Count][];
+        Parallel.For(0, files.Count * 4, i => results[i % files.Count] = Pixels(files[i % files.Count]));
+
+        Assert.Equal(expected, results);
+    }
+
+    private byte[] Pixels(byte[] file)
+    {
+        using var image = _decoder.DecodeGrey(file);
+        var pixels = new byte[image.Width * image.Height];
+        image.CopyPixelDataTo(pixels);
+        return pixels;
+    }
+
+    private void AssertRejected(byte[] bytes, InvalidImageReason reason, string messagePart)
+    {
+        var error = Assert.Throws<InvalidImageException>(() => _decoder.DecodeGrey(bytes));
+        Assert.Equal(reason, error.Reason);
+        Assert.Contains(messagePart, error.Message, StringComparison.Ordinal);
+        Assert.Null(error.InnerException);
+    }
+
+    private static (InvalidImageException Error, long Allocated, TimeSpan Elapsed) Measure(Func<Image<L8>> decode)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        var error = Assert.Throws<InvalidImageException>(() => decode().Dispose());
+        return (error, GC.GetAllocatedBytesForCurrentThread() - before, clock.Elapsed);
+    }
+}

@@ -1,0 +1,46 @@
+namespace Pneumonia.Ml.Tests;
+
+/// <summary>Locates the shared test data; fails loudly when it is missing instead of skipping tests.</summary>
+internal static class TestData
+{
+    private const string ChestXrayVariable = "PNEUMONIA_CHEST_XRAY_DIR";
+
+    /// <summary>
+    /// The Kermany chest X-ray folder: <c>PNEUMONIA_CHEST_XRAY_DIR</c> if set, else <c>shared/data/chest_xray</c> in
+    /// the nearest folder above the one holding <c>PneumoniaOrleans.sln</c> (its parent for the main checkout,
+    /// a level higher for a git worktree under <c>wt/</c>).
+    /// </summary>
+    public static string ChestXrayRoot { get; } = FindChestXrayRoot();
+
+    /// <summary>The first <paramref name="count"/> images (ordinal order) of one split and label folder.</summary>
+    public static IReadOnlyList<string> Images(string split, string label, int count) =>
+        Directory.GetFiles(Path.Combine(ChestXrayRoot, split, label), "*.jpeg").Order(StringComparer.Ordinal).Take(count).ToList();
+
+    private static string FindChestXrayRoot()
+    {
+        var configured = Environment.GetEnvironmentVariable(ChestXrayVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return File.Exists(Path.Combine(configured, "manifest.csv"))
+                ? configured
+                : throw new InvalidOperationException($"{ChestXrayVariable}={configured} holds no chest X-ray data set (no manifest.csv).");
+        }
+
+        var solution = Ancestors(new DirectoryInfo(AppContext.BaseDirectory))
+            .FirstOrDefault(directory => File.Exists(Path.Combine(directory.FullName, "PneumoniaOrleans.sln")))
+            ?? throw new InvalidOperationException($"No PneumoniaOrleans.sln above {AppContext.BaseDirectory}; set {ChestXrayVariable}.");
+        return Ancestors(solution.Parent)
+            .Select(directory => Path.Combine(directory.FullName, "shared", "data", "chest_xray"))
+            .FirstOrDefault(candidate => File.Exists(Path.Combine(candidate, "manifest.csv")))
+            ?? throw new InvalidOperationException(
+                $"No shared/data/chest_xray (with manifest.csv) above {solution.FullName}; set {ChestXrayVariable}.");
+    }
+
+    private static IEnumerable<DirectoryInfo> Ancestors(DirectoryInfo? start)
+    {
+        for (var directory = start; directory is not null; directory = directory.Parent)
+        {
+            yield return directory;
+        }
+    }
+}
