@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
+using Pneumonia.Silo.Reminders;
+using Pneumonia.Silo.Storage;
+
+namespace Pneumonia.Silo.Hosting;
+
+/// <summary>Hosts the Pneumonia silo inside any .NET host (the web app, a worker, a test).</summary>
+public static class SiloHostingExtensions
+{
+    /// <summary>
+    /// Adds one silo with localhost clustering, storage <see cref="StorageNames.Default"/> (also the Orleans default
+    /// storage), reminders and, when enabled, the dashboard, all as configured in <see cref="PneumoniaSiloOptions"/>.
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="configure">Further silo configuration, such as grains' own services; runs last.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="OptionsValidationException">The configured options are invalid.</exception>
+    public static IHostApplicationBuilder AddPneumoniaSilo(this IHostApplicationBuilder builder, Action<ISiloBuilder>? configure = null)
+    {
+        builder.Services.AddOptions<PneumoniaSiloOptions>()
+            .BindConfiguration(PneumoniaSiloOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // The options decide which services exist, and Orleans reads the ports while the host resolves its services,
+        // before the start-up validation above runs: so they are read and validated now, with the same rules.
+        var options = builder.Configuration.GetSection(PneumoniaSiloOptions.SectionName).Get<PneumoniaSiloOptions>() ?? new();
+        var validation = new DataAnnotationValidateOptions<PneumoniaSiloOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(PneumoniaSiloOptions), validation.Failures);
+        }
+
+        var dataDirectory = Path.GetFullPath(options.DataDirectory, builder.Environment.ContentRootPath);
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+
+            if (options.Persistence == SiloPersistence.Memory)
+            {
+                silo.AddMemoryGrainStorage(StorageNames.Default)
+                    .AddMemoryGrainStorageAsDefault()
+                    .UseInMemoryReminderService();
+            }
+            else
+            {
+                silo.AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = dataDirectory)
+                    .AddFileGrainStorageAsDefault(storage => storage.DataDirectory = dataDirectory)
+                    .UseFileReminderService(reminders => reminders.DataDirectory = dataDirectory);
+            }
+
+            if (options.DashboardEnabled)
+            {
+                silo.AddDashboard();
+            }
+
+            configure?.Invoke(silo);
+        });
+        return builder;
+    }
+}
