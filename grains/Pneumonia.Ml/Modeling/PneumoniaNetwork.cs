@@ -1,0 +1,66 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pneumonia.Ml.Modeling;
+
+/// <summary>
+/// Grey chest X-ray in, one pneumonia logit out: [N,1,S,S] raw pixel values 0..255 are repeated to the three channels
+/// the ImageNet backbone expects, centred with the per-channel ImageNet means (B,G,R), passed through
+/// <see cref="ResNetBackbone"/>, globally average-pooled, dropped out and mapped to a logit by a linear head.
+/// Because the head is linear after the average pool, <c>Head.weight · FeatureMap(x)</c> is the class-activation map.
+/// </summary>
+public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly Tensor _inputMean;
+    private readonly ResNetBackbone _backbone;
+    private readonly Dropout _dropout;
+    private readonly Linear _head;
+
+    /// <param name="backboneStages">Residual stages of the backbone to keep (1..4).</param>
+    /// <param name="dropout">Dropout probability before the head, in [0, 1).</param>
+    /// <param name="channelMeans">Three means in B,G,R order, e.g. <see cref="ImageNetPreprocessing.ChannelMeans"/>.</param>
+    public PneumoniaNetwork(int backboneStages, double dropout, float[] channelMeans) : base(nameof(PneumoniaNetwork))
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(dropout);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(dropout, 1.0);
+        ArgumentNullException.ThrowIfNull(channelMeans);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(channelMeans.Length, 3, nameof(channelMeans));
+
+        // A buffer, not a constant: saved with the weights, so a model file carries its own input convention.
+        _inputMean = tensor(channelMeans, [1, 3, 1, 1]);
+        register_buffer("input_mean", _inputMean);
+        _backbone = new ResNetBackbone(backboneStages);
+        register_module("backbone", _backbone);
+        _dropout = nn.Dropout(dropout);
+        register_module("dropout", _dropout);
+        _head = nn.Linear(_backbone.OutputChannels, 1);
+        register_module("head", _head);
+    }
+
+    /// <summary>The feature extractor; load ImageNet weights or freeze stages through it.</summary>
+    public ResNetBackbone Backbone => _backbone;
+
+    /// <summary>The linear head: weight [1, OutputChannels], bias [1].</summary>
+    public Linear Head => _head;
+
+    /// <summary>Logits [N] for grey images [N,1,S,S] with pixel values 0..255.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var features = FeatureMap(input);
+        using var pooled = features.mean([2, 3]);
+        using var dropped = _dropout.forward(pooled);
+        using var logits = _head.forward(dropped);
+        return logits.squeeze(1);
+    }
+
+    /// <summary>The last backbone stage's feature map [N, OutputChannels, h, w] for grey images [N,1,S,S].</summary>
+    public Tensor FeatureMap(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.dim() != 4 || input.shape[1] != 1)
+            throw new ArgumentException($"Expected grey images [N,1,S,S], got [{string.Join(",", input.shape)}].", nameof(input));
+        using var bgr = input.expand(-1, 3, -1, -1);
+        using var centred = bgr - _inputMean;
+        return _backbone.forward(centred);
+    }
+}
