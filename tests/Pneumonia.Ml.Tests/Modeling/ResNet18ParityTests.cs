@@ -79,7 +79,7 @@ public sealed class ResNet18ParityTests(ITestOutputHelper output)
     // Two normal and two pneumonia test images, as R,G,B planes of 0..255 values like ResNetPreprocess.onnx takes them.
     private static IEnumerable<float[]> LoadRgbPlanes()
     {
-        var test = Path.Combine(TestPaths.ChestXrayDirectory(), "test");
+        var test = Path.Combine(TestData.ChestXrayRoot, "test");
         var files = Labels.SelectMany(label => Directory.EnumerateFiles(Path.Combine(test, label)).Order(StringComparer.Ordinal).Take(2));
         foreach (var file in files)
         {

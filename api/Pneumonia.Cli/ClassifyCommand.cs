@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Text.Json;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+
+namespace Pneumonia.Cli;
+
+internal static class ClassifyCommand
+{
+    private static readonly JsonSerializerOptions s_compactJson = new(ModelPackage.JsonOptions) { WriteIndented = false };
+
+    public static Command Create()
+    {
+        var files = new Argument<FileInfo[]>("files") { Description = "X-ray images (JPEG or PNG)", Arity = ArgumentArity.OneOrMore };
+        var model = CommonOptions.Model();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per image." };
+        var command = new Command("classify", "Classify chest X-ray images as NORMAL or PNEUMONIA.") { files, model, json };
+        command.SetAction(parse => Run(parse.GetValue(files)!, parse.GetValue(model)!, parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(FileInfo[] files, DirectoryInfo modelDirectory, bool json)
+    {
+        using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, new XrayImageDecoder(new ImageLimits()));
+        var failures = 0;
+        foreach (var file in files)
+        {
+            try
+            {
+                var prediction = predictor.Predict(File.ReadAllBytes(file.FullName));
+                Console.WriteLine(json
+                    ? JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion }, s_compactJson)
+                    : $"{file.Name}: {prediction.Label} (confidence {prediction.Confidence:0.000}; P(pneumonia) {prediction.Probability:0.000}, threshold {prediction.Threshold:0.000}; model {prediction.ModelVersion})");
+            }
+            catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException)
+            {
+                failures++;
+                Console.Error.WriteLine($"{file.Name}: {e.Message}");
+            }
+        }
+        return failures == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Text.Json;
+using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Evaluation;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+
+namespace Pneumonia.Cli;
+
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var data = CommonOptions.Data(required: false);
+        var json = new Option<bool>("--json") { Description = "Print the full report as JSON." };
+        var command = new Command("evaluate", "Evaluate a model on the test split of the data directory at the model's own threshold.") { model, data, json };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(DirectoryInfo modelDirectory, DirectoryInfo dataRoot, bool json)
+    {
+        var data = new DataDirectory(dataRoot.FullName);
+        using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, new XrayImageDecoder(new ImageLimits()));
+        var test = data.LoadCatalogue().Entries.Where(e => e.Split == DatasetSplit.Test && e.Label is not null).ToList();
+        if (test.Count == 0)
+        {
+            Console.Error.WriteLine($"no labelled test images in {data.CataloguePath}; import a dataset first");
+            return 2;
+        }
+        // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
+        var probabilities = test
+            .Select(e => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(data.Store.PathOf(e.Sha256))))
+            .Chunk(32)
+            .SelectMany(batch => predictor.PredictPixels(batch))
+            .Select(p => p.Probability)
+            .ToArray();
+        var report = BinaryClassificationEvaluator.Evaluate(probabilities, test.Select(e => e.Label == XrayLabel.Pneumonia).ToArray(), predictor.Card.Threshold);
+        if (json) Console.WriteLine(JsonSerializer.Serialize(report, ModelPackage.JsonOptions));
+        else TrainCommand.Print("test", report);
+        return 0;
+    }
+}

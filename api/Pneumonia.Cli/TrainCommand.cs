@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Pneumonia.Ml.Evaluation;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Training;
+
+namespace Pneumonia.Cli;
+
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new TrainingOptions();
+        var dataset = new Option<string?>("--dataset") { Description = "Import this Kaggle-layout folder or .zip first (idempotent)." };
+        var data = CommonOptions.Data(required: false);
+        var output = new Option<DirectoryInfo>("--output") { Description = "Directory for the new model.", Required = true };
+        var parent = new Option<DirectoryInfo?>("--parent") { Description = "Fine-tune this saved model instead of starting from the ImageNet backbone." };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => defaults.Epochs };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => defaults.BatchSize };
+        var fineTune = new Option<bool>("--fine-tune") { Description = "Also train the upper backbone stages.", DefaultValueFactory = _ => defaults.FineTune };
+        var firstStage = new Option<int>("--first-fine-tuned-stage") { DefaultValueFactory = _ => defaults.FirstFineTunedStage };
+        var headRate = new Option<double>("--head-lr") { DefaultValueFactory = _ => defaults.HeadLearningRate };
+        var backboneRate = new Option<double>("--backbone-lr") { DefaultValueFactory = _ => defaults.BackboneLearningRate };
+        var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.EarlyStoppingPatience };
+        var augment = new Option<bool>("--augment") { DefaultValueFactory = _ => defaults.Augment };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+        var inputSize = new Option<int>("--input-size") { DefaultValueFactory = _ => PreprocessingParameters.Default.InputSize };
+        var stages = new Option<int>("--stages") { Description = "Residual stages of the backbone to keep (1-4).", DefaultValueFactory = _ => 3 };
+        var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.2 };
+        var validationFraction = new Option<double>("--validation-fraction") { DefaultValueFactory = _ => 0.1 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+
+        var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
+        {
+            dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
+            seed, inputSize, stages, dropout, validationFraction, threads,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var options = new TrainingOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batchSize),
+                FineTune = parse.GetValue(fineTune),
+                FirstFineTunedStage = parse.GetValue(firstStage),
+                HeadLearningRate = parse.GetValue(headRate),
+                BackboneLearningRate = parse.GetValue(backboneRate),
+                EarlyStoppingPatience = parse.GetValue(patience),
+                Augment = parse.GetValue(augment),
+                Seed = parse.GetValue(seed),
+            };
+            options.Validate();
+            TorchSharp.torch.set_num_threads(parse.GetValue(threads));
+            var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
+            if (parse.GetValue(dataset) is { } source)
+            {
+                var report = await ImportCommand.ImportAsync(source, dataDirectory, "kermany", cancel);
+                Console.WriteLine($"import: accepted {report.Accepted}, duplicates {report.Duplicates}, rejected {report.Rejected.Count}");
+            }
+            var parentDirectory = parse.GetValue(parent)?.FullName;
+            var preprocessing = parentDirectory is null
+                ? PreprocessingParameters.Default with { InputSize = parse.GetValue(inputSize) }
+                : ModelPackage.ReadCard(parentDirectory).Preprocessing;
+            return Train(dataDirectory, preprocessing, options, parentDirectory,
+                parentDirectory is null ? NetworkFactory.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
+                parse.GetValue(validationFraction), parse.GetValue(output)!.FullName, cancel);
+        });
+        return command;
+    }
+
+    private static int Train(
+        DataDirectory data, PreprocessingParameters preprocessing, TrainingOptions options, string? parentDirectory,
+        ModelArchitecture? architecture, double validationFraction, string outputDirectory, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder(new ImageLimits()));
+        using var splits = TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, cancellationToken);
+        Console.WriteLine($"decoded train {splits.Train.Count} / validation {splits.Validation.Count} / test {splits.Test.Count} images at {preprocessing.InputSize}px in {clock.Elapsed.TotalSeconds:0.0}s");
+
+        var card = new ModelTrainingPipeline().Run(new TrainingRequest
+        {
+            Train = splits.Train,
+            Validation = splits.Validation,
+            Test = splits.Test,
+            Options = options,
+            Preprocessing = preprocessing,
+            Dataset = splits.Snapshot,
+            ParentModelDirectory = parentDirectory,
+            NewArchitecture = architecture,
+            OutputDirectory = outputDirectory,
+            CheckpointDirectory = Path.Combine(outputDirectory, "checkpoints"),
+        }, new ConsoleProgress(), cancellationToken);
+        Directory.Delete(Path.Combine(outputDirectory, "checkpoints"), recursive: true);
+
+        Console.WriteLine($"model {card.Version} -> {outputDirectory} ({card.Weights.Bytes / 1e6:0.0} MB) in {clock.Elapsed.TotalMinutes:0.0} min");
+        Console.WriteLine($"threshold {card.Threshold:0.0000} ({card.ThresholdRule})");
+        Print("validation", card.Validation);
+        if (card.Test is not null) Print("test", card.Test);
+        return 0;
+    }
+
+    internal static void Print(string name, EvaluationReport r) => Console.WriteLine(
+        $"{name,-10} n={r.Count} acc {r.Accuracy:0.000} sens {r.Recall:0.000} spec {r.Specificity:0.000} prec {r.Precision:0.000} " +
+        $"F1 {r.F1:0.000} AUC {r.RocAuc:0.0000} PR-AUC {r.PrAuc:0.000} Brier {r.BrierScore:0.000} ECE {r.ExpectedCalibrationError:0.000} " +
+        $"TP {r.ConfusionMatrix.TruePositives} FP {r.ConfusionMatrix.FalsePositives} TN {r.ConfusionMatrix.TrueNegatives} FN {r.ConfusionMatrix.FalseNegatives}");
+
+    /// <summary>Prints progress synchronously, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class ConsoleProgress : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Phase == "training" && value.Batch % 20 != 0 && value.Batch != value.BatchesPerEpoch) return;
+            Console.WriteLine(
+                $"[{value.Elapsed:mm\\:ss}] {value.Phase} epoch {value.Epoch}/{value.Epochs} batch {value.Batch}/{value.BatchesPerEpoch} " +
+                $"loss {value.TrainingLoss:0.0000} acc {value.TrainingAccuracy:0.000} val-auc {value.ValidationAuc:0.0000} eta {value.Eta:mm\\:ss}");
+        }
+    }
+}

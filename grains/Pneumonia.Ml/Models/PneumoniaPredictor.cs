@@ -1,0 +1,62 @@
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Modeling;
+using static TorchSharp.torch;
+
+namespace Pneumonia.Ml.Models;
+
+/// <summary>
+/// A loaded model ready to classify: decode and preprocess with the card's parameters (the same code path training
+/// used), one batched forward pass, calibration, threshold. Safe to call from several threads at once.
+/// </summary>
+public sealed class PneumoniaPredictor : IDisposable
+{
+    private readonly PneumoniaNetwork _network;
+
+    private PneumoniaPredictor(ModelCard card, PneumoniaNetwork network, XrayPreprocessor preprocessor)
+    {
+        Card = card;
+        _network = network;
+        Preprocessor = preprocessor;
+    }
+
+    public ModelCard Card { get; }
+
+    public XrayPreprocessor Preprocessor { get; }
+
+    public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder)
+    {
+        var card = ModelPackage.ReadCard(modelDirectory);
+        var network = ModelPackage.LoadNetwork(card, modelDirectory);
+        return new PneumoniaPredictor(card, network, new XrayPreprocessor(card.Preprocessing, decoder));
+    }
+
+    /// <summary>Classifies one encoded image (JPEG or PNG); throws <see cref="InvalidImageException"/> for bad input.</summary>
+    public XrayPrediction Predict(byte[] imageBytes) => PredictPixels(new[] { Preprocessor.LoadModelPixels(imageBytes) })[0];
+
+    /// <summary>Classifies already preprocessed images (each InputSize x InputSize grey bytes) in one forward pass.</summary>
+    public IReadOnlyList<XrayPrediction> PredictPixels(IReadOnlyList<byte[]> modelPixels)
+    {
+        ArgumentNullException.ThrowIfNull(modelPixels);
+        if (modelPixels.Count == 0) return Array.Empty<XrayPrediction>();
+        var size = Card.Preprocessing.InputSize;
+        var buffer = new byte[modelPixels.Count * size * size];
+        for (var i = 0; i < modelPixels.Count; i++)
+        {
+            if (modelPixels[i].Length != size * size)
+                throw new ArgumentException($"image {i} has {modelPixels[i].Length} pixels, the model takes {size}x{size}");
+            modelPixels[i].CopyTo(buffer, i * size * size);
+        }
+        float[] logits;
+        using (no_grad())
+        using (NewDisposeScope())
+        {
+            var input = tensor(buffer, new long[] { modelPixels.Count, 1, size, size }, ScalarType.Byte).to_type(ScalarType.Float32);
+            logits = _network.forward(input).data<float>().ToArray();
+        }
+        return logits
+            .Select(logit => XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version))
+            .ToArray();
+    }
+
+    public void Dispose() => _network.Dispose();
+}

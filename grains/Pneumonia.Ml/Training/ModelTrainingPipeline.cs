@@ -1,0 +1,119 @@
+using Pneumonia.Ml.Evaluation;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Modeling;
+
+namespace Pneumonia.Ml.Training;
+
+/// <summary>Everything one training run needs; the splits are already decoded with <see cref="Preprocessing"/>.</summary>
+public sealed record TrainingRequest
+{
+    public required XrayPixelSet Train { get; init; }
+    public required XrayPixelSet Validation { get; init; }
+
+    /// <summary>Held-out images, evaluated once at the end for the card; they influence nothing.</summary>
+    public XrayPixelSet? Test { get; init; }
+
+    public required TrainingOptions Options { get; init; }
+    public required PreprocessingParameters Preprocessing { get; init; }
+    public required DatasetSnapshot Dataset { get; init; }
+
+    /// <summary>Start from this saved model (fine-tuning a production model); null starts a new network from <see cref="NewArchitecture"/>.</summary>
+    public string? ParentModelDirectory { get; init; }
+
+    /// <summary>The network to build when there is no parent.</summary>
+    public ModelArchitecture? NewArchitecture { get; init; }
+
+    /// <summary>Where the finished model is written (model.json + weights.bin).</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Where the best-so-far weights are written after an improving epoch; null for none.</summary>
+    public string? CheckpointDirectory { get; init; }
+}
+
+/// <summary>
+/// Train -> calibrate on validation -> choose the threshold on validation -> evaluate validation and test -> save
+/// the model with its card. The test split is only ever evaluated, never used to choose anything.
+/// </summary>
+public sealed class ModelTrainingPipeline
+{
+    private readonly TimeProvider _time;
+
+    public ModelTrainingPipeline(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+
+    public ModelCard Run(TrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Train.InputSize != request.Preprocessing.InputSize || request.Validation.InputSize != request.Preprocessing.InputSize)
+            throw new ArgumentException("the splits were not decoded at the preprocessing input size");
+
+        ModelCard? parent = request.ParentModelDirectory is null ? null : ModelPackage.ReadCard(request.ParentModelDirectory);
+        if (parent is not null && parent.Preprocessing != request.Preprocessing)
+            throw new ArgumentException($"the parent model {parent.Version} was trained with other preprocessing parameters");
+        using var network = parent is not null
+            ? ModelPackage.LoadNetwork(parent, request.ParentModelDirectory!)
+            : NetworkFactory.Create(request.NewArchitecture ?? throw new ArgumentException("a new model needs an architecture"), loadPretrainedBackbone: true);
+        var architecture = parent?.Architecture ?? request.NewArchitecture!;
+
+        var created = _time.GetUtcNow();
+        var version = $"pneumonia-{created:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        Action<int>? checkpoint = request.CheckpointDirectory is null
+            ? null
+            : _ => WriteAtomically(request.CheckpointDirectory, "checkpoint.bin", network);
+
+        var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, cancellationToken);
+
+        progress?.Report(Phase("calibrating", result, request.Options));
+        var validationLabels = Labels(request.Validation);
+        var validationLogits = NetworkInference.PredictLogits(network, request.Validation.Pixels, cancellationToken: cancellationToken);
+        var calibration = ProbabilityCalibration.FitPlatt(validationLogits.Select(l => (double)l).ToArray(), validationLabels);
+        var validationProbabilities = validationLogits.Select(l => calibration.Probability(l)).ToArray();
+        var threshold = ThresholdSelector.ForMinimumSensitivity(validationProbabilities, validationLabels, request.Options.MinimumSensitivity);
+        var validationReport = BinaryClassificationEvaluator.Evaluate(validationProbabilities, validationLabels, threshold);
+
+        EvaluationReport? testReport = null;
+        if (request.Test is { Count: > 0 } test)
+        {
+            progress?.Report(Phase("evaluating", result, request.Options));
+            var testProbabilities = NetworkInference.PredictLogits(network, test.Pixels, cancellationToken: cancellationToken)
+                .Select(l => calibration.Probability(l)).ToArray();
+            testReport = BinaryClassificationEvaluator.Evaluate(testProbabilities, Labels(test), threshold);
+        }
+
+        var card = new ModelCard
+        {
+            Version = version,
+            CreatedAt = created,
+            ParentVersion = parent?.Version,
+            Architecture = architecture,
+            Preprocessing = request.Preprocessing,
+            Calibration = calibration,
+            Threshold = threshold,
+            ThresholdRule = $"highest threshold with validation sensitivity >= {request.Options.MinimumSensitivity:0.###}",
+            Training = request.Options,
+            History = result.History,
+            TrainingSeconds = result.Seconds,
+            Dataset = request.Dataset,
+            Validation = validationReport,
+            Test = testReport,
+            Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0),
+        };
+        return ModelPackage.Save(network, card, request.OutputDirectory);
+    }
+
+    private static bool[] Labels(XrayPixelSet set) => set.Images.Select(i => i.IsPneumonia).ToArray();
+
+    private static TrainingProgress Phase(string phase, TrainingResult result, TrainingOptions options) =>
+        new(phase, result.History.Count, options.Epochs, 0, 0, 1, result.History[^1].TrainingLoss,
+            result.History[^1].TrainingAccuracy, result.History[^1].ValidationAuc, TimeSpan.FromSeconds(result.Seconds), TimeSpan.Zero);
+
+    private static string WriteAtomically(string directory, string fileName, PneumoniaNetwork network)
+    {
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{fileName}.{Guid.NewGuid():N}.tmp");
+        network.save(temporary);
+        var path = Path.Combine(directory, fileName);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+}

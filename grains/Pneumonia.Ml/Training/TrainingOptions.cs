@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pneumonia.Ml.Training;
+
+/// <summary>
+/// How one training run behaves. Stored verbatim in the model card so that a run can be repeated.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Upper bound on epochs; early stopping may end the run sooner.</summary>
+    [Range(1, 500)] public int Epochs { get; init; } = 8;
+
+    [Range(1, 1024)] public int BatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// false: only the classification head learns, the whole backbone stays frozen (fast, little risk).
+    /// true: the upper backbone stages (from <see cref="FirstFineTunedStage"/> on) learn too, at
+    /// <see cref="BackboneLearningRate"/>.
+    /// </summary>
+    public bool FineTune { get; init; } = true;
+
+    /// <summary>First backbone stage (1..4) that learns when <see cref="FineTune"/> is on; earlier ones stay frozen.</summary>
+    [Range(1, 4)] public int FirstFineTunedStage { get; init; } = 3;
+
+    [Range(1e-7, 1.0)] public double HeadLearningRate { get; init; } = 1e-3;
+
+    /// <summary>Lower than the head's so that fine-tuning adapts the ImageNet features instead of erasing them.</summary>
+    [Range(1e-8, 1.0)] public double BackboneLearningRate { get; init; } = 2e-4;
+
+    [Range(0.0, 1.0)] public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>Epochs without a better validation ROC-AUC before training stops; the best epoch's weights are kept.</summary>
+    [Range(1, 100)] public int EarlyStoppingPatience { get; init; } = 3;
+
+    /// <summary>Random rotation, shift, scale, brightness and contrast of each training batch.</summary>
+    public bool Augment { get; init; } = true;
+
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Sensitivity the decision threshold must reach on the validation split (a missed pneumonia is the costly error).</summary>
+    [Range(0.5, 1.0)] public double MinimumSensitivity { get; init; } = 0.95;
+
+    /// <summary>Checks the values; throws <see cref="ValidationException"/> naming the first bad one.</summary>
+    public void Validate() => Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+}

@@ -1,0 +1,33 @@
+namespace Pneumonia.Ml.Training;
+
+/// <summary>Where a training run is: reported after every batch and at the end of every epoch.</summary>
+/// <param name="Phase">"loading", "training", "validating", "calibrating" or "evaluating".</param>
+/// <param name="Epoch">1-based epoch being trained.</param>
+/// <param name="Batch">1-based batch within the epoch (0 outside the training phase).</param>
+/// <param name="Fraction">Overall progress 0..1, counted in training batches.</param>
+/// <param name="TrainingLoss">Mean loss of the epoch's batches so far.</param>
+/// <param name="TrainingAccuracy">Running accuracy (at probability 0.5) of the epoch's batches so far.</param>
+/// <param name="ValidationAuc">ROC-AUC on validation after the last finished epoch, if any.</param>
+/// <param name="Eta">Estimated time left, from the pace of the batches so far.</param>
+public sealed record TrainingProgress(
+    string Phase,
+    int Epoch,
+    int Epochs,
+    int Batch,
+    int BatchesPerEpoch,
+    double Fraction,
+    double TrainingLoss,
+    double TrainingAccuracy,
+    double? ValidationAuc,
+    TimeSpan Elapsed,
+    TimeSpan? Eta);
+
+/// <summary>One finished epoch, kept in the model card's history.</summary>
+public sealed record EpochSummary(
+    int Epoch,
+    double TrainingLoss,
+    double TrainingAccuracy,
+    double ValidationLoss,
+    double ValidationAuc,
+    double Seconds,
+    double ImagesPerSecond);

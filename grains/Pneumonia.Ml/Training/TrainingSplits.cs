@@ -1,0 +1,70 @@
+using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+
+namespace Pneumonia.Ml.Training;
+
+/// <summary>
+/// The labelled catalogue entries turned into decoded train, validation and test sets. Validation is carved from the
+/// training images grouped by patient, so no patient is seen in two splits; unlabelled images are left out.
+/// </summary>
+public sealed class TrainingSplits : IDisposable
+{
+    private TrainingSplits(XrayPixelSet train, XrayPixelSet validation, XrayPixelSet test, DatasetSnapshot snapshot)
+    {
+        Train = train;
+        Validation = validation;
+        Test = test;
+        Snapshot = snapshot;
+    }
+
+    public XrayPixelSet Train { get; }
+    public XrayPixelSet Validation { get; }
+    public XrayPixelSet Test { get; }
+    public DatasetSnapshot Snapshot { get; }
+
+    public static TrainingSplits Load(
+        IReadOnlyList<CatalogueEntry> catalogue,
+        ContentAddressedImageStore store,
+        XrayPreprocessor preprocessor,
+        double validationFraction,
+        int splitSeed,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(catalogue);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(preprocessor);
+        var labelled = catalogue.Where(e => e.Label is not null).ToList();
+        // The official Kermany split shares ~170 patient ids between train and test (by the person-number rule): their
+        // training images are left out so that no patient the test reports on was ever learnt from.
+        var testPatients = labelled.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
+        var usable = labelled.Where(e => e.Split == DatasetSplit.Test || !testPatients.Contains(e.PatientId)).ToList();
+        var leftOut = labelled.Count - usable.Count;
+        var split = PatientGroupedSplitter.CarveValidation(usable, validationFraction, splitSeed);
+        List<CatalogueEntry> Of(DatasetSplit s) => split.Where(e => e.Split == s).ToList();
+        var (train, validation, test) = (Of(DatasetSplit.Train), Of(DatasetSplit.Validation), Of(DatasetSplit.Test));
+
+        XrayPixelSet Decode(List<CatalogueEntry> entries) => XrayPixelSet.Load(
+            entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
+            hash => preprocessor.LoadModelPixels(File.ReadAllBytes(store.PathOf(hash))),
+            preprocessor.Parameters.InputSize,
+            cancellationToken);
+
+        int Count(List<CatalogueEntry> entries, XrayLabel label) => entries.Count(e => e.Label == label);
+        var snapshot = new DatasetSnapshot(
+            ImageCatalogue.SnapshotHash(train.Concat(validation)),
+            Count(train, XrayLabel.Normal), Count(train, XrayLabel.Pneumonia),
+            Count(validation, XrayLabel.Normal), Count(validation, XrayLabel.Pneumonia),
+            Count(test, XrayLabel.Normal), Count(test, XrayLabel.Pneumonia),
+            $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
+            $"{leftOut} training images of patients who also appear in the test split left out");
+        return new TrainingSplits(Decode(train), Decode(validation), Decode(test), snapshot);
+    }
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Validation.Dispose();
+        Test.Dispose();
+    }
+}

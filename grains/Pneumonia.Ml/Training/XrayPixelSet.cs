@@ -1,0 +1,66 @@
+using static TorchSharp.torch;
+
+namespace Pneumonia.Ml.Training;
+
+/// <summary>One image to train or evaluate on: its id (the content hash) and its label.</summary>
+public sealed record LabelledImage(string ImageId, bool IsPneumonia);
+
+/// <summary>
+/// A split decoded once into memory as model-input grey bytes [N,1,S,S] (50 KB an image at 224): decoding every
+/// epoch would cost more than the network on small inputs, and 5,000 images fit easily.
+/// </summary>
+public sealed class XrayPixelSet : IDisposable
+{
+    private XrayPixelSet(Tensor pixels, Tensor targets, IReadOnlyList<LabelledImage> images, int inputSize)
+    {
+        Pixels = pixels;
+        Targets = targets;
+        Images = images;
+        InputSize = inputSize;
+    }
+
+    /// <summary>uint8 [N,1,S,S] grey pixels exactly as the preprocessor produced them.</summary>
+    public Tensor Pixels { get; }
+
+    /// <summary>float32 [N]: 1 for PNEUMONIA, 0 for NORMAL.</summary>
+    public Tensor Targets { get; }
+
+    public IReadOnlyList<LabelledImage> Images { get; }
+
+    public int InputSize { get; }
+
+    public int Count => Images.Count;
+
+    public int Positives => Images.Count(i => i.IsPneumonia);
+
+    /// <summary>
+    /// Loads every image through <paramref name="toModelPixels"/> (the one preprocessing path serving uses too), in parallel.
+    /// </summary>
+    public static XrayPixelSet Load(
+        IReadOnlyList<LabelledImage> images,
+        Func<string, byte[]> toModelPixels,
+        int inputSize,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(toModelPixels);
+        var pixelsPerImage = inputSize * inputSize;
+        var buffer = new byte[(long)images.Count * pixelsPerImage];
+        Parallel.For(0, images.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var pixels = toModelPixels(images[i].ImageId);
+            if (pixels.Length != pixelsPerImage)
+                throw new InvalidOperationException($"image {images[i].ImageId} gave {pixels.Length} pixels, expected {pixelsPerImage}");
+            pixels.CopyTo(buffer, (long)i * pixelsPerImage);
+        });
+        var pixelTensor = tensor(buffer, new long[] { images.Count, 1, inputSize, inputSize }, ScalarType.Byte);
+        var targets = tensor(images.Select(i => i.IsPneumonia ? 1f : 0f).ToArray());
+        return new XrayPixelSet(pixelTensor, targets, images, inputSize);
+    }
+
+    public void Dispose()
+    {
+        Pixels.Dispose();
+        Targets.Dispose();
+    }
+}
