@@ -27,7 +27,7 @@ internal static class ImportCommand
     {
         var data = new DataDirectory(dataRoot.FullName);
         var report = await ImportAsync(source, data, sourceName, cancellationToken);
-        Console.WriteLine($"accepted {report.Accepted}, duplicates {report.Duplicates}, rejected {report.Rejected.Count}");
+        Console.WriteLine($"accepted {report.Accepted}, duplicates {report.Duplicates.Count}, rejected {report.Rejected.Count}");
         foreach (var rejected in report.Rejected) Console.WriteLine($"  rejected {rejected.Name}: {rejected.Reason}");
         Console.WriteLine($"catalogue: {data.CataloguePath}");
         return 0;

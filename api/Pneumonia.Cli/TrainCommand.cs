@@ -56,7 +56,7 @@ internal static class TrainCommand
             if (parse.GetValue(dataset) is { } source)
             {
                 var report = await ImportCommand.ImportAsync(source, dataDirectory, "kermany", cancel);
-                Console.WriteLine($"import: accepted {report.Accepted}, duplicates {report.Duplicates}, rejected {report.Rejected.Count}");
+                Console.WriteLine($"import: accepted {report.Accepted}, duplicates {report.Duplicates.Count}, rejected {report.Rejected.Count}");
             }
             var parentDirectory = parse.GetValue(parent)?.FullName;
             var preprocessing = parentDirectory is null

@@ -3,6 +3,10 @@ using static TorchSharp.torch;
 
 namespace Pneumonia.Ml.Modeling;
 
+// Submodules live in fields named like their registration ("conv" for "conv"): TorchSharp also registers fields
+// by name minus the underscore, and an auto-property's backing field would be registered a second time under
+// "<Conv>k__BackingField", doubling every saved model.
+
 /// <summary>Conv 7x7/2 + BN + ReLU + max-pool 3x3/2, padded as the CNTK export pads them.</summary>
 internal sealed class ResNetStem : nn.Module<Tensor, Tensor>
 {
@@ -13,15 +17,19 @@ internal sealed class ResNetStem : nn.Module<Tensor, Tensor>
 
     public ResNetStem() : base(nameof(ResNetStem))
     {
-        Conv = new PaddedConv2d(3, 64, kernelSize: 7, stride: 2, pads: [3, 3, 2, 2]);
-        Bn = nn.BatchNorm2d(64);
+        conv = new PaddedConv2d(3, 64, kernelSize: 7, stride: 2, pads: [3, 3, 2, 2]);
+        bn = nn.BatchNorm2d(64);
         register_module("conv", Conv);
         register_module("bn", Bn);
     }
 
-    public PaddedConv2d Conv { get; }
+    private readonly PaddedConv2d conv;
 
-    public BatchNorm2d Bn { get; }
+    public PaddedConv2d Conv => conv;
+
+    private readonly BatchNorm2d bn;
+
+    public BatchNorm2d Bn => bn;
 
     public override Tensor forward(Tensor input)
     {
@@ -40,15 +48,19 @@ internal sealed class ResNetProjection : nn.Module<Tensor, Tensor>
 {
     public ResNetProjection(long inChannels, long outChannels, long stride) : base(nameof(ResNetProjection))
     {
-        Conv = new PaddedConv2d(inChannels, outChannels, kernelSize: 1, stride: stride, pads: [0, 0, 0, 0]);
-        Bn = nn.BatchNorm2d(outChannels);
+        conv = new PaddedConv2d(inChannels, outChannels, kernelSize: 1, stride: stride, pads: [0, 0, 0, 0]);
+        bn = nn.BatchNorm2d(outChannels);
         register_module("conv", Conv);
         register_module("bn", Bn);
     }
 
-    public PaddedConv2d Conv { get; }
+    private readonly PaddedConv2d conv;
 
-    public BatchNorm2d Bn { get; }
+    public PaddedConv2d Conv => conv;
+
+    private readonly BatchNorm2d bn;
+
+    public BatchNorm2d Bn => bn;
 
     public override Tensor forward(Tensor input)
     {
@@ -64,30 +76,40 @@ internal sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
     {
         // CNTK pads the strided 3x3 convs at the top/left only.
         long[] firstPads = stride == 1 ? [1, 1, 1, 1] : [1, 1, 0, 0];
-        Conv1 = new PaddedConv2d(inChannels, outChannels, kernelSize: 3, stride: stride, pads: firstPads);
-        Bn1 = nn.BatchNorm2d(outChannels);
-        Conv2 = new PaddedConv2d(outChannels, outChannels, kernelSize: 3, stride: 1, pads: [1, 1, 1, 1]);
-        Bn2 = nn.BatchNorm2d(outChannels);
+        conv1 = new PaddedConv2d(inChannels, outChannels, kernelSize: 3, stride: stride, pads: firstPads);
+        bn1 = nn.BatchNorm2d(outChannels);
+        conv2 = new PaddedConv2d(outChannels, outChannels, kernelSize: 3, stride: 1, pads: [1, 1, 1, 1]);
+        bn2 = nn.BatchNorm2d(outChannels);
         register_module("conv1", Conv1);
         register_module("bn1", Bn1);
         register_module("conv2", Conv2);
         register_module("bn2", Bn2);
         if (stride != 1 || inChannels != outChannels)
         {
-            Downsample = new ResNetProjection(inChannels, outChannels, stride);
-            register_module("downsample", Downsample);
+            downsample = new ResNetProjection(inChannels, outChannels, stride);
+            register_module("downsample", downsample);
         }
     }
 
-    public PaddedConv2d Conv1 { get; }
+    private readonly PaddedConv2d conv1;
 
-    public BatchNorm2d Bn1 { get; }
+    public PaddedConv2d Conv1 => conv1;
 
-    public PaddedConv2d Conv2 { get; }
+    private readonly BatchNorm2d bn1;
 
-    public BatchNorm2d Bn2 { get; }
+    public BatchNorm2d Bn1 => bn1;
 
-    public ResNetProjection? Downsample { get; }
+    private readonly PaddedConv2d conv2;
+
+    public PaddedConv2d Conv2 => conv2;
+
+    private readonly BatchNorm2d bn2;
+
+    public BatchNorm2d Bn2 => bn2;
+
+    private readonly ResNetProjection? downsample;
+
+    public ResNetProjection? Downsample => downsample;
 
     public override Tensor forward(Tensor input)
     {
