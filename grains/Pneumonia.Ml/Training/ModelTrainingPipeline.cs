@@ -47,6 +47,8 @@ public sealed class ModelTrainingPipeline
         if (request.Train.InputSize != request.Preprocessing.InputSize || request.Validation.InputSize != request.Preprocessing.InputSize)
             throw new ArgumentException("the splits were not decoded at the preprocessing input size");
 
+        // Seed before the network is built: the head's initial weights come from the global generator.
+        TorchSharp.torch.random.manual_seed(request.Options.Seed);
         ModelCard? parent = request.ParentModelDirectory is null ? null : ModelPackage.ReadCard(request.ParentModelDirectory);
         if (parent is not null && parent.Preprocessing != request.Preprocessing)
             throw new ArgumentException($"the parent model {parent.Version} was trained with other preprocessing parameters");

@@ -1,7 +1,7 @@
-namespace Pneumonia.Ml.Tests;
+namespace Pneumonia.Testing;
 
 /// <summary>A fresh directory under the system temp folder, deleted with everything in it on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {

@@ -1,7 +1,7 @@
-namespace Pneumonia.Ml.Tests;
+namespace Pneumonia.Testing;
 
 /// <summary>Locates the shared test data; fails loudly when it is missing instead of skipping tests.</summary>
-internal static class TestData
+public static class TestData
 {
     private const string ChestXrayVariable = "PNEUMONIA_CHEST_XRAY_DIR";
 

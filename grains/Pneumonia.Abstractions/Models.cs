@@ -1,0 +1,86 @@
+namespace Pneumonia.Abstractions;
+
+/// <summary>The headline metrics of one split at the model's threshold (the full report is in the card JSON).</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.ModelMetrics")]
+public sealed record ModelMetrics(
+    [property: Id(0)] int Count,
+    [property: Id(1)] double Accuracy,
+    [property: Id(2)] double Precision,
+    [property: Id(3)] double Recall,
+    [property: Id(4)] double Specificity,
+    [property: Id(5)] double F1,
+    [property: Id(6)] double RocAuc,
+    [property: Id(7)] double PrAuc,
+    [property: Id(8)] double BrierScore,
+    [property: Id(9)] double ExpectedCalibrationError,
+    [property: Id(10)] double LogLoss,
+    [property: Id(11)] int TruePositives,
+    [property: Id(12)] int FalsePositives,
+    [property: Id(13)] int TrueNegatives,
+    [property: Id(14)] int FalseNegatives);
+
+/// <summary>One immutable model version as the registry knows it.</summary>
+/// <param name="Directory">Where model.json and weights.bin are, relative to the shared model store.</param>
+/// <param name="CardJson">The complete model card (see Pneumonia.Ml ModelCard) as JSON.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.ModelVersionInfo")]
+public sealed record ModelVersionInfo(
+    [property: Id(0)] string Version,
+    [property: Id(1)] DateTimeOffset CreatedAt,
+    [property: Id(2)] string? ParentVersion,
+    [property: Id(3)] string Directory,
+    [property: Id(4)] double Threshold,
+    [property: Id(5)] ModelMetrics Validation,
+    [property: Id(6)] ModelMetrics? Test,
+    [property: Id(7)] string CardJson);
+
+/// <summary>A decision about the production pointer, kept in the registry's history (refusals too).</summary>
+/// <param name="Reason">Why it was (or was not) promoted, e.g. the gate's comparison of validation ROC-AUCs.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.PromotionDecision")]
+public sealed record PromotionDecision(
+    [property: Id(0)] string Version,
+    [property: Id(1)] bool Promoted,
+    [property: Id(2)] string? PreviousVersion,
+    [property: Id(3)] bool Forced,
+    [property: Id(4)] string Reason,
+    [property: Id(5)] DateTimeOffset At);
+
+/// <summary>The version that answers predictions now.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.ProductionModel")]
+public sealed record ProductionModel(
+    [property: Id(0)] string Version,
+    [property: Id(1)] string Directory,
+    [property: Id(2)] DateTimeOffset Since);
+
+/// <summary>One immutable model version: its card and metrics. Key: the version name.</summary>
+[Alias("pneumonia.IModelVersionGrain")]
+public interface IModelVersionGrain : IGrainWithStringKey
+{
+    /// <summary>Stores the version's description; a second call with other content is refused (versions never change).</summary>
+    Task RegisterAsync(ModelVersionInfo info);
+
+    Task<ModelVersionInfo?> GetAsync();
+}
+
+/// <summary>All versions, the production pointer, the promotion gate and its history. Key: <see cref="WellKnownKeys.Default"/>.</summary>
+[Alias("pneumonia.IModelRegistryGrain")]
+public interface IModelRegistryGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a version (idempotent); the first version ever registered becomes production.</summary>
+    Task RegisterAsync(ModelVersionInfo info);
+
+    /// <summary>Every version, newest first.</summary>
+    Task<IReadOnlyList<ModelVersionInfo>> ListAsync();
+
+    Task<ProductionModel?> GetProductionAsync();
+
+    /// <summary>
+    /// Makes <paramref name="version"/> production if it passes the gate (its validation ROC-AUC is not worse than
+    /// production's by more than the configured tolerance) or <paramref name="force"/> is set; the decision is recorded either way.
+    /// </summary>
+    Task<PromotionDecision> PromoteAsync(string version, bool force, string reason);
+
+    /// <summary>Points production back at the version it replaced last.</summary>
+    Task<PromotionDecision> RollbackAsync(string reason);
+
+    Task<IReadOnlyList<PromotionDecision>> GetHistoryAsync();
+}

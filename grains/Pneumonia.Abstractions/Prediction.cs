@@ -1,0 +1,41 @@
+namespace Pneumonia.Abstractions;
+
+/// <summary>One classified X-ray.</summary>
+/// <param name="Label">"PNEUMONIA" or "NORMAL".</param>
+/// <param name="Confidence">Probability of the returned label.</param>
+/// <param name="Probability">Probability of PNEUMONIA.</param>
+/// <param name="HeatmapPng">A class-activation heatmap over the image as PNG bytes, when asked for.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.PredictionResult")]
+public sealed record PredictionResult(
+    [property: Id(0)] string Label,
+    [property: Id(1)] double Confidence,
+    [property: Id(2)] double Probability,
+    [property: Id(3)] double Threshold,
+    [property: Id(4)] string ModelVersion,
+    [property: Id(5)] double ElapsedMilliseconds,
+    [property: Id(6)] byte[]? HeatmapPng);
+
+/// <summary>A prediction or the reason there is none (a bad image), for one named input.</summary>
+/// <param name="ErrorCode">Machine-readable reason, e.g. "Corrupt", "TooManyPixels", "NotAnImage".</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.PredictionOutcome")]
+public sealed record PredictionOutcome(
+    [property: Id(0)] string Name,
+    [property: Id(1)] PredictionResult? Result,
+    [property: Id(2)] string? ErrorCode,
+    [property: Id(3)] string? Error);
+
+/// <summary>An encoded image (JPEG or PNG) with the client's name for it.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.NamedImage")]
+public sealed record NamedImage([property: Id(0)] string Name, [property: Id(1)] byte[] Bytes);
+
+/// <summary>
+/// Classifies X-rays with the production model loaded in the local silo. A stateless worker: activations in every
+/// silo, no state, the model shared per silo.
+/// </summary>
+[Alias("pneumonia.IPredictionGrain")]
+public interface IPredictionGrain : IGrainWithIntegerKey
+{
+    Task<PredictionOutcome> PredictAsync(NamedImage image, bool heatmap);
+
+    Task<IReadOnlyList<PredictionOutcome>> PredictBatchAsync(IReadOnlyList<NamedImage> images);
+}

@@ -1,0 +1,109 @@
+namespace Pneumonia.Abstractions;
+
+/// <summary>What <c>POST /retrain</c> asks for.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.RetrainRequest")]
+public sealed record RetrainRequest(
+    [property: Id(0)] int Epochs,
+    [property: Id(1)] int BatchSize,
+    [property: Id(2)] bool FineTune);
+
+[Alias("pneumonia.TrainingJobStatus")]
+public enum TrainingJobStatus
+{
+    Pending = 0,
+    Running = 1,
+    Completed = 2,
+    Failed = 3,
+    Cancelled = 4,
+}
+
+/// <summary>One finished epoch of a job.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.TrainingEpoch")]
+public sealed record TrainingEpoch(
+    [property: Id(0)] int Epoch,
+    [property: Id(1)] double TrainingLoss,
+    [property: Id(2)] double TrainingAccuracy,
+    [property: Id(3)] double ValidationLoss,
+    [property: Id(4)] double ValidationAuc,
+    [property: Id(5)] double Seconds);
+
+/// <summary>Everything known about a training job; persisted between epochs, so it survives a silo restart.</summary>
+/// <param name="Progress">0-100, counted in training batches.</param>
+/// <param name="Phase">"queued", "loading", "training", "validating", "calibrating", "evaluating", "registering" or "done".</param>
+/// <param name="ResultVersion">The model version the job produced, once registered.</param>
+/// <param name="Promoted">Whether the gate made <paramref name="ResultVersion"/> production.</param>
+/// <param name="PromotionReason">The gate's reasoning.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.TrainingJobInfo")]
+public sealed record TrainingJobInfo(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] RetrainRequest Request,
+    [property: Id(2)] TrainingJobStatus Status,
+    [property: Id(3)] string Phase,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset? StartedAt,
+    [property: Id(6)] DateTimeOffset? FinishedAt,
+    [property: Id(7)] double Progress,
+    [property: Id(8)] int Epoch,
+    [property: Id(9)] int Batch,
+    [property: Id(10)] int BatchesPerEpoch,
+    [property: Id(11)] double? Loss,
+    [property: Id(12)] double? Accuracy,
+    [property: Id(13)] double? ValidationAuc,
+    [property: Id(14)] TimeSpan? Eta,
+    [property: Id(15)] string? ParentVersion,
+    [property: Id(16)] string? ResultVersion,
+    [property: Id(17)] bool? Promoted,
+    [property: Id(18)] string? PromotionReason,
+    [property: Id(19)] string? Error,
+    [property: Id(20)] IReadOnlyList<TrainingEpoch> History)
+{
+    public bool IsFinished => Status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
+}
+
+[Alias("pneumonia.StartRetrainOutcome")]
+public enum StartRetrainOutcome
+{
+    Started = 0,
+    AlreadyRunning = 1,
+    NothingToTrain = 2,
+}
+
+/// <param name="JobId">The new job, or the one already running.</param>
+/// <param name="Reason">Why nothing was started.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.StartRetrainResult")]
+public sealed record StartRetrainResult(
+    [property: Id(0)] StartRetrainOutcome Outcome,
+    [property: Id(1)] string? JobId,
+    [property: Id(2)] string? Reason);
+
+/// <summary>One training job. Key: the job id. Training runs off the grain's turn; calls return at once.</summary>
+[Alias("pneumonia.ITrainingJobGrain")]
+public interface ITrainingJobGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the job (idempotent for the same request) and returns without waiting for training.</summary>
+    Task StartAsync(RetrainRequest request);
+
+    Task<TrainingJobInfo?> GetAsync();
+
+    /// <summary>Asks the job to stop; it ends Cancelled within seconds and production is untouched.</summary>
+    Task CancelAsync();
+}
+
+/// <summary>Admits one training job at a time in the whole cluster and lists them. Key: <see cref="WellKnownKeys.Default"/>.</summary>
+[Alias("pneumonia.ITrainingCoordinatorGrain")]
+public interface ITrainingCoordinatorGrain : IGrainWithStringKey
+{
+    Task<StartRetrainResult> StartAsync(RetrainRequest request);
+
+    /// <summary>The running job, else the most recent one, else null.</summary>
+    Task<TrainingJobInfo?> GetLatestAsync();
+
+    /// <summary>Every job, newest first.</summary>
+    Task<IReadOnlyList<TrainingJobInfo>> ListAsync();
+
+    /// <summary>Cancels the running job; false when none runs.</summary>
+    Task<bool> CancelRunningAsync();
+
+    /// <summary>Called by a job when it ends, so that the next one may start.</summary>
+    Task JobEndedAsync(string jobId);
+}

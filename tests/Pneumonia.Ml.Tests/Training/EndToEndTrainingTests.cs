@@ -1,0 +1,144 @@
+using Pneumonia.Ml.Evaluation;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Modeling;
+using Pneumonia.Ml.Training;
+using static TorchSharp.torch;
+
+namespace Pneumonia.Ml.Tests.Training;
+
+/// <summary>Train -> evaluate -> save -> load -> predict on a small sample of the real data, with a real (tiny) network.</summary>
+public sealed class EndToEndTrainingTests
+{
+    [Fact]
+    public void Trained_model_saves_loads_and_serves_exactly_what_it_was_evaluated_on()
+    {
+        using var directory = new TempDirectory();
+        var card = TinyModel.Create(directory.Path);
+
+        Assert.True(File.Exists(Path.Combine(directory.Path, ModelPackage.CardFileName)));
+        Assert.Equal(ModelPackage.HashFile(Path.Combine(directory.Path, ModelPackage.WeightsFileName)), card.Weights.Sha256);
+        Assert.InRange(card.Threshold, 0, 1);
+        Assert.NotEmpty(card.History);
+        Assert.True(card.Validation.Recall >= 0.95, "the threshold was chosen for validation sensitivity >= 0.95");
+        Assert.NotNull(card.Test);
+        Assert.Equal("platt", card.Calibration.Method);
+        Assert.Equal(card, ModelPackage.ReadCard(directory.Path) with { History = card.History, Validation = card.Validation, Test = card.Test });
+
+        // The serving path (file bytes -> predictor) reproduces the card's test report exactly.
+        using var predictor = PneumoniaPredictor.Load(directory.Path, new XrayImageDecoder());
+        var files = TestData.Images("test", "NORMAL", 8).Concat(TestData.Images("test", "PNEUMONIA", 8)).ToArray();
+        var served = files.Select(f => predictor.Predict(File.ReadAllBytes(f))).ToArray();
+        var report = BinaryClassificationEvaluator.Evaluate(served.Select(p => p.Probability).ToArray(), files.Select(f => f.Contains("PNEUMONIA", StringComparison.Ordinal)).ToArray(), card.Threshold);
+        Assert.Equal(card.Test!.RocAuc, report.RocAuc, 9);
+        Assert.Equal(card.Test.Accuracy, report.Accuracy, 9);
+        Assert.All(served, p => Assert.Equal(card.Version, p.ModelVersion));
+        Assert.All(served, p => Assert.Equal(p.Probability >= card.Threshold ? XrayPrediction.Pneumonia : XrayPrediction.Normal, p.Label));
+        Assert.True(card.Test.RocAuc > 0.7, $"even the tiny model should separate the classes on 16 test images (AUC {card.Test.RocAuc})");
+    }
+
+    [Fact]
+    public void Training_and_serving_paths_produce_identical_input_tensors()
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 96 }, new XrayImageDecoder());
+        var normal = TestData.Images("test", "NORMAL", 2);
+        var pneumonia = TestData.Images("test", "PNEUMONIA", 2);
+        using var set = TinyModel.Load(preprocessor, normal, pneumonia);
+
+        var files = normal.Concat(pneumonia).ToArray();
+        for (var i = 0; i < files.Length; i++)
+        {
+            var served = preprocessor.LoadModelPixels(File.ReadAllBytes(files[i]));
+            var trained = set.Pixels[i].flatten().data<byte>().ToArray();
+            Assert.Equal(served, trained);
+        }
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_model()
+    {
+        using var first = new TempDirectory();
+        using var second = new TempDirectory();
+        var a = TinyModel.Create(first.Path, seed: 7);
+        var b = TinyModel.Create(second.Path, seed: 7);
+        Assert.Equal(a.Weights.Sha256, b.Weights.Sha256);
+        Assert.Equal(a.Threshold, b.Threshold);
+    }
+
+    [Fact]
+    public void A_damaged_weights_file_is_refused()
+    {
+        using var directory = new TempDirectory();
+        var card = TinyModel.Create(directory.Path);
+        var weights = Path.Combine(directory.Path, ModelPackage.WeightsFileName);
+        var bytes = File.ReadAllBytes(weights);
+        bytes[^10] ^= 0xFF;
+        File.WriteAllBytes(weights, bytes);
+
+        var error = Assert.Throws<InvalidDataException>(() => ModelPackage.LoadNetwork(card, directory.Path));
+        Assert.Contains("SHA-256", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Frozen_weights_stay_put_and_fine_tuned_ones_move(bool fineTune)
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 64 }, new XrayImageDecoder());
+        using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 8), TestData.Images("train", "PNEUMONIA", 8));
+        using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
+        using var network = NetworkFactory.Create(NetworkFactory.Describe(2, 0, pretrained: true), loadPretrainedBackbone: true);
+        var before = Snapshot(network);
+
+        new PneumoniaTrainer().Train(network, train, validation,
+            new TrainingOptions { Epochs = 1, BatchSize = 8, FineTune = fineTune, FirstFineTunedStage = 2 });
+
+        var after = Snapshot(network);
+        foreach (var (name, value) in before)
+        {
+            var moved = !value.SequenceEqual(after[name]);
+            var shouldMove = name.StartsWith("head.", StringComparison.Ordinal)
+                || (fineTune && name.StartsWith("backbone.layer2.", StringComparison.Ordinal) && !name.EndsWith("num_batches_tracked", StringComparison.Ordinal));
+            Assert.True(moved == shouldMove, $"{name}: moved={moved}, expected {shouldMove}");
+        }
+    }
+
+    [Fact]
+    public void Cancellation_stops_training_between_batches_and_writes_no_model()
+    {
+        using var directory = new TempDirectory();
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 64 }, new XrayImageDecoder());
+        using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 16), TestData.Images("train", "PNEUMONIA", 16));
+        using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
+        using var cancellation = new CancellationTokenSource();
+        var batches = 0;
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.Phase == "training" && ++batches == 2) cancellation.Cancel();
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => new ModelTrainingPipeline().Run(new TrainingRequest
+        {
+            Train = train,
+            Validation = validation,
+            Options = new TrainingOptions { Epochs = 3, BatchSize = 4 },
+            Preprocessing = preprocessor.Parameters,
+            Dataset = new DatasetSnapshot("x", 16, 16, 4, 4, 0, 0, "test"),
+            NewArchitecture = NetworkFactory.Describe(1, 0, pretrained: true),
+            OutputDirectory = directory.Combine("model"),
+        }, progress, cancellation.Token));
+
+        Assert.Equal(2, batches);
+        Assert.False(File.Exists(directory.Combine("model", ModelPackage.CardFileName)));
+    }
+
+    private static Dictionary<string, float[]> Snapshot(PneumoniaNetwork network) =>
+        network.state_dict()
+            .Where(kv => kv.Value.dtype == ScalarType.Float32)
+            .ToDictionary(kv => kv.Key, kv => kv.Value.flatten().data<float>().ToArray());
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
