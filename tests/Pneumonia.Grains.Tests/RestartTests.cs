@@ -71,7 +71,7 @@ public sealed class RestartTests : IDisposable
         var latest = await second.Coordinator().GetLatestAsync();
 
         Assert.Equal((jobId, TrainingJobStatus.Failed), (latest!.JobId, latest.Status));
-        Assert.Contains("stopped", latest.Error, StringComparison.Ordinal);
+        Assert.Equal(Training.TrainingJobGrain.SiloStoppedError, latest.Error); // found by the recovery, not a graceful stop
         var next = await second.Coordinator().StartAsync(new RetrainRequest(50, 2, false));
         Assert.Equal(StartRetrainOutcome.Started, next.Outcome);
         Assert.True(await second.Coordinator().CancelRunningAsync());
