@@ -27,6 +27,20 @@ public sealed class PredictionGrainTests(GrainsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_heatmap_comes_as_a_png_with_the_same_prediction()
+    {
+        var grain = fixture.Cluster.Client.GetGrain<IPredictionGrain>(0);
+
+        var plain = (await grain.PredictAsync(new NamedImage("x.jpeg", Xray), heatmap: false)).Result!;
+        var mapped = (await grain.PredictAsync(new NamedImage("x.jpeg", Xray), heatmap: true)).Result!;
+
+        Assert.Null(plain.HeatmapPng);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, mapped.HeatmapPng![..4]);
+        Assert.Equal((plain.Label, plain.ModelVersion), (mapped.Label, mapped.ModelVersion));
+        Assert.Equal(plain.Probability, mapped.Probability, 4);
+    }
+
+    [Fact]
     public async Task Switching_the_production_model_while_16_clients_predict_fails_no_request()
     {
         var cluster = fixture.Cluster;
