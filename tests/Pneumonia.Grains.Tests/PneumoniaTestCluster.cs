@@ -50,6 +50,17 @@ internal static class PneumoniaTestCluster
 
     public static ITrainingCoordinatorGrain Coordinator(this InProcessTestCluster cluster) => cluster.Client.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default);
 
+    /// <summary>Waits until the silo serves the registry's production version (a promotion reaches it within a refresh).</summary>
+    public static async Task WaitUntilServingProductionAsync(this InProcessTestCluster cluster)
+    {
+        var production = (await cluster.Registry().GetProductionAsync())!.Version;
+        for (var attempt = 0; cluster.ModelStatus().Version != production; attempt++)
+        {
+            Assert.True(attempt < 200, $"the silo still serves {cluster.ModelStatus().Version}, production is {production}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Polls the job until it has finished; fails after <paramref name="timeout"/>. Returns every state seen.</summary>
     public static async Task<IReadOnlyList<TrainingJobInfo>> WaitForJobAsync(this InProcessTestCluster cluster, string jobId, TimeSpan timeout, Func<TrainingJobInfo, bool>? until = null)
     {

@@ -41,7 +41,8 @@ public sealed class TrainingTests(GrainsClusterFixture fixture)
     public async Task Cancel_stops_a_running_job_within_seconds_and_leaves_production_untouched()
     {
         var cluster = fixture.Cluster;
-        await cluster.AddTrainingBatchAsync(skip: 300, test: 0);
+        // 40 images per label at batch size 2: an epoch lasts long enough that the job cannot end before it is cancelled.
+        await cluster.AddTrainingBatchAsync(skip: 300, train: 40, test: 0);
         var registry = cluster.Registry();
         var production = (await registry.GetProductionAsync())!.Version;
         var versions = (await registry.ListAsync()).Count;
@@ -66,7 +67,7 @@ public sealed class TrainingTests(GrainsClusterFixture fixture)
     public async Task Of_8_concurrent_starts_exactly_one_starts_a_job()
     {
         var cluster = fixture.Cluster;
-        await cluster.AddTrainingBatchAsync(skip: 400, test: 0);
+        await cluster.AddTrainingBatchAsync(skip: 400, train: 40, test: 0);
         var request = new RetrainRequest(Epochs: 50, BatchSize: 2, FineTune: false);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => cluster.Coordinator().StartAsync(request))));
