@@ -14,20 +14,32 @@ internal static class ClassifyCommand
         var files = new Argument<FileInfo[]>("files") { Description = "X-ray images (JPEG or PNG)", Arity = ArgumentArity.OneOrMore };
         var model = CommonOptions.Model();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per image." };
-        var command = new Command("classify", "Classify chest X-ray images as NORMAL or PNEUMONIA.") { files, model, json };
-        command.SetAction(parse => Run(parse.GetValue(files)!, parse.GetValue(model)!, parse.GetValue(json)));
+        var heatmaps = new Option<DirectoryInfo?>("--heatmap-dir") { Description = "Also write a class-activation heatmap PNG per image into this directory." };
+        var command = new Command("classify", "Classify chest X-ray images as NORMAL or PNEUMONIA.") { files, model, json, heatmaps };
+        command.SetAction(parse => Run(parse.GetValue(files)!, parse.GetValue(model)!, parse.GetValue(json), parse.GetValue(heatmaps)));
         return command;
     }
 
-    private static int Run(FileInfo[] files, DirectoryInfo modelDirectory, bool json)
+    private static int Run(FileInfo[] files, DirectoryInfo modelDirectory, bool json, DirectoryInfo? heatmapDirectory)
     {
+        heatmapDirectory?.Create();
         using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, new XrayImageDecoder(new ImageLimits()));
         var failures = 0;
         foreach (var file in files)
         {
             try
             {
-                var prediction = predictor.Predict(File.ReadAllBytes(file.FullName));
+                var bytes = File.ReadAllBytes(file.FullName);
+                XrayPrediction prediction;
+                if (heatmapDirectory is null)
+                {
+                    prediction = predictor.Predict(bytes);
+                }
+                else
+                {
+                    (prediction, var png) = predictor.PredictWithHeatmap(bytes);
+                    File.WriteAllBytes(Path.Combine(heatmapDirectory.FullName, Path.GetFileNameWithoutExtension(file.Name) + ".heatmap.png"), png);
+                }
                 Console.WriteLine(json
                     ? JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion }, s_compactJson)
                     : $"{file.Name}: {prediction.Label} (confidence {prediction.Confidence:0.000}; P(pneumonia) {prediction.Probability:0.000}, threshold {prediction.Threshold:0.000}; model {prediction.ModelVersion})");

@@ -61,4 +61,25 @@ public static class ThresholdSelector
         // Unreachable: at the lowest score every positive is admitted and recall is 1.
         return scores[0];
     }
+
+    /// <summary>
+    /// Like <see cref="ForMinimumSensitivity"/>, but placed in the middle (in log-odds) of the range of thresholds that
+    /// give the same validation specificity. On a well-separated validation split the highest qualifying threshold
+    /// sits right under the positives it must keep, so any shift between validation and real images costs
+    /// sensitivity first; the midpoint keeps the validation operating point (the same specificity, at least the
+    /// required sensitivity) with the widest margin on both sides.
+    /// </summary>
+    public static double ForMinimumSensitivityWithMargin(
+        IReadOnlyList<double> probabilities, IReadOnlyList<bool> labels, double minimumSensitivity = 0.95)
+    {
+        var highest = ForMinimumSensitivity(probabilities, labels, minimumSensitivity);
+        // Lowering the threshold keeps the specificity until it reaches the highest negative below it.
+        var negativesBelow = probabilities.Where((p, i) => !labels[i] && p < highest).ToList();
+        var lowest = negativesBelow.Count == 0 ? probabilities.Min() : Math.BitIncrement(negativesBelow.Max());
+        if (lowest >= highest) return highest;
+        const double Epsilon = 1e-12;
+        static double Logit(double p) => Math.Log(p / (1 - p));
+        var middle = (Logit(Math.Clamp(lowest, Epsilon, 1 - Epsilon)) + Logit(Math.Clamp(highest, Epsilon, 1 - Epsilon))) / 2;
+        return 1 / (1 + Math.Exp(-middle));
+    }
 }

@@ -70,7 +70,7 @@ public sealed class ModelTrainingPipeline
         var validationLogits = NetworkInference.PredictLogits(network, request.Validation.Pixels, cancellationToken: cancellationToken);
         var calibration = ProbabilityCalibration.FitPlatt(validationLogits.Select(l => (double)l).ToArray(), validationLabels);
         var validationProbabilities = validationLogits.Select(l => calibration.Probability(l)).ToArray();
-        var threshold = ThresholdSelector.ForMinimumSensitivity(validationProbabilities, validationLabels, request.Options.MinimumSensitivity);
+        var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(validationProbabilities, validationLabels, request.Options.MinimumSensitivity);
         var validationReport = BinaryClassificationEvaluator.Evaluate(validationProbabilities, validationLabels, threshold);
 
         EvaluationReport? testReport = null;
@@ -91,7 +91,7 @@ public sealed class ModelTrainingPipeline
             Preprocessing = request.Preprocessing,
             Calibration = calibration,
             Threshold = threshold,
-            ThresholdRule = $"highest threshold with validation sensitivity >= {request.Options.MinimumSensitivity:0.###}",
+            ThresholdRule = $"validation sensitivity >= {request.Options.MinimumSensitivity:0.###} at the best validation specificity, mid-way (log-odds) across the thresholds that keep both",
             Training = request.Options,
             History = result.History,
             TrainingSeconds = result.Seconds,

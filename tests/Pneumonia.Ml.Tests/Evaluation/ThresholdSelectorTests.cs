@@ -55,4 +55,23 @@ public sealed class ThresholdSelectorTests
 
         Assert.Equal("minimumSensitivity", ex.ParamName);
     }
+
+    [Fact]
+    public void Margin_threshold_sits_mid_way_in_log_odds_across_the_specificity_plateau()
+    {
+        // Negatives 0.1, 0.2, 0.9; positives 0.5, 0.6, 0.7, 0.95. For sensitivity >= 0.75 the highest threshold is
+        // 0.6 (admits 0.6, 0.7, 0.95 and the negative 0.9: specificity 2/3). Lowering it keeps specificity 2/3 until
+        // just above 0.2, so the midpoint is sigmoid((logit 0.2 + logit 0.6) / 2) = sigmoid((-1.3863 + 0.4055) / 2)
+        // = sigmoid(-0.4904) = 0.3798; there sensitivity is 4/4 and specificity still 2/3.
+        double[] p = [0.1, 0.2, 0.9, 0.5, 0.6, 0.7, 0.95];
+        bool[] y = [false, false, false, true, true, true, true];
+
+        var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(p, y, 0.75);
+
+        Assert.Equal(0.3798, threshold, 4);
+        var report = BinaryClassificationEvaluator.Evaluate(p, y, threshold);
+        Assert.Equal(1.0, report.Recall);
+        Assert.Equal(2.0 / 3, report.Specificity, 9);
+    }
 }
+
