@@ -30,11 +30,13 @@ internal static class TrainCommand
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.2 };
         var validationFraction = new Option<double>("--validation-fraction") { DefaultValueFactory = _ => 0.1 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+        var report = new Option<FileInfo?>("--report") { Description = "Also write the run's figures (metrics, time, memory, size) to this markdown file, e.g. docs/BENCHMARKS.md." };
+        var reportSection = new Option<string>("--report-section") { Description = "The section of --report to (re)write.", DefaultValueFactory = _ => "training" };
 
         var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
         {
             dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
-            seed, inputSize, stages, dropout, validationFraction, threads,
+            seed, inputSize, stages, dropout, validationFraction, threads, report, reportSection,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -62,14 +64,18 @@ internal static class TrainCommand
             var preprocessing = parentDirectory is null
                 ? PreprocessingParameters.Default with { InputSize = parse.GetValue(inputSize) }
                 : ModelPackage.ReadCard(parentDirectory).Preprocessing;
-            return Train(dataDirectory, preprocessing, options, parentDirectory,
+            var clock = Stopwatch.StartNew();
+            var card = Train(dataDirectory, preprocessing, options, parentDirectory,
                 parentDirectory is null ? NetworkFactory.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
                 parse.GetValue(validationFraction), parse.GetValue(output)!.FullName, cancel);
+            if (parse.GetValue(report) is { } reportFile)
+                WriteReport(reportFile.FullName, parse.GetValue(reportSection)!, card, clock.Elapsed);
+            return 0;
         });
         return command;
     }
 
-    private static int Train(
+    private static ModelCard Train(
         DataDirectory data, PreprocessingParameters preprocessing, TrainingOptions options, string? parentDirectory,
         ModelArchitecture? architecture, double validationFraction, string outputDirectory, CancellationToken cancellationToken)
     {
@@ -97,7 +103,31 @@ internal static class TrainCommand
         Console.WriteLine($"threshold {card.Threshold:0.0000} ({card.ThresholdRule})");
         Print("validation", card.Validation);
         if (card.Test is not null) Print("test", card.Test);
-        return 0;
+        return card;
+    }
+
+    private static void WriteReport(string path, string section, ModelCard card, TimeSpan wall)
+    {
+        var peakMemory = Process.GetCurrentProcess().PeakWorkingSet64;
+        var best = card.History.MaxBy(h => h.ValidationAuc)!;
+        var body =
+            "| figure | value |\n| --- | --- |\n" +
+            $"| model | `{card.Version}` (parent: {card.ParentVersion ?? "ImageNet backbone"}) |\n" +
+            $"| network | {card.Architecture.Name}, {card.Architecture.BackboneStages} stages, {card.Architecture.Parameters:N0} parameters, input {card.Preprocessing.InputSize} px |\n" +
+            $"| training | {card.History.Count} epochs (best {best.Epoch}), batch {card.Training.BatchSize}, fine-tune {card.Training.FineTune} from stage {card.Training.FirstFineTunedStage}, seed {card.Training.Seed} |\n" +
+            $"| data | train {card.Dataset.TrainNormal} NORMAL / {card.Dataset.TrainPneumonia} PNEUMONIA, validation {card.Dataset.ValidationNormal} / {card.Dataset.ValidationPneumonia}, test {card.Dataset.TestNormal} / {card.Dataset.TestPneumonia} |\n" +
+            $"| wall time, whole command | {wall.TotalMinutes:0.0} min |\n" +
+            $"| training loop | {card.TrainingSeconds / 60:0.0} min; {card.History.Average(h => h.ImagesPerSecond):0.0} images/s on average ({string.Join(", ", card.History.Select(h => $"{h.Seconds:0}s"))} per epoch) |\n" +
+            $"| peak memory (working set) | {peakMemory / 1e9:0.00} GB |\n" +
+            $"| model size | {card.Weights.Bytes / 1e6:0.0} MB |\n" +
+            $"| threshold | {card.Threshold:0.0000} ({card.ThresholdRule}) |\n\n" +
+            "| split | n | accuracy | sensitivity | specificity | precision | F1 | ROC-AUC | PR-AUC | Brier | ECE |\n" +
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n" +
+            Row("validation", card.Validation) + (card.Test is null ? "" : Row("test", card.Test));
+        BenchmarkReport.WriteSection(path, section, $"Training: {section}", "pneumonia " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), body);
+
+        static string Row(string name, EvaluationReport r) =>
+            $"| {name} | {r.Count} | {r.Accuracy:0.000} | {r.Recall:0.000} | {r.Specificity:0.000} | {r.Precision:0.000} | {r.F1:0.000} | {r.RocAuc:0.000} | {r.PrAuc:0.000} | {r.BrierScore:0.000} | {r.ExpectedCalibrationError:0.000} |\n";
     }
 
     internal static void Print(string name, EvaluationReport r) => Console.WriteLine(
