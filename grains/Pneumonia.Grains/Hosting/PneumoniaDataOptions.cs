@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pneumonia.Grains.Hosting;
+
+/// <summary>Where images and models live on disk; bound from <see cref="SectionName"/>.</summary>
+public sealed class PneumoniaDataOptions
+{
+    public const string SectionName = "Pneumonia:Data";
+
+    /// <summary>
+    /// Holds <c>images/</c> (the content-addressed image store) and <c>models/&lt;version&gt;/</c>. A relative path is
+    /// taken from the host's content root.
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The model that becomes production when the registry is empty (model.json + weights.bin).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string BundledModelDirectory { get; set; } = Path.Combine(AppContext.BaseDirectory, "models", "bundled");
+
+    /// <summary>
+    /// A Kaggle-layout folder or .zip on the server's disk imported as the base data set (source "kermany") at start-up
+    /// when the data set has no such batch yet; null imports nothing.
+    /// </summary>
+    public string? BaseDatasetPath { get; set; }
+
+    /// <summary>The content-addressed image store.</summary>
+    public string ImagesDirectory => Path.Combine(DataDirectory, "images");
+
+    /// <summary>One sub-directory per model version.</summary>
+    public string ModelsDirectory => Path.Combine(DataDirectory, "models");
+}
+
+/// <summary>The promotion gate; bound from <see cref="SectionName"/>.</summary>
+public sealed class PromotionOptions
+{
+    public const string SectionName = "Pneumonia:Promotion";
+
+    /// <summary>
+    /// A new model replaces production only if its validation ROC-AUC is at least production's minus this.
+    /// 0 demands no loss at all; negative values demand an improvement.
+    /// </summary>
+    [Range(-1.0, 1.0)]
+    public double MaxValidationAucDrop { get; set; } = 0.005;
+}
+
+/// <summary>Defaults and limits of retraining; bound from <see cref="SectionName"/>.</summary>
+public sealed class RetrainOptions
+{
+    public const string SectionName = "Pneumonia:Retrain";
+
+    /// <summary>The most epochs a request may ask for.</summary>
+    [Range(1, 500)]
+    public int MaxEpochs { get; set; } = 50;
+
+    /// <summary>The largest batch size a request may ask for (the smallest is 1).</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>Fraction of the training patients carved out for validation (besides the official val split).</summary>
+    [Range(0.01, 0.5)]
+    public double ValidationFraction { get; set; } = 0.1;
+
+    /// <summary>Seed of the patient-grouped validation split, so a retrain on the same data splits the same way.</summary>
+    public int SplitSeed { get; set; } = 17;
+
+    /// <summary>Threads libtorch uses while training; 0 leaves libtorch's default.</summary>
+    [Range(0, 256)]
+    public int WorkerThreads { get; set; }
+
+    /// <summary>How often a running job copies its progress into its state (and notices that training ended).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>Serving; bound from <see cref="SectionName"/>.</summary>
+public sealed class PredictionOptions
+{
+    public const string SectionName = "Pneumonia:Prediction";
+
+    /// <summary>How often each silo asks the registry which version is production.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ModelRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most images one batch call classifies in one forward pass.</summary>
+    [Range(1, 1024)]
+    public int MaxBatchImages { get; set; } = 64;
+}

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Pneumonia.Grains.Dataset;
+using Pneumonia.Grains.Models;
+using Pneumonia.Grains.Prediction;
+using Pneumonia.Grains.Training;
+using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Images;
+
+namespace Pneumonia.Grains.Hosting;
+
+/// <summary>Registers the grains' options and silo-side services.</summary>
+public static class PneumoniaGrainsExtensions
+{
+    /// <summary>
+    /// Adds the options (<see cref="PneumoniaDataOptions"/>, <see cref="PromotionOptions"/>, <see cref="RetrainOptions"/>,
+    /// <see cref="PredictionOptions"/>, validated at start-up), the image and model stores, the per-silo production
+    /// model (<see cref="ProductionModelHost"/>, also as <see cref="IProductionModelStatus"/>), the training executor,
+    /// the base data set importer, and the start-up steps (bundled model, job recovery scan, model refresh loop).
+    /// </summary>
+    public static ISiloBuilder AddPneumoniaGrains(this ISiloBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddPneumoniaGrains();
+        return builder;
+    }
+
+    /// <inheritdoc cref="AddPneumoniaGrains(ISiloBuilder)"/>
+    public static IServiceCollection AddPneumoniaGrains(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<PneumoniaDataOptions>()
+            .BindConfiguration(PneumoniaDataOptions.SectionName)
+            .PostConfigure<IHostEnvironment>((options, environment) =>
+            {
+                options.DataDirectory = Path.GetFullPath(options.DataDirectory, environment.ContentRootPath);
+                options.BundledModelDirectory = Path.GetFullPath(options.BundledModelDirectory, environment.ContentRootPath);
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<PromotionOptions>().BindConfiguration(PromotionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PredictionOptions>().BindConfiguration(PredictionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(_ => new XrayImageDecoder(ImageLimits.Default));
+        services.TryAddSingleton(sp => new ContentAddressedImageStore(sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
+        services.TryAddSingleton<ModelStore>();
+        services.TryAddSingleton<ProductionModelHost>();
+        services.TryAddSingleton<IProductionModelStatus>(sp => sp.GetRequiredService<ProductionModelHost>());
+        services.TryAddSingleton<TrainingExecutor>();
+        services.TryAddSingleton<RetrainRunner>();
+        services.TryAddSingleton<BaseDatasetImporter>();
+        services.AddSingleton<PneumoniaSiloStartup>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PneumoniaSiloStartup>());
+        return services;
+    }
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pneumonia.Abstractions;
+using Pneumonia.Grains.Dataset;
+using Pneumonia.Grains.Models;
+using Pneumonia.Grains.Prediction;
+using Pneumonia.Ml.Models;
+
+namespace Pneumonia.Grains.Hosting;
+
+/// <summary>
+/// What each silo does once grains can be called, in order: register the bundled model if the registry is empty,
+/// ask the coordinator for the latest job (which marks a job of a dead silo failed), load the production model, then
+/// keep checking the registry for a new production version. The optional base data set import runs in the background.
+/// </summary>
+internal sealed class PneumoniaSiloStartup(
+    IGrainFactory grains,
+    ModelStore models,
+    ProductionModelHost host,
+    BaseDatasetImporter importer,
+    IOptions<PneumoniaDataOptions> data,
+    IOptions<PredictionOptions> prediction,
+    TimeProvider time,
+    ILogger<PneumoniaSiloStartup> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _refresh = Task.CompletedTask;
+    private Task _import = Task.CompletedTask;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(PneumoniaSiloStartup), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var registry = grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
+        if (await registry.GetProductionAsync() is null)
+        {
+            await RegisterBundledModelAsync(registry);
+        }
+
+        var latest = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).GetLatestAsync();
+        if (latest is not null)
+        {
+            logger.LogInformation("Latest training job {JobId} is {Status}", latest.JobId, latest.Status);
+        }
+
+        await RefreshAsync(registry, cancellationToken);
+        _refresh = RefreshLoopAsync(registry, _stopping.Token);
+        if (data.Value.BaseDatasetPath is { Length: > 0 } basePath)
+        {
+            _import = Task.Run(() => ImportBaseDatasetAsync(basePath, _stopping.Token), CancellationToken.None);
+        }
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_refresh, _import).WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task RegisterBundledModelAsync(IModelRegistryGrain registry)
+    {
+        var bundled = data.Value.BundledModelDirectory;
+        if (!File.Exists(Path.Combine(bundled, ModelPackage.CardFileName)))
+        {
+            logger.LogWarning("No model registered and no bundled model at {Directory}: predictions are unavailable until one is registered", bundled);
+            return;
+        }
+
+        var (card, directory) = models.Import(bundled);
+        await registry.RegisterAsync(ModelCardMapper.ToVersionInfo(card, directory));
+        logger.LogInformation("Registered the bundled model {Version} as production", card.Version);
+    }
+
+    private async Task RefreshLoopAsync(IModelRegistryGrain registry, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(prediction.Value.ModelRefreshInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await RefreshAsync(registry, cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A failed check (registry busy, silo shutting down) is retried at the next tick.
+                    logger.LogWarning(ex, "Checking the production model failed");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RefreshAsync(IModelRegistryGrain registry, CancellationToken cancellationToken)
+    {
+        if (await registry.GetProductionAsync() is { } production)
+        {
+            await host.EnsureLoadedAsync(production, cancellationToken);
+        }
+    }
+
+    private async Task ImportBaseDatasetAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var statistics = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetStatisticsAsync();
+            if (statistics.Batches.Any(b => b.Source == BaseDatasetImporter.Source))
+            {
+                return;
+            }
+
+            await importer.ImportAsync(path, cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogError(ex, "Importing the base data set from {Path} failed", path);
+        }
+    }
+}

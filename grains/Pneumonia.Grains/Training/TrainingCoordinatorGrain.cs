@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Options;
+using Pneumonia.Abstractions;
+using Pneumonia.Grains.Hosting;
+
+namespace Pneumonia.Grains.Training;
+
+/// <summary>Persisted state of <see cref="TrainingCoordinatorGrain"/>.</summary>
+[GenerateSerializer, Alias("pneumonia.TrainingCoordinatorState")]
+public sealed class TrainingCoordinatorState
+{
+    [Id(0)] public string? RunningJobId { get; set; }
+
+    /// <summary>Every job id, oldest first.</summary>
+    [Id(1)] public List<string> JobIds { get; set; } = [];
+}
+
+/// <summary>
+/// Admits one training job at a time in the cluster. A single non-reentrant activation serializes concurrent
+/// starts, so of any number of simultaneous requests exactly one starts a job. The running job is confirmed with
+/// the job itself before refusing a start, so a job that ended without telling (its silo died) never blocks training.
+/// </summary>
+public sealed class TrainingCoordinatorGrain(
+    [PersistentState("coordinator", GrainStorage.Name)] IPersistentState<TrainingCoordinatorState> state,
+    IOptions<RetrainOptions> options,
+    TimeProvider time) : Grain, ITrainingCoordinatorGrain
+{
+    public async Task<StartRetrainResult> StartAsync(RetrainRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        RetrainRequests.Validate(request, options.Value);
+        if (await ConfirmRunningJobAsync() is { } running)
+        {
+            return new StartRetrainResult(StartRetrainOutcome.AlreadyRunning, running, $"training job {running} is still running");
+        }
+
+        var statistics = await GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetStatisticsAsync();
+        int TrainImages(ImageLabel label) => statistics.Counts.Where(c => c.Split == ImageSplit.Train && c.Label == label).Sum(c => c.Images);
+        var (normal, pneumonia) = (TrainImages(ImageLabel.Normal), TrainImages(ImageLabel.Pneumonia));
+        if (normal == 0 || pneumonia == 0)
+        {
+            return new StartRetrainResult(StartRetrainOutcome.NothingToTrain, null,
+                $"training needs labelled training images of both classes; the data set has {normal} NORMAL and {pneumonia} PNEUMONIA");
+        }
+
+        if (await GrainFactory.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default).GetProductionAsync() is null)
+        {
+            return new StartRetrainResult(StartRetrainOutcome.NothingToTrain, null, "there is no production model to start from");
+        }
+
+        var jobId = $"job-{time.GetUtcNow():yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        // Recorded before the job starts: if this silo dies in between, the next start finds a job that never
+        // started (GetAsync returns null) and clears it.
+        state.State.RunningJobId = jobId;
+        state.State.JobIds.Add(jobId);
+        await state.WriteStateAsync();
+        try
+        {
+            await GrainFactory.GetGrain<ITrainingJobGrain>(jobId).StartAsync(request);
+        }
+        catch
+        {
+            state.State.RunningJobId = null;
+            await state.WriteStateAsync();
+            throw;
+        }
+
+        return new StartRetrainResult(StartRetrainOutcome.Started, jobId, null);
+    }
+
+    public async Task<TrainingJobInfo?> GetLatestAsync()
+    {
+        var id = await ConfirmRunningJobAsync() ?? state.State.JobIds.LastOrDefault();
+        return id is null ? null : await GrainFactory.GetGrain<ITrainingJobGrain>(id).GetAsync();
+    }
+
+    public async Task<IReadOnlyList<TrainingJobInfo>> ListAsync()
+    {
+        await ConfirmRunningJobAsync();
+        var jobs = await Task.WhenAll(Enumerable.Reverse(state.State.JobIds).Select(id => GrainFactory.GetGrain<ITrainingJobGrain>(id).GetAsync()));
+        return jobs.OfType<TrainingJobInfo>().ToList();
+    }
+
+    public async Task<bool> CancelRunningAsync()
+    {
+        if (await ConfirmRunningJobAsync() is not { } running)
+        {
+            return false;
+        }
+
+        await GrainFactory.GetGrain<ITrainingJobGrain>(running).CancelAsync();
+        return true;
+    }
+
+    public async Task JobEndedAsync(string jobId)
+    {
+        if (state.State.RunningJobId == jobId)
+        {
+            state.State.RunningJobId = null;
+            await state.WriteStateAsync();
+        }
+    }
+
+    /// <summary>
+    /// The running job's id after asking the job itself. Asking also activates a job whose silo died, which marks
+    /// it failed: this is the start-up scan's way in, and the reason a stale job cannot block new ones.
+    /// </summary>
+    private async Task<string?> ConfirmRunningJobAsync()
+    {
+        if (state.State.RunningJobId is not { } id)
+        {
+            return null;
+        }
+
+        var info = await GrainFactory.GetGrain<ITrainingJobGrain>(id).GetAsync();
+        if (info is { IsFinished: false })
+        {
+            return id;
+        }
+
+        state.State.RunningJobId = null;
+        await state.WriteStateAsync();
+        return null;
+    }
+}
