@@ -6,6 +6,7 @@ using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Hosting;
 using Pneumonia.Api.Security;
 using Pneumonia.Api.Uploads;
+using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Data.Uploads;
 using Pneumonia.Ml.Images;
 
@@ -48,7 +49,7 @@ public static class DatasetApi
     }
 
     internal static async Task<Results<Ok<DatasetSamplesResponse>, ValidationProblem>> SamplesAsync(
-        IGrainFactory grains, ImageStoreLocation storeLocation, CancellationToken cancellationToken,
+        IGrainFactory grains, ContentAddressedImageStore store, CancellationToken cancellationToken,
         [FromQuery(Name = "per_label")] int perLabel = 4)
     {
         if (perLabel is < 1 or > MaxSamplesPerLabel)
@@ -69,12 +70,12 @@ public static class DatasetApi
             var count = 0;
             foreach (var record in group.OrderBy(i => i.Sha256, StringComparer.Ordinal).Take(perLabel))
             {
-                if (!storeLocation.Store.Contains(record.Sha256))
+                if (!store.Contains(record.Sha256))
                 {
                     continue;
                 }
 
-                using var image = decoder.DecodeGrey(await storeLocation.Store.ReadAsync(record.Sha256, cancellationToken));
+                using var image = decoder.DecodeGrey(await store.ReadAsync(record.Sha256, cancellationToken));
                 var summary = ImageSummary.Of(image, bins: HistogramBins);
                 for (var b = 0; b < HistogramBins; b++)
                 {

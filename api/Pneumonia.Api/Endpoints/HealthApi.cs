@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Hosting;
+using Pneumonia.Grains.Prediction;
 
 namespace Pneumonia.Api.Endpoints;
 
@@ -18,7 +19,7 @@ public static class HealthApi
     }
 
     internal static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> GetHealthAsync(
-        IGrainFactory grains, TimeProvider time, IOptions<PneumoniaApiOptions> options, ILogger<PneumoniaApiOptions> logger)
+        IGrainFactory grains, TimeProvider time, IOptions<PneumoniaApiOptions> options, IServiceProvider services, ILogger<PneumoniaApiOptions> logger)
     {
         var mode = options.Value.Mode == ApiHostingMode.CoHosted ? "co-hosted" : "client";
         ProductionModel? production;
@@ -32,9 +33,18 @@ public static class HealthApi
             return Unavailable(time, mode, "The grain cluster did not answer.");
         }
 
-        return production is null
-            ? Unavailable(time, mode, "No production model is registered yet.")
-            : TypedResults.Ok(new HealthResponse("ok", time.GetUtcNow(), true, production.Version, production.Since, mode, null));
+        if (production is null)
+        {
+            return Unavailable(time, mode, "No production model is registered yet.");
+        }
+
+        // Co-hosted, the local silo also says whether it has loaded the model; a client trusts the registry.
+        if (services.GetService<IProductionModelStatus>() is { IsReady: false })
+        {
+            return Unavailable(time, mode, $"Production model {production.Version} is not loaded yet.");
+        }
+
+        return TypedResults.Ok(new HealthResponse("ok", time.GetUtcNow(), true, production.Version, production.Since, mode, null));
     }
 
     private static JsonHttpResult<HealthResponse> Unavailable(TimeProvider time, string mode, string detail) =>

@@ -12,6 +12,8 @@ namespace Pneumonia.Api.Endpoints;
 /// <summary><c>POST /predict</c> and <c>POST /predict/batch</c>: classification by the prediction grain.</summary>
 public static class PredictionApi
 {
+    private const string NoModel = "NoModel";
+
     public static IEndpointRouteBuilder MapPredictionApi(this IEndpointRouteBuilder app)
     {
         // No cookies are involved (the API key is a header), so antiforgery tokens would protect nothing here.
@@ -40,7 +42,17 @@ public static class PredictionApi
         }
 
         var bytes = await ReadAsync(file, cancellationToken);
-        var outcome = await grains.GetGrain<IPredictionGrain>(0).PredictAsync(new NamedImage(name, bytes), heatmap);
+        PredictionOutcome outcome;
+        try
+        {
+            outcome = await grains.GetGrain<IPredictionGrain>(0).PredictAsync(new NamedImage(name, bytes), heatmap);
+        }
+        catch (InvalidOperationException)
+        {
+            metrics.Predictions.WithLabels(NoModel).Inc();
+            return NoModelProblem();
+        }
+
         metrics.Predictions.WithLabels(outcome.ErrorCode ?? "ok").Inc();
         if (outcome.Result is not { } result)
         {
@@ -89,7 +101,17 @@ public static class PredictionApi
 
         if (images.Count > 0)
         {
-            var outcomes = await grains.GetGrain<IPredictionGrain>(0).PredictBatchAsync([.. images.Select(x => x.Image)]);
+            IReadOnlyList<PredictionOutcome> outcomes;
+            try
+            {
+                outcomes = await grains.GetGrain<IPredictionGrain>(0).PredictBatchAsync([.. images.Select(x => x.Image)]);
+            }
+            catch (InvalidOperationException)
+            {
+                metrics.Predictions.WithLabels(NoModel).Inc(images.Count);
+                return NoModelProblem();
+            }
+
             for (var j = 0; j < images.Count; j++)
             {
                 var outcome = outcomes[j];
@@ -111,7 +133,7 @@ public static class PredictionApi
 
     /// <summary>
     /// The status for an image the model would not take: 413 too large, 415 not a JPEG/PNG, 422 too many pixels,
-    /// 503 no model loaded, 400 empty or damaged.
+    /// 400 empty or damaged.
     /// </summary>
     internal static int StatusFor(string code) => code switch
     {
@@ -119,9 +141,14 @@ public static class PredictionApi
         nameof(InvalidImageReason.NotAnImage) or nameof(InvalidImageReason.UnsupportedFormat) => StatusCodes.Status415UnsupportedMediaType,
         nameof(InvalidImageReason.TooManyPixels) => StatusCodes.Status422UnprocessableEntity,
         nameof(InvalidImageReason.Empty) or nameof(InvalidImageReason.Corrupt) => StatusCodes.Status400BadRequest,
-        _ when code.Contains("model", StringComparison.OrdinalIgnoreCase) => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status400BadRequest,
     };
+
+    // The grain's message may name server paths (why loading failed), so only this fixed text reaches the client.
+    private static ProblemHttpResult NoModelProblem() =>
+        TypedResults.Problem("No production model is loaded yet; GET /health says when one is.",
+            statusCode: StatusCodes.Status503ServiceUnavailable, title: "Model not loaded",
+            extensions: new Dictionary<string, object?> { ["code"] = NoModel });
 
     private static ProblemHttpResult ImageProblem(string code, string detail, string name) =>
         TypedResults.Problem(detail, statusCode: StatusFor(code), title: "The image was not classified",

@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
+using Pneumonia.Grains.Hosting;
+using Pneumonia.Ml.Data;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Api.Security;
 using Pneumonia.Silo.Hosting;
@@ -36,11 +39,19 @@ public static class ApiHostingExtensions
         var options = ReadApiOptions(builder.Configuration);
         if (options.Mode == ApiHostingMode.CoHosted)
         {
-            // TODO(grains branch): silo.AddPneumoniaGrains() once Pneumonia.Grains is merged.
-            builder.AddPneumoniaSilo();
+            builder.AddPneumoniaSilo(silo => silo.AddPneumoniaGrains());
         }
         else
         {
+            // Uploads are written to the image store the silos read, so the client needs the same data directory.
+            builder.Services.AddOptions<PneumoniaDataOptions>()
+                .BindConfiguration(PneumoniaDataOptions.SectionName)
+                .PostConfigure<IHostEnvironment>((data, environment) =>
+                    data.DataDirectory = Path.GetFullPath(data.DataDirectory, environment.ContentRootPath))
+                .ValidateDataAnnotations()
+                .ValidateOnStart();
+            builder.Services.TryAddSingleton(services =>
+                new ContentAddressedImageStore(services.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
             builder.UseOrleansClient(client =>
             {
                 client.Configure<ClusterOptions>(cluster =>

@@ -64,12 +64,6 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     /// </summary>
     public string? ImportDirectory { get; set; }
 
-    /// <summary>
-    /// The data directory the grains use (uploads go to its <c>images</c> store). Null in co-hosted mode means the
-    /// silo's <c>Pneumonia:Silo:DataDirectory</c>; client mode needs it set to the same (shared) folder as the silos.
-    /// </summary>
-    public string? DataDirectory { get; set; }
-
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var gateway in Gateways)
@@ -79,12 +73,6 @@ public sealed class PneumoniaApiOptions : IValidatableObject
                 yield return new ValidationResult(
                     $"Pneumonia:Api:Gateways has '{gateway}', which is not an ip:port endpoint.", [nameof(Gateways)]);
             }
-        }
-
-        if (Mode == ApiHostingMode.Client && string.IsNullOrWhiteSpace(DataDirectory))
-        {
-            yield return new ValidationResult(
-                "Pneumonia:Api:DataDirectory must name the silos' (shared) data directory in client mode.", [nameof(DataDirectory)]);
         }
 
         if (MaxImageBytes > MaxRequestBytes)
@@ -101,6 +89,6 @@ public enum ApiHostingMode
     /// <summary>The silo runs in this process: one command starts the whole system.</summary>
     CoHosted,
 
-    /// <summary>An Orleans client of a separate cluster (which must share the data directory for uploads).</summary>
+    /// <summary>An Orleans client of a separate cluster; Pneumonia:Data:DataDirectory must be the silos' (shared) data directory, where uploads are stored.</summary>
     Client,
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
@@ -14,13 +15,13 @@ public sealed record UploadOutcome(UploadBatch Batch, IReadOnlyList<RejectedFile
 
 /// <summary>
 /// Checks uploaded images and adds them to the dataset: each candidate from the <see cref="UploadReader"/> is decoded
-/// (size, pixel and format limits), its bytes are stored in the content-addressed image store the grains read, and
+/// (size, pixel and format limits), its bytes are stored in the content-addressed image store the grains read (<c>Pneumonia:Data:DataDirectory/images</c>), and
 /// the batch is recorded by the dataset grain, which decides what is new and what is a duplicate. Stored bytes are
 /// never deleted. Thread-safe.
 /// </summary>
 public sealed class UploadProcessor(
     IGrainFactory grains,
-    ImageStoreLocation storeLocation,
+    ContentAddressedImageStore store,
     IOptions<PneumoniaApiOptions> options,
     TimeProvider time,
     ApiMetrics metrics)
@@ -42,7 +43,6 @@ public sealed class UploadProcessor(
     public async Task<UploadOutcome> ProcessAsync(
         string batchId, string source, IEnumerable<UploadItem> items, bool useSplitFolders, CancellationToken cancellationToken)
     {
-        var store = storeLocation.Store;
         var candidates = new List<ImageRecord>();
         var rejected = new List<RejectedFile>();
         foreach (var item in items)
@@ -118,35 +118,11 @@ public static class DisplayName
     public static string OfFile(string? fileName) => Of(fileName?.Split('/', '\\')[^1]);
 }
 
-/// <summary>
-/// Where the content-addressed image store lives: <c>images</c> under the data directory the grains use, so that
-/// the API's uploads are the bytes the grains train on.
-/// </summary>
-public sealed class ImageStoreLocation
-{
-    private readonly Lazy<ContentAddressedImageStore> _store;
-
-    public ImageStoreLocation(IOptions<PneumoniaApiOptions> options, IConfiguration configuration, IHostEnvironment environment)
-    {
-        var dataDirectory = options.Value.DataDirectory
-            ?? configuration[$"{Silo.Hosting.PneumoniaSiloOptions.SectionName}:{nameof(Silo.Hosting.PneumoniaSiloOptions.DataDirectory)}"]
-            ?? new Silo.Hosting.PneumoniaSiloOptions().DataDirectory;
-        DataDirectory = Path.GetFullPath(dataDirectory, environment.ContentRootPath);
-        _store = new Lazy<ContentAddressedImageStore>(() => new ContentAddressedImageStore(Path.Combine(DataDirectory, "images")));
-    }
-
-    /// <summary>The absolute data directory.</summary>
-    public string DataDirectory { get; }
-
-    public ContentAddressedImageStore Store => _store.Value;
-}
-
 public static class UploadExtensions
 {
     public static WebApplicationBuilder AddPneumoniaUploads(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ImageStoreLocation>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UploadProcessor>();
         return builder;
     }
