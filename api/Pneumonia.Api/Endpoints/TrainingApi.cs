@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Security;
@@ -29,9 +28,11 @@ public static class TrainingApi
     internal static async Task<Results<Accepted<RetrainStartedResponse>, ValidationProblem, ProblemHttpResult>> StartAsync(
         IGrainFactory grains,
         int epochs = 5,
-        [FromQuery(Name = "batch_size")] int batchSize = 32,
-        [FromQuery(Name = "fine_tune")] bool fineTune = true)
+        int batch_size = 32,
+        bool fine_tune = true)
     {
+        // The parameters keep the original API's snake_case names, so binding errors name them as clients wrote them.
+        var (batchSize, fineTune) = (batch_size, fine_tune);
         var errors = new Dictionary<string, string[]>();
         if (epochs is < 1 or > MaxEpochs)
         {
