@@ -39,15 +39,17 @@ public static class HealthApi
         }
 
         // Co-hosted, the local silo also says whether it has loaded the model; a client trusts the registry.
-        if (services.GetService<IProductionModelStatus>() is { IsReady: false })
+        var status = services.GetService<IProductionModelStatus>();
+        if (status is { IsReady: false })
         {
             return Unavailable(time, mode, $"Production model {production.Version} is not loaded yet.");
         }
 
-        return TypedResults.Ok(new HealthResponse("ok", time.GetUtcNow(), true, production.Version, production.Since, mode, null));
+        return TypedResults.Ok(new HealthResponse(
+            "ok", time.GetUtcNow(), true, status?.Version ?? production.Version, production.Version, production.Since, mode, null));
     }
 
     private static JsonHttpResult<HealthResponse> Unavailable(TimeProvider time, string mode, string detail) =>
-        TypedResults.Json(new HealthResponse("unavailable", time.GetUtcNow(), false, null, null, mode, detail),
+        TypedResults.Json(new HealthResponse("unavailable", time.GetUtcNow(), false, null, null, null, mode, detail),
             statusCode: StatusCodes.Status503ServiceUnavailable);
 }

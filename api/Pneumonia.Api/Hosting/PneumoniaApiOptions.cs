@@ -10,13 +10,13 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     public const string SectionName = "Pneumonia:Api";
 
     private const long Megabyte = 1024 * 1024;
+    private const int MinApiKeyLength = 16;
 
     /// <summary>
     /// The key mutating endpoints require in the <c>X-API-Key</c> header. Without one they are open, which is only
     /// allowed while the server listens on loopback addresses alone. Keep it in user secrets or the environment
     /// (<c>Pneumonia__Api__ApiKey</c>), never in a committed file.
     /// </summary>
-    [MinLength(16, ErrorMessage = "Pneumonia:Api:ApiKey must be at least 16 characters long.")]
     public string? ApiKey { get; set; }
 
     /// <summary>Largest image (a loose file or an archive entry), in bytes. Default 20 MB.</summary>
@@ -66,6 +66,11 @@ public sealed class PneumoniaApiOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (!string.IsNullOrEmpty(ApiKey) && ApiKey.Length < MinApiKeyLength)
+        {
+            yield return new ValidationResult($"Pneumonia:Api:ApiKey must be at least {MinApiKeyLength} characters long.", [nameof(ApiKey)]);
+        }
+
         foreach (var gateway in Gateways)
         {
             if (!IPEndPoint.TryParse(gateway, out var endpoint) || endpoint.Port == 0)
