@@ -20,20 +20,21 @@ public sealed class PredictionGrain(ProductionModelHost host, IOptions<Predictio
         var started = time.GetTimestamp();
         using var lease = host.Acquire();
         var predictor = lease.Predictor;
-        byte[] pixels;
         try
         {
-            pixels = predictor.Preprocessor.LoadModelPixels(image.Bytes);
+            if (heatmap)
+            {
+                var (withMap, png) = predictor.PredictWithHeatmap(image.Bytes);
+                return Task.FromResult(new PredictionOutcome(image.Name, ToResult(withMap, time.GetElapsedTime(started), png), null, null));
+            }
+
+            var prediction = predictor.Predict(image.Bytes);
+            return Task.FromResult(new PredictionOutcome(image.Name, ToResult(prediction, time.GetElapsedTime(started), null), null, null));
         }
         catch (InvalidImageException ex)
         {
             return Task.FromResult(Refused(image.Name, ex));
         }
-
-        // Heatmaps wait for PneumoniaPredictor.PredictWithHeatmap (being added on main); until then none is returned.
-        _ = heatmap;
-        var prediction = predictor.PredictPixels([pixels])[0];
-        return Task.FromResult(new PredictionOutcome(image.Name, ToResult(prediction, time.GetElapsedTime(started), null), null, null));
     }
 
     public Task<IReadOnlyList<PredictionOutcome>> PredictBatchAsync(IReadOnlyList<NamedImage> images)

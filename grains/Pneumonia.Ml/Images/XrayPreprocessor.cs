@@ -25,6 +25,9 @@ public sealed class XrayPreprocessor
         _resampler = parameters.Resampler == PreprocessingParameters.Bicubic ? KnownResamplers.Bicubic : KnownResamplers.Triangle;
     }
 
+    /// <summary>The decoder (and so the limits) this preprocessor reads files with.</summary>
+    public XrayImageDecoder Decoder => _decoder;
+
     /// <summary>The parameters this preprocessor applies.</summary>
     public PreprocessingParameters Parameters { get; }
 

@@ -33,6 +33,34 @@ public sealed class PneumoniaPredictor : IDisposable
     /// <summary>Classifies one encoded image (JPEG or PNG); throws <see cref="InvalidImageException"/> for bad input.</summary>
     public XrayPrediction Predict(byte[] imageBytes) => PredictPixels(new[] { Preprocessor.LoadModelPixels(imageBytes) })[0];
 
+    /// <summary>
+    /// Classifies one encoded image and draws where the model saw pneumonia (class-activation map) over it as a PNG.
+    /// One forward pass: the logit is computed from the same feature map the heatmap shows.
+    /// </summary>
+    public (XrayPrediction Prediction, byte[] HeatmapPng) PredictWithHeatmap(byte[] imageBytes)
+    {
+        using var image = Preprocessor.Decoder.DecodeGrey(imageBytes);
+        var size = Card.Preprocessing.InputSize;
+        var pixels = Preprocessor.ToModelPixels(image);
+        float logit;
+        float[] activation;
+        long height, width;
+        using (no_grad())
+        using (NewDisposeScope())
+        {
+            var input = tensor(pixels, new long[] { 1, 1, size, size }, ScalarType.Byte).to_type(ScalarType.Float32);
+            var features = _network.FeatureMap(input)[0]; // [C, h, w]
+            (height, width) = (features.shape[1], features.shape[2]);
+            var weights = _network.Head.weight!.view(-1, 1, 1); // [C, 1, 1]
+            var bias = _network.Head.bias!.item<float>();
+            var map = (features * weights).sum(dim: 0); // [h, w]: the head applied at every position
+            logit = map.mean().item<float>() + bias;
+            activation = map.flatten().data<float>().ToArray();
+        }
+        var prediction = XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version);
+        return (prediction, ClassActivationHeatmap.RenderPng(image, activation, (int)height, (int)width));
+    }
+
     /// <summary>Classifies already preprocessed images (each InputSize x InputSize grey bytes) in one forward pass.</summary>
     public IReadOnlyList<XrayPrediction> PredictPixels(IReadOnlyList<byte[]> modelPixels)
     {

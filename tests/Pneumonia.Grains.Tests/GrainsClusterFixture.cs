@@ -1,0 +1,43 @@
+using Orleans.TestingHost;
+using Pneumonia.Ml.Models;
+
+namespace Pneumonia.Grains.Tests;
+
+/// <summary>
+/// One cluster for the tests of the "grains" collection: a tiny real model as the bundled model, a second one to
+/// switch to, and a promotion gate that lets every retrained model through (the refusal is tested on its own cluster).
+/// Tests share the singleton grains (dataset, registry, coordinator), so each uploads its own images and asserts on
+/// what it changed, never on totals.
+/// </summary>
+public sealed class GrainsClusterFixture : IAsyncLifetime
+{
+    public TempDirectory Root { get; } = new();
+
+    public ModelCard Bundled { get; private set; } = null!;
+
+    public ModelCard Alternate { get; private set; } = null!;
+
+    public string AlternateDirectory => Root.Combine("alternate");
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Bundled = TinyModel.Create(Root.Combine("bundled"));
+        Alternate = TinyModel.Create(AlternateDirectory, seed: 2, epochs: 1);
+        Cluster = await PneumoniaTestCluster.StartAsync(Root.Combine("data"), Root.Combine("bundled"), maxValidationAucDrop: 1.0);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        Root.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GrainsClusterDefinition : ICollectionFixture<GrainsClusterFixture>
+{
+    public const string Name = "grains";
+}

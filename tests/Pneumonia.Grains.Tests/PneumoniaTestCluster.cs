@@ -1,0 +1,84 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Pneumonia.Grains.Hosting;
+using Pneumonia.Grains.Prediction;
+using Pneumonia.Ml.Data;
+using Pneumonia.Silo;
+using Pneumonia.Silo.Reminders;
+using Pneumonia.Silo.Storage;
+
+namespace Pneumonia.Grains.Tests;
+
+/// <summary>
+/// Starts an in-process cluster with the production wiring (<c>AddPneumoniaGrains</c>, file grain storage and
+/// reminders) on a data directory, with short progress and model-refresh intervals so tests poll, not sleep long.
+/// </summary>
+internal static class PneumoniaTestCluster
+{
+    public static async Task<InProcessTestCluster> StartAsync(string dataDirectory, string bundledModelDirectory, double maxValidationAucDrop)
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSiloHost((_, host) => host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Pneumonia:Data:DataDirectory"] = dataDirectory,
+            ["Pneumonia:Data:BundledModelDirectory"] = bundledModelDirectory,
+            ["Pneumonia:Promotion:MaxValidationAucDrop"] = maxValidationAucDrop.ToString(CultureInfo.InvariantCulture),
+            ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
+            ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
+        }));
+        builder.ConfigureSilo((_, silo) => silo
+            .AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = Path.Combine(dataDirectory, "state"))
+            .UseFileReminderService(reminders => reminders.DataDirectory = Path.Combine(dataDirectory, "state"))
+            .AddPneumoniaGrains());
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    public static IServiceProvider Services(this InProcessTestCluster cluster) => cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress);
+
+    public static ContentAddressedImageStore ImageStore(this InProcessTestCluster cluster) => cluster.Services().GetRequiredService<ContentAddressedImageStore>();
+
+    public static IProductionModelStatus ModelStatus(this InProcessTestCluster cluster) => cluster.Services().GetRequiredService<IProductionModelStatus>();
+
+    public static IDatasetGrain Dataset(this InProcessTestCluster cluster) => cluster.Client.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
+
+    public static IModelRegistryGrain Registry(this InProcessTestCluster cluster) => cluster.Client.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
+
+    public static ITrainingCoordinatorGrain Coordinator(this InProcessTestCluster cluster) => cluster.Client.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default);
+
+    /// <summary>Waits until the silo serves the registry's production version (a promotion reaches it within a refresh).</summary>
+    public static async Task WaitUntilServingProductionAsync(this InProcessTestCluster cluster)
+    {
+        var production = (await cluster.Registry().GetProductionAsync())!.Version;
+        for (var attempt = 0; cluster.ModelStatus().Version != production; attempt++)
+        {
+            Assert.True(attempt < 200, $"the silo still serves {cluster.ModelStatus().Version}, production is {production}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Polls the job until it has finished; fails after <paramref name="timeout"/>. Returns every state seen.</summary>
+    public static async Task<IReadOnlyList<TrainingJobInfo>> WaitForJobAsync(this InProcessTestCluster cluster, string jobId, TimeSpan timeout, Func<TrainingJobInfo, bool>? until = null)
+    {
+        until ??= info => info.IsFinished;
+        var job = cluster.Client.GetGrain<ITrainingJobGrain>(jobId);
+        var seen = new List<TrainingJobInfo>();
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var info = await job.GetAsync() ?? throw new InvalidOperationException($"job {jobId} does not exist");
+            seen.Add(info);
+            if (until(info))
+            {
+                return seen;
+            }
+
+            Assert.False(deadline.IsCancellationRequested, $"job {jobId} still {info.Status}/{info.Phase} after {timeout}");
+            await Task.Delay(50);
+        }
+    }
+}
