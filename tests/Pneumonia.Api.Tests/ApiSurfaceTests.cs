@@ -38,6 +38,21 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         Assert.True(body.GetProperty("elapsed_ms").GetDouble() > 0);
     }
 
+    [Fact]
+    public async Task Predict_with_heatmap_adds_a_png_overlay_as_base64_and_without_it_none()
+    {
+        var image = TestFiles.Image("test", "PNEUMONIA", 4);
+        using var with = TestFiles.Form("file", [("x.jpeg", image)]);
+        var body = await (await factory.CreateClient().PostAsync("/predict?heatmap=true", with)).JsonAsync();
+        var png = Convert.FromBase64String(body.GetProperty("heatmap").GetString()!);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+
+        using var without = TestFiles.Form("file", [("x.jpeg", image)]);
+        var plain = await (await factory.CreateClient().PostAsync("/predict", without)).JsonAsync();
+        Assert.Equal(JsonValueKind.Null, plain.GetProperty("heatmap").ValueKind);
+        Assert.Equal(body.GetProperty("probability").GetDouble(), plain.GetProperty("probability").GetDouble(), 4);
+    }
+
     public static TheoryData<string, string, int, string> BadImages => new()
     {
         { "empty.jpeg", "empty", 400, "Empty" },
