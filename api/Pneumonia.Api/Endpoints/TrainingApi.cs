@@ -1,16 +1,15 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Security;
+using Pneumonia.Grains.Hosting;
 
 namespace Pneumonia.Api.Endpoints;
 
 /// <summary>Retraining: start one job at a time, follow it, stop it, list jobs.</summary>
 public static class TrainingApi
 {
-    internal const int MaxEpochs = 100;
-    internal const int MaxBatchSize = 256;
-
     public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("").WithTags("Training");
@@ -27,21 +26,24 @@ public static class TrainingApi
 
     internal static async Task<Results<Accepted<RetrainStartedResponse>, ValidationProblem, ProblemHttpResult>> StartAsync(
         IGrainFactory grains,
+        IOptions<RetrainOptions> limits,
         int epochs = 5,
         int batch_size = 32,
         bool fine_tune = true)
     {
         // The parameters keep the original API's snake_case names, so binding errors name them as clients wrote them.
         var (batchSize, fineTune) = (batch_size, fine_tune);
+        // The grains' limits (Pneumonia:Retrain), so the API never accepts what the coordinator would refuse.
+        var (maxEpochs, maxBatchSize) = (limits.Value.MaxEpochs, limits.Value.MaxBatchSize);
         var errors = new Dictionary<string, string[]>();
-        if (epochs is < 1 or > MaxEpochs)
+        if (epochs < 1 || epochs > maxEpochs)
         {
-            errors["epochs"] = [$"epochs must be between 1 and {MaxEpochs}; got {epochs}."];
+            errors["epochs"] = [$"epochs must be between 1 and {maxEpochs}; got {epochs}."];
         }
 
-        if (batchSize is < 1 or > MaxBatchSize)
+        if (batchSize < 1 || batchSize > maxBatchSize)
         {
-            errors["batch_size"] = [$"batch_size must be between 1 and {MaxBatchSize}; got {batchSize}."];
+            errors["batch_size"] = [$"batch_size must be between 1 and {maxBatchSize}; got {batchSize}."];
         }
 
         if (errors.Count > 0)

@@ -50,6 +50,7 @@ public static class ApiHostingExtensions
                     data.DataDirectory = Path.GetFullPath(data.DataDirectory, environment.ContentRootPath))
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
+            builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
             builder.Services.TryAddSingleton(services =>
                 new ContentAddressedImageStore(services.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
             builder.UseOrleansClient(client =>
