@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Pneumonia.Ml.Data.Uploads;
 using Pneumonia.Ml.Images;
 
 namespace Pneumonia.Ml.Data;
@@ -33,11 +34,6 @@ public readonly record struct ImageSize(int Width, int Height);
 /// </remarks>
 public sealed class KaggleDatasetReader
 {
-    private const int CopyBufferBytes = 81_920;
-    private const int UnixFileTypeMask = 0xF000;
-    private const int UnixRegularFile = 0x8000;
-    private const int DosDirectoryOrVolume = 0x18;
-
     private readonly XrayImageDecoder _decoder;
     private readonly KaggleImportOptions _options;
 
@@ -97,7 +93,7 @@ public sealed class KaggleDatasetReader
         var paths = Directory.GetFiles(folder, "*", options);
         CheckEntryCount(paths.Length, folder);
         Array.Sort(paths, StringComparer.Ordinal);
-        var budget = new ByteBudget(_options.MaxTotalBytes, folder);
+        var budget = NewBudget(folder);
         foreach (var path in paths)
         {
             var name = Path.GetRelativePath(folder, path).Replace(Path.DirectorySeparatorChar, '/');
@@ -109,15 +105,15 @@ public sealed class KaggleDatasetReader
     {
         using var archive = OpenZip(zipPath);
         CheckEntryCount(archive.Entries.Count, zipPath);
-        var budget = new ByteBudget(_options.MaxTotalBytes, zipPath);
+        var budget = NewBudget(zipPath);
         foreach (var entry in archive.Entries)
         {
-            if (entry.FullName.EndsWith('/') || entry.FullName.EndsWith('\\'))
+            if (ArchiveSafety.IsFolder(entry))
             {
                 continue;
             }
 
-            var unsafeReason = UnsafeEntryReason(entry);
+            var unsafeReason = ArchiveSafety.UnsafeEntryReason(entry);
             yield return unsafeReason is null
                 ? Read(entry.FullName, entry.Open, budget)
                 : KaggleSourceFile.Rejected(entry.FullName, unsafeReason);
@@ -144,19 +140,8 @@ public sealed class KaggleDatasetReader
         }
     }
 
-    private static string? UnsafeEntryReason(ZipArchiveEntry entry)
-    {
-        var name = entry.FullName;
-        var segments = name.Split('/', '\\');
-        if (name.StartsWith('/') || name.StartsWith('\\') || name.Contains(':', StringComparison.Ordinal) || segments.Contains(".."))
-        {
-            return "unsafe name in the archive (absolute, a drive, or '..')";
-        }
-
-        var unixFileType = (entry.ExternalAttributes >> 16) & UnixFileTypeMask;
-        var isOddFile = (unixFileType != 0 && unixFileType != UnixRegularFile) || (entry.ExternalAttributes & DosDirectoryOrVolume) != 0;
-        return isOddFile ? "not a regular file in the archive (a link, device or directory)" : null;
-    }
+    private ByteBudget NewBudget(string path) =>
+        new(_options.MaxTotalBytes, $"{path} holds more than {_options.MaxTotalBytes:N0} bytes, the limit for one import; the import stopped.");
 
     // Reads at most MaxFileBytes + 1 bytes, whatever size the entry declares, so a bomb costs little.
     private KaggleSourceFile Read(string name, Func<Stream> open, ByteBudget budget)
@@ -170,21 +155,13 @@ public sealed class KaggleDatasetReader
         try
         {
             using var stream = open();
-            using var content = new MemoryStream();
-            var buffer = new byte[CopyBufferBytes];
-            int read;
-            while ((read = stream.Read(buffer)) > 0)
+            var content = ArchiveSafety.ReadAtMost(stream, maxBytes, budget);
+            if (content is null)
             {
-                budget.Spend(read);
-                if (content.Length + read > maxBytes)
-                {
-                    return KaggleSourceFile.Rejected(name, $"over the limit of {maxBytes:N0} bytes", InvalidImageReason.TooLarge);
-                }
-
-                content.Write(buffer, 0, read);
+                return KaggleSourceFile.Rejected(name, $"over the limit of {maxBytes:N0} bytes", InvalidImageReason.TooLarge);
             }
 
-            return new KaggleSourceFile(name, layout.Split, layout.Label, content.ToArray(), null);
+            return new KaggleSourceFile(name, layout.Split, layout.Label, content, null);
         }
         catch (InvalidDataException ex) when (!budget.IsExhausted)
         {
@@ -196,7 +173,7 @@ public sealed class KaggleDatasetReader
     {
         var segments = name.Split('/');
         var start = segments.Length - 3;
-        if (start is 0 or 1 && TryParseSplit(segments[start], out var split) && LabelNames.TryParse(segments[start + 1], out var label))
+        if (start is 0 or 1 && SplitNames.TryParse(segments[start], out var split) && LabelNames.TryParse(segments[start + 1], out var label))
         {
             layout = (split, label);
             return true;
@@ -204,33 +181,5 @@ public sealed class KaggleDatasetReader
 
         layout = default;
         return false;
-    }
-
-    private static bool TryParseSplit(string folderName, out DatasetSplit split)
-    {
-        (var known, split) = folderName.ToUpperInvariant() switch
-        {
-            "TRAIN" => (true, DatasetSplit.Train),
-            "VAL" => (true, DatasetSplit.Validation),
-            "TEST" => (true, DatasetSplit.Test),
-            _ => (false, default),
-        };
-        return known;
-    }
-
-    private sealed class ByteBudget(long maxBytes, string path)
-    {
-        private long _spent;
-
-        public bool IsExhausted => _spent > maxBytes;
-
-        public void Spend(int bytes)
-        {
-            _spent += bytes;
-            if (IsExhausted)
-            {
-                throw new InvalidDataException($"{path} holds more than {maxBytes:N0} bytes, the limit for one import; the import stopped.");
-            }
-        }
     }
 }

@@ -1,0 +1,7 @@
+namespace Pneumonia.Api.Contracts;
+
+/// <summary>The answer of <c>GET /health</c>; status "ok" with 200 when a production model is ready, else "unavailable" with 503.</summary>
+/// <param name="ModelVersion">The version that answers predictions here (co-hosted: the one the local silo has loaded).</param>
+/// <param name="ProductionVersion">The registry's production version; differs from <paramref name="ModelVersion"/> for a moment after a switch.</param>
+public sealed record HealthResponse(
+    string Status, DateTimeOffset Timestamp, bool Ready, string? ModelVersion, string? ProductionVersion, DateTimeOffset? ModelSince, string Mode, string? Detail);

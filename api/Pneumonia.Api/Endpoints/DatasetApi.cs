@@ -1,0 +1,148 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Pneumonia.Abstractions;
+using Pneumonia.Api.Contracts;
+using Pneumonia.Api.Hosting;
+using Pneumonia.Api.Security;
+using Pneumonia.Api.Uploads;
+using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Data.Uploads;
+using Pneumonia.Ml.Images;
+
+namespace Pneumonia.Api.Endpoints;
+
+/// <summary>Dataset statistics for charts, and the admin import of a server-side folder or .zip.</summary>
+public static class DatasetApi
+{
+    internal const int HistogramBins = 32;
+    internal const int MaxSamplesPerLabel = 16;
+
+    public static IEndpointRouteBuilder MapDatasetApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/dataset").WithTags("Dataset");
+        group.MapGet("/stats", StatsAsync).WithSummary("Counts per split and label, image sizes and the upload batches.");
+        group.MapGet("/samples", SamplesAsync).WithSummary("A fixed sample per label: thumbnails (PNG, base64) and intensity histograms.");
+
+        app.MapGroup("/admin").WithTags("Admin").RequireApiKey()
+            .MapPost("/import", ImportAsync)
+            .WithSummary("Imports a folder or .zip under the configured import directory (split/LABEL/image layout or LABEL folders).");
+        return app;
+    }
+
+    internal static async Task<Ok<DatasetStatsResponse>> StatsAsync(IGrainFactory grains)
+    {
+        var dataset = grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
+        var statistics = await dataset.GetStatisticsAsync();
+        var labelled = await dataset.GetLabelledImagesAsync();
+        var sizes = labelled.Count == 0 ? null : new ImageSizeStatistics(
+            labelled.Count,
+            Describe(labelled.Select(i => (double)i.Width)),
+            Describe(labelled.Select(i => (double)i.Height)),
+            Describe(labelled.Select(i => (double)i.SizeBytes)));
+        return TypedResults.Ok(new DatasetStatsResponse(
+            statistics.TotalImages,
+            statistics.TotalBytes,
+            [.. statistics.Counts.Select(c => new SplitLabelCountDto(c.Split.ToApiName(), c.Label.ToApiName(), c.Images, c.Bytes))],
+            sizes,
+            [.. statistics.Batches.Select(b => new BatchSummaryDto(b.BatchId, b.Source, b.CreatedAt, b.Accepted, b.Duplicates, b.Rejected, b.AcceptedNormal, b.AcceptedPneumonia, b.AcceptedUnlabelled))]));
+    }
+
+    internal static async Task<Results<Ok<DatasetSamplesResponse>, ValidationProblem>> SamplesAsync(
+        IGrainFactory grains, ContentAddressedImageStore store, CancellationToken cancellationToken,
+        [FromQuery(Name = "per_label")] int perLabel = 4)
+    {
+        if (perLabel is < 1 or > MaxSamplesPerLabel)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["per_label"] = [$"per_label must be between 1 and {MaxSamplesPerLabel}; got {perLabel}."],
+            });
+        }
+
+        var labelled = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetLabelledImagesAsync();
+        var decoder = new XrayImageDecoder();
+        var samples = new List<SampleImageDto>();
+        var histograms = new List<LabelHistogramDto>();
+        foreach (var group in labelled.GroupBy(i => i.Label).OrderBy(g => g.Key))
+        {
+            var total = new long[HistogramBins];
+            var count = 0;
+            foreach (var record in group.OrderBy(i => i.Sha256, StringComparer.Ordinal).Take(perLabel))
+            {
+                if (!store.Contains(record.Sha256))
+                {
+                    continue;
+                }
+
+                using var image = decoder.DecodeGrey(await store.ReadAsync(record.Sha256, cancellationToken));
+                var summary = ImageSummary.Of(image, bins: HistogramBins);
+                for (var b = 0; b < HistogramBins; b++)
+                {
+                    total[b] += summary.Histogram[b];
+                }
+
+                count++;
+                samples.Add(new SampleImageDto(record.Sha256, record.Label.ToApiName(), record.Split.ToApiName(), summary.Width, summary.Height,
+                    Convert.ToBase64String(summary.ThumbnailPng), summary.Histogram));
+            }
+
+            var sum = Math.Max(1, total.Sum());
+            histograms.Add(new LabelHistogramDto(group.Key.ToApiName(), count, [.. total.Select(t => Math.Round((double)t / sum, 6))]));
+        }
+
+        return TypedResults.Ok(new DatasetSamplesResponse(HistogramBins, histograms, samples));
+    }
+
+    internal static async Task<Results<Ok<UploadResponse>, ProblemHttpResult>> ImportAsync(
+        string path,
+        UploadProcessor processor,
+        IOptions<PneumoniaApiOptions> options,
+        IHostEnvironment environment,
+        CancellationToken cancellationToken,
+        string? source = null)
+    {
+        if (options.Value.ImportDirectory is not { Length: > 0 } configured)
+        {
+            return TypedResults.Problem("Server-side imports are disabled: Pneumonia:Api:ImportDirectory is not set.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        if (source is not null && !Names.IsValidKey(source))
+        {
+            return TypedResults.Problem("source must be 1-128 letters, digits, '-', '_' or '.'.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        // The path is the client's, so it is only ever resolved inside the import directory, and errors never show the server path.
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(configured, environment.ContentRootPath));
+        var full = Path.GetFullPath(Path.Combine(root, path));
+        var shown = DisplayName.Of(path);
+        if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(path))
+        {
+            return TypedResults.Problem($"'{shown}' is not a relative path inside the import directory.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var reader = processor.CreateReader();
+        var batchId = processor.NewBatchId("import");
+        if (Directory.Exists(full))
+        {
+            return UploadApi.ToResult(await processor.ProcessAsync(batchId, source ?? batchId, reader.ReadFolder(full), useSplitFolders: true, cancellationToken));
+        }
+
+        if (!File.Exists(full))
+        {
+            return TypedResults.Problem($"There is no folder or file '{shown}' in the import directory.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        await using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 81_920);
+        var items = reader.Read([new UploadSource(Path.GetFileName(full), stream)], looseLabel: null);
+        return UploadApi.ToResult(await processor.ProcessAsync(batchId, source ?? batchId, items, useSplitFolders: true, cancellationToken));
+    }
+
+    private static Distribution Describe(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var middle = sorted.Length / 2;
+        var median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return new Distribution(sorted[0], median, Math.Round(sorted.Average(), 2), sorted[^1]);
+    }
+}

@@ -1,0 +1,100 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Pneumonia.Abstractions;
+using Pneumonia.Api.Contracts;
+using Pneumonia.Api.Security;
+using Pneumonia.Grains.Hosting;
+
+namespace Pneumonia.Api.Endpoints;
+
+/// <summary>Retraining: start one job at a time, follow it, stop it, list jobs.</summary>
+public static class TrainingApi
+{
+    public static IEndpointRouteBuilder MapTrainingApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("").WithTags("Training");
+        group.MapPost("/retrain", StartAsync).RequireApiKey()
+            .WithSummary("Starts a retrain on every labelled image (202); 409 while a job runs; 400 when there is nothing to train on.");
+        group.MapGet("/retrain-progress", GetProgressAsync)
+            .WithSummary("The running job, else the latest one, else {running: false, status: idle}.");
+        group.MapPost("/stop-retrain", StopAsync).RequireApiKey()
+            .WithSummary("Cancels the running job within seconds; production is left as it was.");
+        group.MapGet("/jobs", ListAsync).WithSummary("Every training job, newest first.");
+        group.MapGet("/jobs/{id}", GetAsync).WithSummary("One training job.");
+        return app;
+    }
+
+    internal static async Task<Results<Accepted<RetrainStartedResponse>, ValidationProblem, ProblemHttpResult>> StartAsync(
+        IGrainFactory grains,
+        IOptions<RetrainOptions> limits,
+        int epochs = 5,
+        int batch_size = 32,
+        bool fine_tune = true)
+    {
+        // The parameters keep the original API's snake_case names, so binding errors name them as clients wrote them.
+        var (batchSize, fineTune) = (batch_size, fine_tune);
+        // The grains' limits (Pneumonia:Retrain), so the API never accepts what the coordinator would refuse.
+        var (maxEpochs, maxBatchSize) = (limits.Value.MaxEpochs, limits.Value.MaxBatchSize);
+        var errors = new Dictionary<string, string[]>();
+        if (epochs < 1 || epochs > maxEpochs)
+        {
+            errors["epochs"] = [$"epochs must be between 1 and {maxEpochs}; got {epochs}."];
+        }
+
+        if (batchSize < 1 || batchSize > maxBatchSize)
+        {
+            errors["batch_size"] = [$"batch_size must be between 1 and {maxBatchSize}; got {batchSize}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(e => e)));
+        }
+
+        var request = new RetrainRequest(epochs, batchSize, fineTune);
+        var result = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).StartAsync(request);
+        return result.Outcome switch
+        {
+            StartRetrainOutcome.Started => TypedResults.Accepted(
+                $"/jobs/{result.JobId}", new RetrainStartedResponse("started", result.JobId!, epochs, batchSize, fineTune)),
+            StartRetrainOutcome.AlreadyRunning => TypedResults.Problem(
+                $"Training job {result.JobId} is running; wait for it to end or POST /stop-retrain.",
+                statusCode: StatusCodes.Status409Conflict, title: "A training job is running",
+                extensions: new Dictionary<string, object?> { ["job_id"] = result.JobId }),
+            _ => TypedResults.Problem(
+                result.Reason ?? "There is nothing to train on.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Nothing to train on"),
+        };
+    }
+
+    internal static async Task<Ok<TrainingJobResponse>> GetProgressAsync(IGrainFactory grains)
+    {
+        var job = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).GetLatestAsync();
+        return TypedResults.Ok(job?.ToDto() ?? Mapping.Idle);
+    }
+
+    internal static async Task<Results<Ok<StopRetrainResponse>, ProblemHttpResult>> StopAsync(IGrainFactory grains)
+    {
+        var coordinator = grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default);
+        var running = await coordinator.GetLatestAsync();
+        return await coordinator.CancelRunningAsync()
+            ? TypedResults.Ok(new StopRetrainResponse("cancelling", running is { IsFinished: false } ? running.JobId : null))
+            : TypedResults.Problem("No training job is running.", statusCode: StatusCodes.Status409Conflict, title: "Nothing to stop");
+    }
+
+    internal static async Task<Ok<JobListResponse>> ListAsync(IGrainFactory grains)
+    {
+        var jobs = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).ListAsync();
+        return TypedResults.Ok(new JobListResponse(jobs.Count, [.. jobs.Select(job => job.ToDto())]));
+    }
+
+    internal static async Task<Results<Ok<TrainingJobResponse>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains)
+    {
+        var job = Names.IsValidKey(id) ? await grains.GetGrain<ITrainingJobGrain>(id).GetAsync() : null;
+        return job is null
+            ? TypedResults.Problem($"There is no training job '{DisplayNameOf(id)}'.", statusCode: StatusCodes.Status404NotFound)
+            : TypedResults.Ok(job.ToDto());
+    }
+
+    private static string DisplayNameOf(string id) => Uploads.DisplayName.Of(id);
+}

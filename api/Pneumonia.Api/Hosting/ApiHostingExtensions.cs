@@ -1,0 +1,148 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Dashboard;
+using Pneumonia.Grains.Hosting;
+using Pneumonia.Ml.Data;
+using Pneumonia.Api.Monitoring;
+using Pneumonia.Api.Security;
+using Pneumonia.Silo.Hosting;
+
+namespace Pneumonia.Api.Hosting;
+
+/// <summary>The service registrations and pipeline of the API, one extension per concern (Program.cs lists them).</summary>
+public static class ApiHostingExtensions
+{
+    /// <summary>Binds and validates <see cref="PneumoniaApiOptions"/> (at start-up, including the listen-address check).</summary>
+    public static WebApplicationBuilder AddPneumoniaApiOptions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PneumoniaApiOptions>()
+            .BindConfiguration(PneumoniaApiOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<PneumoniaApiOptions>, ApiKeyRequiredWhenExposed>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Co-hosted mode (the default) runs the silo with the grains in this process; client mode connects to a
+    /// separate cluster through its gateways. Either way handlers get an <see cref="IGrainFactory"/>.
+    /// </summary>
+    public static WebApplicationBuilder AddPneumoniaCluster(this WebApplicationBuilder builder)
+    {
+        // The mode decides which services exist, so it is read now; the full validation runs again at start-up.
+        var options = ReadApiOptions(builder.Configuration);
+        if (options.Mode == ApiHostingMode.CoHosted)
+        {
+            builder.AddPneumoniaSilo(silo => silo.AddPneumoniaGrains());
+        }
+        else
+        {
+            // Uploads are written to the image store the silos read, so the client needs the same data directory.
+            builder.Services.AddOptions<PneumoniaDataOptions>()
+                .BindConfiguration(PneumoniaDataOptions.SectionName)
+                .PostConfigure<IHostEnvironment>((data, environment) =>
+                    data.DataDirectory = Path.GetFullPath(data.DataDirectory, environment.ContentRootPath))
+                .ValidateDataAnnotations()
+                .ValidateOnStart();
+            builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+            builder.Services.TryAddSingleton(services =>
+                new ContentAddressedImageStore(services.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
+            builder.UseOrleansClient(client =>
+            {
+                client.Configure<ClusterOptions>(cluster =>
+                {
+                    cluster.ClusterId = options.ClusterId;
+                    cluster.ServiceId = options.ServiceId;
+                });
+                if (options.Gateways.Count > 0)
+                {
+                    client.UseStaticClustering([.. options.Gateways.Select(IPEndPoint.Parse)]);
+                }
+                else
+                {
+                    client.UseLocalhostClustering(options.ClientGatewayPort, options.ServiceId, options.ClusterId);
+                }
+            });
+        }
+
+        return builder;
+    }
+
+    /// <summary>JSON shape (snake_case, enums as strings), ProblemDetails for every error, and body-size limits.</summary>
+    public static WebApplicationBuilder AddPneumoniaHttp(this WebApplicationBuilder builder)
+    {
+        var options = ReadApiOptions(builder.Configuration);
+        builder.Services.Configure<JsonOptions>(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        });
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier);
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        // Binding errors are thrown (and turned into ProblemDetails naming the parameter) instead of a bare 400.
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+        builder.Services.Configure<FormOptions>(form =>
+        {
+            form.MultipartBodyLengthLimit = options.MaxRequestBytes;
+            form.ValueCountLimit = 1_024;
+        });
+        return builder;
+    }
+
+    /// <summary>The <c>X-API-Key</c> scheme and the policy that mutating endpoints require.</summary>
+    public static WebApplicationBuilder AddApiKeyAuthentication(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(
+                ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyAuthenticationHandler.PolicyName, policy => policy
+                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser());
+        return builder;
+    }
+
+    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication.</summary>
+    public static WebApplication UsePneumoniaPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestSizeLimitMiddleware>();
+        app.UsePneumoniaHttpMetrics();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>The Orleans dashboard at /dashboard, when the silo runs here and collects dashboard data.</summary>
+    public static WebApplication MapPneumoniaDashboard(this WebApplication app)
+    {
+        var api = app.Services.GetRequiredService<IOptions<PneumoniaApiOptions>>().Value;
+        var silo = app.Configuration.GetSection(PneumoniaSiloOptions.SectionName).Get<PneumoniaSiloOptions>() ?? new();
+        if (api.Mode == ApiHostingMode.CoHosted && silo.DashboardEnabled)
+        {
+            app.MapOrleansDashboard(routePrefix: "/dashboard");
+        }
+
+        return app;
+    }
+
+    internal static PneumoniaApiOptions ReadApiOptions(IConfiguration configuration)
+    {
+        var options = new PneumoniaApiOptions();
+        configuration.GetSection(PneumoniaApiOptions.SectionName).Bind(options);
+        var validation = new DataAnnotationValidateOptions<PneumoniaApiOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
+        return validation.Failed
+            ? throw new OptionsValidationException(Options.DefaultName, typeof(PneumoniaApiOptions), validation.Failures)
+            : options;
+    }
+}

@@ -1,0 +1,99 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+
+namespace Pneumonia.Api.Hosting;
+
+/// <summary>Settings of the HTTP front end, bound from <see cref="SectionName"/> and validated at start-up.</summary>
+public sealed class PneumoniaApiOptions : IValidatableObject
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Pneumonia:Api";
+
+    private const long Megabyte = 1024 * 1024;
+    private const int MinApiKeyLength = 16;
+
+    /// <summary>
+    /// The key mutating endpoints require in the <c>X-API-Key</c> header. Without one they are open, which is only
+    /// allowed while the server listens on loopback addresses alone. Keep it in user secrets or the environment
+    /// (<c>Pneumonia__Api__ApiKey</c>), never in a committed file.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Largest image (a loose file or an archive entry), in bytes. Default 20 MB.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxImageBytes { get; set; } = 20 * Megabyte;
+
+    /// <summary>Largest request body, in bytes (Kestrel and multipart limits). Default 500 MB.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxRequestBytes { get; set; } = 500 * Megabyte;
+
+    /// <summary>Most entries one .zip archive may hold; an archive with more is rejected unread.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxZipEntries { get; set; } = 10_000;
+
+    /// <summary>Most bytes the archives of one request may expand to, counted as they are read. Default 2 GB.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxZipUncompressedBytes { get; set; } = 2048 * Megabyte;
+
+    /// <summary>Most images one <c>POST /predict/batch</c> may carry.</summary>
+    [Range(1, 1_000)]
+    public int MaxBatchFiles { get; set; } = 64;
+
+    /// <summary>Whether this process hosts the silo itself or is a client of a separate cluster.</summary>
+    [EnumDataType(typeof(ApiHostingMode))]
+    public ApiHostingMode Mode { get; set; } = ApiHostingMode.CoHosted;
+
+    /// <summary>Client mode: the cluster's gateways as <c>ip:port</c>; empty means localhost clustering on <see cref="ClientGatewayPort"/>.</summary>
+    public IList<string> Gateways { get; } = [];
+
+    /// <summary>Client mode with no <see cref="Gateways"/>: the local silo's gateway port.</summary>
+    [Range(1, 65535)]
+    public int ClientGatewayPort { get; set; } = 30000;
+
+    /// <summary>Client mode: the cluster id of the silos.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ClusterId { get; set; } = "pneumonia";
+
+    /// <summary>Client mode: the service id of the silos.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ServiceId { get; set; } = "pneumonia";
+
+    /// <summary>
+    /// The only server-side folder <c>POST /admin/import</c> reads from (relative paths are taken from the content
+    /// root); import paths are relative to it and may not leave it. Null disables the endpoint.
+    /// </summary>
+    public string? ImportDirectory { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrEmpty(ApiKey) && ApiKey.Length < MinApiKeyLength)
+        {
+            yield return new ValidationResult($"Pneumonia:Api:ApiKey must be at least {MinApiKeyLength} characters long.", [nameof(ApiKey)]);
+        }
+
+        foreach (var gateway in Gateways)
+        {
+            if (!IPEndPoint.TryParse(gateway, out var endpoint) || endpoint.Port == 0)
+            {
+                yield return new ValidationResult(
+                    $"Pneumonia:Api:Gateways has '{gateway}', which is not an ip:port endpoint.", [nameof(Gateways)]);
+            }
+        }
+
+        if (MaxImageBytes > MaxRequestBytes)
+        {
+            yield return new ValidationResult(
+                "Pneumonia:Api:MaxImageBytes is larger than Pneumonia:Api:MaxRequestBytes.", [nameof(MaxImageBytes)]);
+        }
+    }
+}
+
+/// <summary>How the API reaches the grains.</summary>
+public enum ApiHostingMode
+{
+    /// <summary>The silo runs in this process: one command starts the whole system.</summary>
+    CoHosted,
+
+    /// <summary>An Orleans client of a separate cluster; Pneumonia:Data:DataDirectory must be the silos' (shared) data directory, where uploads are stored.</summary>
+    Client,
+}

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Pneumonia.Api.Hosting;
+
+/// <summary>
+/// Turns every exception that escapes an endpoint into ProblemDetails without stack traces or server paths:
+/// binding and body-size errors keep their (client-facing) message and status; a cluster that cannot be reached
+/// is a 503; anything else is a bare 500 with the trace id, the details going to the log only.
+/// </summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            return true;
+        }
+
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The grain cluster did not answer; try again shortly."),
+            _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred; the trace id identifies it in the server log."),
+        };
+
+        if (status >= StatusCodes.Status500InternalServerError)
+        {
+            logger.LogError(exception, "Request {Method} {Path} failed", httpContext.Request.Method, httpContext.Request.Path);
+        }
+        else
+        {
+            logger.LogInformation("Request {Method} {Path} refused: {Message}", httpContext.Request.Method, httpContext.Request.Path, exception.Message);
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}

@@ -1,0 +1,32 @@
+using Pneumonia.Api.Endpoints;
+using Pneumonia.Api.Hosting;
+using Pneumonia.Api.Monitoring;
+using Pneumonia.Api.Uploads;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddPneumoniaApiOptions();
+builder.AddPneumoniaCluster();
+builder.AddPneumoniaHttp();
+builder.AddApiKeyAuthentication();
+builder.AddPneumoniaOpenApi();
+builder.AddPneumoniaMonitoring();
+builder.AddPneumoniaUploads();
+
+var app = builder.Build();
+
+app.UsePneumoniaPipeline();
+app.MapHealthApi();
+app.MapPredictionApi();
+app.MapUploadApi();
+app.MapTrainingApi();
+app.MapModelsApi();
+app.MapDatasetApi();
+app.MapPneumoniaMonitoring();
+app.MapPneumoniaDocs();
+app.MapPneumoniaDashboard();
+
+app.Run();
+
+/// <summary>The entry point, public so that tests can host it with WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Pneumonia.Api.Tests;
+
+/// <summary>
+/// The real API with a co-hosted silo and the real grains, on a temporary data directory with a TinyModel as the
+/// bundled model, on free silo and gateway ports. One per test class; ready (health 200) after InitializeAsync.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string ApiKey = "test-api-key-0123456789";
+
+    private readonly TempDirectory _temp = new();
+
+    public ApiFactory()
+    {
+        BundledModelVersion = TinyModel.Create(_temp.Combine("bundled")).Version;
+        Directory.CreateDirectory(ImportDirectory);
+    }
+
+    public string BundledModelVersion { get; }
+
+    public string DataDirectory => _temp.Combine("data");
+
+    public string ImportDirectory => _temp.Combine("imports");
+
+    public string TempPath => _temp.Path;
+
+    /// <summary>Settings a test class adds or overrides (Pneumonia:Api:* limits and so on).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    /// <summary>A client that sends the API key.</summary>
+    public HttpClient CreateAuthorizedClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", ApiKey);
+        return client;
+    }
+
+    public async Task InitializeAsync()
+    {
+        using var client = CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await client.GetAsync("/health");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The API did not become healthy: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => Task.CompletedTask;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Pneumonia:Silo:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Pneumonia:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Pneumonia:Silo:Persistence"] = "Memory",
+            ["Pneumonia:Silo:DataDirectory"] = _temp.Combine("state"),
+            ["Pneumonia:Data:DataDirectory"] = DataDirectory,
+            ["Pneumonia:Data:BundledModelDirectory"] = _temp.Combine("bundled"),
+            ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
+            ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
+            ["Pneumonia:Api:ApiKey"] = ApiKey,
+            ["Pneumonia:Api:ImportDirectory"] = ImportDirectory,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(_temp.Path))
+        {
+            _temp.Dispose();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Small limits, so that over-size inputs are cheap to make.</summary>
+public sealed class SmallLimitsApiFactory : ApiFactory
+{
+    public const int MaxImageBytes = 50_000;
+    public const int MaxZipEntries = 10;
+
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Pneumonia:Api:MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Pneumonia:Api:MaxZipEntries"] = MaxZipEntries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Pneumonia:Api:MaxRequestBytes"] = "2000000",
+    };
+}
+
+internal static class HttpExtensions
+{
+    public static async Task<System.Text.Json.JsonElement> JsonAsync(this HttpResponseMessage response) =>
+        await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+}
