@@ -45,9 +45,17 @@ public sealed class RetrainRunner(
         using var splits = TrainingSplits.Load(
             work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed, cancellationToken);
 
-        // The request sets the run's length and whether the backbone learns; everything else (learning rates,
-        // augmentation, sensitivity target) is what produced the parent, so a retrain changes one thing: the data.
-        var trainingOptions = parent.Training with { Epochs = work.Epochs, BatchSize = work.BatchSize, FineTune = work.FineTune };
+        // The request sets the run's length and whether the backbone learns; the retrain settings decide how much of
+        // it learns and whether frozen features are cached; the rest (learning rates, sensitivity target) is what
+        // produced the parent, so a retrain changes little but the data.
+        var trainingOptions = parent.Training with
+        {
+            Epochs = work.Epochs,
+            BatchSize = work.BatchSize,
+            FineTune = work.FineTune,
+            FirstFineTunedStage = options.Value.FirstFineTunedStage,
+            CacheFrozenFeatures = options.Value.CacheFrozenFeatures,
+        };
         var staging = models.NewStagingDirectory(work.JobId);
         try
         {

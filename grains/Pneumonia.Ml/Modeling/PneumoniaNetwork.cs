@@ -46,21 +46,34 @@ public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
     /// <summary>Logits [N] for grey images [N,1,S,S] with pixel values 0..255.</summary>
     public override Tensor forward(Tensor input)
     {
-        using var features = FeatureMap(input);
-        using var pooled = features.mean([2, 3]);
-        using var dropped = _dropout.forward(pooled);
-        using var logits = _head.forward(dropped);
-        return logits.squeeze(1);
+        using var stem = FeaturesThrough(input, 0);
+        return ForwardFrom(stem, 0);
     }
 
     /// <summary>The last backbone stage's feature map [N, OutputChannels, h, w] for grey images [N,1,S,S].</summary>
-    public Tensor FeatureMap(Tensor input)
+    public Tensor FeatureMap(Tensor input) => FeaturesThrough(input, _backbone.Stages);
+
+    /// <summary>
+    /// The feature map after backbone stage <paramref name="lastStage"/> (0 = the stem) for grey images [N,1,S,S]:
+    /// the part of the network a training run may compute once and cache when those stages are frozen.
+    /// </summary>
+    public Tensor FeaturesThrough(Tensor input, int lastStage)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.dim() != 4 || input.shape[1] != 1)
             throw new ArgumentException($"Expected grey images [N,1,S,S], got [{string.Join(",", input.shape)}].", nameof(input));
         using var bgr = input.expand(-1, 3, -1, -1);
         using var centred = bgr - _inputMean;
-        return _backbone.forward(centred);
+        return _backbone.ForwardThrough(centred, lastStage);
+    }
+
+    /// <summary>Logits [N] from the output of backbone stage <paramref name="completedStage"/> (see <see cref="FeaturesThrough"/>).</summary>
+    public Tensor ForwardFrom(Tensor features, int completedStage)
+    {
+        using var last = _backbone.ForwardFrom(features, completedStage);
+        using var pooled = last.mean([2, 3]);
+        using var dropped = _dropout.forward(pooled);
+        using var logits = _head.forward(dropped);
+        return logits.squeeze(1);
     }
 }

@@ -62,11 +62,34 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>
     /// <summary>Maps [N,3,H,W] (B,G,R minus the ImageNet means) to the last kept stage's feature map.</summary>
     public override Tensor forward(Tensor input)
     {
-        var x = _stem.forward(input);
-        foreach (var block in Blocks)
+        using var stem = ForwardThrough(input, 0);
+        return ForwardFrom(stem, 0);
+    }
+
+    /// <summary>Runs the stem (stage 0) and the residual stages 1..<paramref name="lastStage"/>.</summary>
+    public Tensor ForwardThrough(Tensor input, int lastStage)
+    {
+        CheckStage(lastStage);
+        return RunStages(_stem.forward(input), 1, lastStage);
+    }
+
+    /// <summary>Runs the stages after <paramref name="completedStage"/> on that stage's output, up to the last kept stage.</summary>
+    public Tensor ForwardFrom(Tensor features, int completedStage)
+    {
+        CheckStage(completedStage);
+        // An alias, so that the caller's handle survives RunStages disposing each intermediate result.
+        return RunStages(features.alias(), completedStage + 1, Stages);
+    }
+
+    private Tensor RunStages(Tensor x, int firstStage, int lastStage)
+    {
+        for (var stage = firstStage; stage <= lastStage; stage++)
         {
-            using var previous = x;
-            x = block.forward(previous);
+            foreach (var block in _layers[stage - 1])
+            {
+                using var previous = x;
+                x = block.forward(previous);
+            }
         }
         return x;
     }

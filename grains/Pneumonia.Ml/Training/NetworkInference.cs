@@ -7,7 +7,15 @@ namespace Pneumonia.Ml.Training;
 public static class NetworkInference
 {
     /// <summary>One logit per image of <paramref name="pixels"/> (uint8 [N,1,S,S]).</summary>
-    public static float[] PredictLogits(PneumoniaNetwork network, Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default)
+    public static float[] PredictLogits(PneumoniaNetwork network, Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default) =>
+        Run(network, pixels, network.forward, batchSize, cancellationToken);
+
+    /// <summary>One logit per image from cached features after backbone stage <paramref name="completedStage"/>.</summary>
+    public static float[] PredictLogitsFromFeatures(PneumoniaNetwork network, Tensor features, int completedStage, CancellationToken cancellationToken = default) =>
+        Run(network, features, batch => network.ForwardFrom(batch, completedStage), 64, cancellationToken);
+
+    /// <summary>The output of backbone stages 0..<paramref name="lastStage"/> for every image, as bfloat16 (half the memory of float32).</summary>
+    public static Tensor ComputeFeatures(PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(pixels);
@@ -15,7 +23,34 @@ public static class NetworkInference
         network.eval();
         try
         {
-            var count = pixels.shape[0];
+            using var noGrad = no_grad();
+            Tensor? all = null; // allocated once the first batch shows the feature shape; filled in place
+            for (long start = 0; start < pixels.shape[0]; start += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var length = Math.Min(batchSize, pixels.shape[0] - start);
+                var features = network.FeaturesThrough(pixels.narrow(0, start, length).to_type(ScalarType.Float32), lastStage);
+                all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
+                all.narrow(0, start, length).copy_(features);
+            }
+            return all ?? throw new ArgumentException("no images to compute features for", nameof(pixels));
+        }
+        finally
+        {
+            network.train(wasTraining);
+        }
+    }
+
+    private static float[] Run(PneumoniaNetwork network, Tensor inputs, Func<Tensor, Tensor> forward, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var wasTraining = network.training;
+        network.eval();
+        try
+        {
+            var count = inputs.shape[0];
             var logits = new float[count];
             using var noGrad = no_grad();
             for (long start = 0; start < count; start += batchSize)
@@ -23,8 +58,8 @@ public static class NetworkInference
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var length = Math.Min(batchSize, count - start);
-                var batch = pixels.narrow(0, start, length).to_type(ScalarType.Float32);
-                network.forward(batch).data<float>().CopyTo(logits, (int)start);
+                var batch = inputs.narrow(0, start, length).to_type(ScalarType.Float32);
+                forward(batch).data<float>().CopyTo(logits, (int)start);
             }
             return logits;
         }

@@ -51,6 +51,13 @@ public sealed class PneumoniaTrainer
         // fitted on validation afterwards undoes the shift this puts into the raw probabilities.
         using var positiveWeight = tensor((float)(train.Count - train.Positives) / train.Positives);
 
+        // With cached features the frozen stages run once here; training and validation start after them.
+        var completedStage = options.CacheFrozenFeatures
+            ? Math.Min(options.FineTune ? options.FirstFineTunedStage - 1 : network.Backbone.Stages, network.Backbone.Stages)
+            : -1;
+        using var trainFeatures = completedStage >= 0 ? NetworkInference.ComputeFeatures(network, train.Pixels, completedStage, cancellationToken: cancellationToken) : null;
+        using var validationFeatures = completedStage >= 0 ? NetworkInference.ComputeFeatures(network, validation.Pixels, completedStage, cancellationToken: cancellationToken) : null;
+
         var batchesPerEpoch = (int)Math.Ceiling(train.Count / (double)options.BatchSize);
         var totalBatches = batchesPerEpoch * options.Epochs;
         var warmupBatches = Math.Max(1, batchesPerEpoch / 2);
@@ -78,12 +85,19 @@ public sealed class PneumoniaTrainer
                     {
                         var start = batch * options.BatchSize;
                         var indices = order.narrow(0, start, Math.Min(options.BatchSize, train.Count - start));
-                        var inputs = train.Pixels.index_select(0, indices).to_type(ScalarType.Float32);
-                        if (options.Augment) inputs = augmenter.Apply(inputs, generator);
                         var targets = train.Targets.index_select(0, indices);
-
                         optimizer.zero_grad();
-                        var logits = network.forward(inputs);
+                        Tensor logits;
+                        if (trainFeatures is not null)
+                        {
+                            logits = network.ForwardFrom(trainFeatures.index_select(0, indices).to_type(ScalarType.Float32), completedStage);
+                        }
+                        else
+                        {
+                            var inputs = train.Pixels.index_select(0, indices).to_type(ScalarType.Float32);
+                            if (options.Augment) inputs = augmenter.Apply(inputs, generator);
+                            logits = network.forward(inputs);
+                        }
                         var loss = nn.functional.binary_cross_entropy_with_logits(logits, targets, pos_weights: positiveWeight);
                         loss.backward();
                         optimizer.step();
@@ -104,7 +118,10 @@ public sealed class PneumoniaTrainer
                 progress?.Report(new TrainingProgress("validating", epoch, options.Epochs, 0, batchesPerEpoch,
                     batchesDone / (double)totalBatches, running.RunningLoss, running.RunningAccuracy,
                     history.Count > 0 ? history[^1].ValidationAuc : null, _time.GetElapsedTime(started), null));
-                var (validationLoss, validationAuc) = Validate(network, validation, cancellationToken);
+                var validationLogits = validationFeatures is null
+                    ? NetworkInference.PredictLogits(network, validation.Pixels, cancellationToken: cancellationToken)
+                    : NetworkInference.PredictLogitsFromFeatures(network, validationFeatures, completedStage, cancellationToken);
+                var (validationLoss, validationAuc) = Score(validationLogits, validation);
                 var epochSeconds = _time.GetElapsedTime(epochStarted).TotalSeconds;
                 history.Add(new EpochSummary(epoch, running.RunningLoss, running.RunningAccuracy, validationLoss,
                     validationAuc, epochSeconds, train.Count / epochSeconds));
@@ -135,9 +152,8 @@ public sealed class PneumoniaTrainer
         return new TrainingResult(history, bestEpoch, _time.GetElapsedTime(started).TotalSeconds, stoppedEarly);
     }
 
-    private static (double Loss, double Auc) Validate(PneumoniaNetwork network, XrayPixelSet validation, CancellationToken cancellationToken)
+    private static (double Loss, double Auc) Score(float[] logits, XrayPixelSet validation)
     {
-        var logits = NetworkInference.PredictLogits(network, validation.Pixels, cancellationToken: cancellationToken);
         var labels = validation.Images.Select(i => i.IsPneumonia).ToArray();
         var probabilities = logits.Select(l => 1.0 / (1.0 + Math.Exp(-l))).ToArray();
         var report = BinaryClassificationEvaluator.Evaluate(probabilities, labels, 0.5);

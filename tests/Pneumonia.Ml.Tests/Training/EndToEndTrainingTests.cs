@@ -80,9 +80,10 @@ public sealed class EndToEndTrainingTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Frozen_weights_stay_put_and_fine_tuned_ones_move(bool fineTune)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Frozen_weights_stay_put_and_fine_tuned_ones_move(bool fineTune, bool cacheFrozenFeatures)
     {
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 64 }, new XrayImageDecoder());
         using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 8), TestData.Images("train", "PNEUMONIA", 8));
@@ -91,7 +92,7 @@ public sealed class EndToEndTrainingTests
         var before = Snapshot(network);
 
         new PneumoniaTrainer().Train(network, train, validation,
-            new TrainingOptions { Epochs = 1, BatchSize = 8, FineTune = fineTune, FirstFineTunedStage = 2 });
+            new TrainingOptions { Epochs = 1, BatchSize = 8, FineTune = fineTune, FirstFineTunedStage = 2, CacheFrozenFeatures = cacheFrozenFeatures });
 
         var after = Snapshot(network);
         foreach (var (name, value) in before)
@@ -101,6 +102,24 @@ public sealed class EndToEndTrainingTests
                 || (fineTune && name.StartsWith("backbone.layer2.", StringComparison.Ordinal) && !name.EndsWith("num_batches_tracked", StringComparison.Ordinal));
             Assert.True(moved == shouldMove, $"{name}: moved={moved}, expected {shouldMove}");
         }
+    }
+
+    [Fact]
+    public void Cached_frozen_features_give_the_same_logits_as_the_whole_network()
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 96 }, new XrayImageDecoder());
+        using var images = TinyModel.Load(preprocessor, TestData.Images("test", "NORMAL", 4), TestData.Images("test", "PNEUMONIA", 4));
+        using var network = NetworkFactory.Create(NetworkFactory.Describe(3, 0, pretrained: true), loadPretrainedBackbone: true);
+
+        var whole = NetworkInference.PredictLogits(network, images.Pixels);
+        using var features = NetworkInference.ComputeFeatures(network, images.Pixels, lastStage: 2);
+        var cached = NetworkInference.PredictLogitsFromFeatures(network, features, completedStage: 2);
+
+        Assert.Equal(ScalarType.BFloat16, features.dtype);
+        Assert.Equal([8L, 128, 12, 12], features.shape);
+        // bfloat16 keeps 8 significant bits: the logits agree to a few hundredths, far below the class margin.
+        for (var i = 0; i < whole.Length; i++)
+            Assert.InRange(cached[i] - whole[i], -0.05, 0.05);
     }
 
     [Fact]
