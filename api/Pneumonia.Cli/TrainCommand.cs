@@ -24,6 +24,7 @@ internal static class TrainCommand
         var backboneRate = new Option<double>("--backbone-lr") { DefaultValueFactory = _ => defaults.BackboneLearningRate };
         var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.EarlyStoppingPatience };
         var augment = new Option<bool>("--augment") { DefaultValueFactory = _ => defaults.Augment };
+        var cacheFrozen = new Option<bool>("--cache-frozen-features") { Description = "Compute frozen stages once (no augmentation); what POST /retrain does.", DefaultValueFactory = _ => defaults.CacheFrozenFeatures };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var inputSize = new Option<int>("--input-size") { DefaultValueFactory = _ => PreprocessingParameters.Default.InputSize };
         var stages = new Option<int>("--stages") { Description = "Residual stages of the backbone to keep (1-4).", DefaultValueFactory = _ => 3 };
@@ -36,7 +37,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
         {
             dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
-            seed, inputSize, stages, dropout, validationFraction, threads, report, reportSection,
+            cacheFrozen, seed, inputSize, stages, dropout, validationFraction, threads, report, reportSection,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -50,6 +51,7 @@ internal static class TrainCommand
                 BackboneLearningRate = parse.GetValue(backboneRate),
                 EarlyStoppingPatience = parse.GetValue(patience),
                 Augment = parse.GetValue(augment),
+                CacheFrozenFeatures = parse.GetValue(cacheFrozen),
                 Seed = parse.GetValue(seed),
             };
             options.Validate();

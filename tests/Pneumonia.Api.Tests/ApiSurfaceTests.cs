@@ -389,7 +389,7 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         "truncated" => TestFiles.Truncated(TestFiles.Image("test", "NORMAL", 2)),
         "text" => TestFiles.Text,
         "gif" => TestFiles.Gif,
-        "bomb" => TestFiles.PngClaiming(30_000, 30_000),
+        "bomb" => CraftedImages.PngClaiming(30_000, 30_000),
         "oversize" => [.. TestFiles.Image("test", "NORMAL", 3), .. new byte[SmallLimitsApiFactory.MaxImageBytes]],
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
@@ -65,76 +63,5 @@ internal static class TestImages
         using var stream = new MemoryStream();
         image.Save(stream, encoder);
         return stream.ToArray();
-    }
-
-    /// <summary>
-    /// A valid PNG of a few hundred bytes whose header claims <paramref name="width"/> x <paramref name="height"/>
-    /// 8-bit grey pixels: a decompression bomb if decoded without checking the header.
-    /// </summary>
-    public static byte[] PngClaiming(int width, int height)
-    {
-        using var stream = new MemoryStream();
-        stream.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 8; // bit depth
-        header[9] = 0; // grey; compression, filter and interlace stay 0
-        WriteChunk(stream, "IHDR", header);
-        using var compressed = new MemoryStream();
-        using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            zlib.Write(new byte[4096]);
-        }
-
-        WriteChunk(stream, "IDAT", compressed.ToArray());
-        WriteChunk(stream, "IEND", []);
-        return stream.ToArray();
-    }
-
-    /// <summary>A copy of a real JPEG whose baseline or progressive frame header claims other dimensions.</summary>
-    public static byte[] JpegClaiming(byte[] jpeg, ushort width, ushort height)
-    {
-        var patched = (byte[])jpeg.Clone();
-        for (var i = 2; i + 9 < patched.Length; i++)
-        {
-            if (patched[i] == 0xFF && patched[i + 1] is 0xC0 or 0xC2)
-            {
-                BinaryPrimitives.WriteUInt16BigEndian(patched.AsSpan(i + 5), height);
-                BinaryPrimitives.WriteUInt16BigEndian(patched.AsSpan(i + 7), width);
-                return patched;
-            }
-        }
-
-        throw new InvalidOperationException("No SOF0/SOF2 marker in the JPEG.");
-    }
-
-    private static void WriteChunk(Stream stream, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        stream.Write(word);
-        var typeAndData = new byte[4 + data.Length];
-        System.Text.Encoding.ASCII.GetBytes(type, typeAndData);
-        data.CopyTo(typeAndData, 4);
-        stream.Write(typeAndData);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typeAndData));
-        stream.Write(word);
-    }
-
-    // PNG's CRC-32 (polynomial 0xEDB88320); System.IO.Hashing is not referenced and not worth a package.
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes)
-        {
-            crc ^= b;
-            for (var bit = 0; bit < 8; bit++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

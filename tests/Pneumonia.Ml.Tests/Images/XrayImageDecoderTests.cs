@@ -116,7 +116,7 @@ public sealed class XrayImageDecoderTests
     [Fact]
     public void Png_claiming_30000_square_is_refused_from_its_header()
     {
-        var bomb = TestImages.PngClaiming(30_000, 30_000);
+        var bomb = CraftedImages.PngClaiming(30_000, 30_000);
         Assert.True(bomb.Length < 1000);
 
         var (error, allocated, elapsed) = Measure(() => _decoder.DecodeGrey(bomb));
@@ -131,7 +131,7 @@ public sealed class XrayImageDecoderTests
     public void Jpeg_whose_frame_header_claims_60000_square_is_refused_from_its_header()
     {
         var real = File.ReadAllBytes(TestData.Images("train", "NORMAL", 1)[0]);
-        var bomb = TestImages.JpegClaiming(real, 60_000, 60_000);
+        var bomb = CraftedImages.JpegClaiming(real, 60_000, 60_000);
 
         var (error, allocated, elapsed) = Measure(() => _decoder.DecodeGrey(bomb));
 
@@ -146,7 +146,7 @@ public sealed class XrayImageDecoderTests
     {
         var decoder = new XrayImageDecoder(new ImageLimits(MaxSide: 1000));
 
-        var error = Assert.Throws<InvalidImageException>(() => decoder.DecodeGrey(TestImages.PngClaiming(1001, 10)));
+        var error = Assert.Throws<InvalidImageException>(() => decoder.DecodeGrey(CraftedImages.PngClaiming(1001, 10)));
 
         Assert.Equal(InvalidImageReason.TooManyPixels, error.Reason);
     }
