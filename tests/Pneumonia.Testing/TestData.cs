@@ -12,6 +12,9 @@ public static class TestData
     /// </summary>
     public static string ChestXrayRoot { get; } = FindChestXrayRoot();
 
+    /// <summary>The folder holding PneumoniaOrleans.sln (the repository's root).</summary>
+    public static string RepositoryRoot { get; } = FindSolution().FullName;
+
     /// <summary>The first <paramref name="count"/> images (ordinal order) of one split and label folder.</summary>
     public static IReadOnlyList<string> Images(string split, string label, int count) =>
         Directory.GetFiles(Path.Combine(ChestXrayRoot, split, label), "*.jpeg").Order(StringComparer.Ordinal).Take(count).ToList();
@@ -26,15 +29,18 @@ public static class TestData
                 : throw new InvalidOperationException($"{ChestXrayVariable}={configured} holds no chest X-ray data set (no manifest.csv).");
         }
 
-        var solution = Ancestors(new DirectoryInfo(AppContext.BaseDirectory))
-            .FirstOrDefault(directory => File.Exists(Path.Combine(directory.FullName, "PneumoniaOrleans.sln")))
-            ?? throw new InvalidOperationException($"No PneumoniaOrleans.sln above {AppContext.BaseDirectory}; set {ChestXrayVariable}.");
+        var solution = FindSolution();
         return Ancestors(solution.Parent)
             .Select(directory => Path.Combine(directory.FullName, "shared", "data", "chest_xray"))
             .FirstOrDefault(candidate => File.Exists(Path.Combine(candidate, "manifest.csv")))
             ?? throw new InvalidOperationException(
                 $"No shared/data/chest_xray (with manifest.csv) above {solution.FullName}; set {ChestXrayVariable}.");
     }
+
+    private static DirectoryInfo FindSolution() =>
+        Ancestors(new DirectoryInfo(AppContext.BaseDirectory))
+            .FirstOrDefault(directory => File.Exists(Path.Combine(directory.FullName, "PneumoniaOrleans.sln")))
+        ?? throw new InvalidOperationException($"No PneumoniaOrleans.sln above {AppContext.BaseDirectory}; set {ChestXrayVariable}.");
 
     private static IEnumerable<DirectoryInfo> Ancestors(DirectoryInfo? start)
     {
