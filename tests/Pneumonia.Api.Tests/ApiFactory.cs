@@ -74,8 +74,13 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Pneumonia:Silo:DataDirectory"] = _temp.Combine("state"),
             ["Pneumonia:Data:DataDirectory"] = DataDirectory,
             ["Pneumonia:Data:BundledModelDirectory"] = _temp.Combine("bundled"),
+            // The base data set is imported by tests that need it, never in the background of every test.
+            ["Pneumonia:Data:BaseDatasetPath"] = "",
             ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
             ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
+            // Cached frozen features make these tiny retrains finish in milliseconds, too fast to watch or cancel;
+            // the cached path is tested in Pneumonia.Ml.Tests (EndToEndTrainingTests) and by the retrain benchmark.
+            ["Pneumonia:Retrain:CacheFrozenFeatures"] = "false",
             ["Pneumonia:Api:ApiKey"] = ApiKey,
             ["Pneumonia:Api:ImportDirectory"] = ImportDirectory,
             ["Logging:LogLevel:Default"] = "Warning",

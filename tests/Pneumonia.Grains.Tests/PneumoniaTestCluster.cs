@@ -27,6 +27,9 @@ internal static class PneumoniaTestCluster
             ["Pneumonia:Data:BundledModelDirectory"] = bundledModelDirectory,
             ["Pneumonia:Promotion:MaxValidationAucDrop"] = maxValidationAucDrop.ToString(CultureInfo.InvariantCulture),
             ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
+            // Cached frozen features make these tiny retrains finish in milliseconds, too fast to watch or cancel;
+            // the cached path is tested in Pneumonia.Ml.Tests (EndToEndTrainingTests) and by the retrain benchmark.
+            ["Pneumonia:Retrain:CacheFrozenFeatures"] = "false",
             ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
         }));
         builder.ConfigureSilo((_, silo) => silo

@@ -37,6 +37,8 @@ public static class PneumoniaGrainsExtensions
             {
                 options.DataDirectory = Path.GetFullPath(options.DataDirectory, environment.ContentRootPath);
                 options.BundledModelDirectory = Path.GetFullPath(options.BundledModelDirectory, environment.ContentRootPath);
+                if (!string.IsNullOrEmpty(options.BaseDatasetPath))
+                    options.BaseDatasetPath = Path.GetFullPath(options.BaseDatasetPath, environment.ContentRootPath);
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();

@@ -115,7 +115,15 @@ internal sealed class PneumoniaSiloStartup(
                 return;
             }
 
-            await importer.ImportAsync(path, cancellationToken: cancellationToken);
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                logger.LogWarning("No base data set at {Path}: retrains will use uploads only", path);
+                return;
+            }
+
+            logger.LogInformation("Importing the base data set from {Path}", path);
+            var batch = await importer.ImportAsync(path, cancellationToken: cancellationToken);
+            logger.LogInformation("Base data set imported: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected", batch.Accepted, batch.Duplicates, batch.Rejected);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

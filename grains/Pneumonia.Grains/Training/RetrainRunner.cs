@@ -46,8 +46,8 @@ public sealed class RetrainRunner(
             work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed, cancellationToken);
 
         // The request sets the run's length and whether the backbone learns; the retrain settings decide how much of
-        // it learns and whether frozen features are cached; the rest (learning rates, sensitivity target) is what
-        // produced the parent, so a retrain changes little but the data.
+        // it learns, how gently (a fraction of the parent's learning rates) and whether frozen features are cached;
+        // the rest (schedule, sensitivity target) is what produced the parent, so a retrain changes little but the data.
         var trainingOptions = parent.Training with
         {
             Epochs = work.Epochs,
@@ -55,6 +55,8 @@ public sealed class RetrainRunner(
             FineTune = work.FineTune,
             FirstFineTunedStage = options.Value.FirstFineTunedStage,
             CacheFrozenFeatures = options.Value.CacheFrozenFeatures,
+            HeadLearningRate = parent.Training.HeadLearningRate * options.Value.LearningRateScale,
+            BackboneLearningRate = parent.Training.BackboneLearningRate * options.Value.LearningRateScale,
         };
         var staging = models.NewStagingDirectory(work.JobId);
         try
