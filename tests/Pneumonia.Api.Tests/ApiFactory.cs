@@ -16,6 +16,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     private readonly TempDirectory _temp = new();
 
+    public string BundledModelDirectory => _temp.Combine("bundled");
+
     public ApiFactory()
     {
         BundledModelVersion = TinyModel.Create(_temp.Combine("bundled")).Version;
@@ -41,7 +43,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return client;
     }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         using var client = CreateClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -62,7 +64,10 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
-    Task IAsyncLifetime.DisposeAsync() => Task.CompletedTask;
+    Task IAsyncLifetime.DisposeAsync() => OnDisposeAsync();
+
+    /// <summary>Called when the test class is done with the factory, before it is disposed.</summary>
+    protected virtual Task OnDisposeAsync() => Task.CompletedTask;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -73,7 +78,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Pneumonia:Silo:Persistence"] = "Memory",
             ["Pneumonia:Silo:DataDirectory"] = _temp.Combine("state"),
             ["Pneumonia:Data:DataDirectory"] = DataDirectory,
-            ["Pneumonia:Data:BundledModelDirectory"] = _temp.Combine("bundled"),
+            ["Pneumonia:Data:BundledModelDirectory"] = BundledModelDirectory,
             // The base data set is imported by tests that need it, never in the background of every test.
             ["Pneumonia:Data:BaseDatasetPath"] = "",
             ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
@@ -105,7 +110,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    protected static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
