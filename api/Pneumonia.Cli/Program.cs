@@ -7,5 +7,6 @@ var root = new RootCommand("PneumoniaOrleans command line: classify chest X-rays
     ImportCommand.Create(),
     TrainCommand.Create(),
     EvaluateCommand.Create(),
+    CheckStoreCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

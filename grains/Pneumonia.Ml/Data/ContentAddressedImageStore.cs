@@ -131,7 +131,7 @@ public sealed class ContentAddressedImageStore
     public int DeleteOrphanTempFiles()
     {
         var deleted = 0;
-        foreach (var file in EnumerateShards().SelectMany(shard => Directory.EnumerateFiles(shard, "*" + TempSuffix)))
+        foreach (var file in EnumerateTempFiles())
         {
             File.Delete(file);
             deleted++;
@@ -139,6 +139,15 @@ public sealed class ContentAddressedImageStore
 
         return deleted;
     }
+
+    /// <summary>
+    /// Absolute paths of the temporary files in the store: left by crashed writes, or by writes still in progress.
+    /// </summary>
+    public IEnumerable<string> EnumerateTempFiles() =>
+        EnumerateShards().SelectMany(shard => Directory.EnumerateFiles(shard, "*" + TempSuffix));
+
+    /// <summary>Whether <paramref name="path"/> names one of the store's temporary files (by its name only).</summary>
+    public static bool IsTempFileName(string path) => path.EndsWith(TempSuffix, StringComparison.Ordinal);
 
     private IEnumerable<string> EnumerateShards() =>
         Directory.EnumerateDirectories(RootDirectory)
