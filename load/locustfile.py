@@ -106,16 +106,20 @@ def _check(response):
         response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
 
 
+def _predict_one(client, sample, label):
+    name, data = sample
+    with client.post("/predict", files={"file": (name, data, "image/jpeg")},
+                     name=f"/predict [{label}]", catch_response=True) as r:
+        _check(r)
+
+
 class PredictSmallUser(HttpUser):
     """POST the 224x224 test JPEG to /predict, no think time (throughput/latency under N concurrent clients)."""
     wait_time = constant(0)
 
     @task
     def predict(self):
-        name, data = Samples.small
-        with self.client.post("/predict", files={"file": (name, data, "image/jpeg")},
-                              name="/predict [224]", catch_response=True) as r:
-            _check(r)
+        _predict_one(self.client, Samples.small, "224")
 
 
 class PredictLargeUser(HttpUser):
@@ -124,10 +128,7 @@ class PredictLargeUser(HttpUser):
 
     @task
     def predict_large(self):
-        name, data = Samples.large
-        with self.client.post("/predict", files={"file": (name, data, "image/jpeg")},
-                              name="/predict [large]", catch_response=True) as r:
-            _check(r)
+        _predict_one(self.client, Samples.large, "large")
 
 
 class PredictBatchUser(HttpUser):
