@@ -150,10 +150,7 @@ class MixedUser(HttpUser):
 
     @task(6)
     def predict(self):
-        name, data = random.choice(Samples.pool)
-        with self.client.post("/predict", files={"file": (name, data, "image/jpeg")},
-                              name="/predict [mixed]", catch_response=True) as r:
-            _check(r)
+        _predict_one(self.client, random.choice(Samples.pool), "mixed")
 
     @task(1)
     def batch(self):
