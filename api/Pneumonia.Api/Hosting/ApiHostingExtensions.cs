@@ -60,7 +60,13 @@ public static class ApiHostingExtensions
                     cluster.ClusterId = options.ClusterId;
                     cluster.ServiceId = options.ServiceId;
                 });
-                if (options.Gateways.Count > 0)
+                if (options.Clustering == SiloClustering.Redis)
+                {
+                    client.UseRedisClustering(redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis!));
+                    // Learn of new and removed silos' gateways within seconds rather than Orleans' default minute.
+                    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+                }
+                else if (options.Gateways.Count > 0)
                 {
                     client.UseStaticClustering([.. options.Gateways.Select(IPEndPoint.Parse)]);
                 }

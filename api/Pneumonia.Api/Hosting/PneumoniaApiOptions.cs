@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Pneumonia.Silo.Hosting;
 
 namespace Pneumonia.Api.Hosting;
 
@@ -43,7 +44,18 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     [EnumDataType(typeof(ApiHostingMode))]
     public ApiHostingMode Mode { get; set; } = ApiHostingMode.CoHosted;
 
-    /// <summary>Client mode: the cluster's gateways as <c>ip:port</c>; empty means localhost clustering on <see cref="ClientGatewayPort"/>.</summary>
+    /// <summary>
+    /// Client mode: how the gateways are found. <see cref="SiloClustering.Redis"/> reads them from the cluster's Redis
+    /// membership table (<see cref="Redis"/>), so silos can come and go; <see cref="SiloClustering.Localhost"/> uses
+    /// <see cref="Gateways"/> or the local silo.
+    /// </summary>
+    [EnumDataType(typeof(SiloClustering))]
+    public SiloClustering Clustering { get; set; } = SiloClustering.Localhost;
+
+    /// <summary>Client mode with Redis clustering: the silos' Redis server (<c>host:port[,password=...]</c>).</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Client mode, localhost clustering: the cluster's gateways as <c>ip:port</c>; empty means the local silo's gateway on <see cref="ClientGatewayPort"/>.</summary>
     public IList<string> Gateways { get; } = [];
 
     /// <summary>Client mode with no <see cref="Gateways"/>: the local silo's gateway port.</summary>
@@ -78,6 +90,11 @@ public sealed class PneumoniaApiOptions : IValidatableObject
                 yield return new ValidationResult(
                     $"Pneumonia:Api:Gateways has '{gateway}', which is not an ip:port endpoint.", [nameof(Gateways)]);
             }
+        }
+
+        if (Mode == ApiHostingMode.Client && Clustering == SiloClustering.Redis && string.IsNullOrWhiteSpace(Redis))
+        {
+            yield return new ValidationResult("Pneumonia:Api:Redis (host:port) is required with Pneumonia:Api:Clustering=Redis.", [nameof(Redis)]);
         }
 
         if (MaxImageBytes > MaxRequestBytes)

@@ -1,13 +1,17 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Models;
+using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Prediction;
 using Pneumonia.Grains.Training;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Images;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Pneumonia.Grains.Hosting;
 
@@ -20,10 +24,27 @@ public static class PneumoniaGrainsExtensions
     /// model (<see cref="ProductionModelHost"/>, also as <see cref="IProductionModelStatus"/>), the training executor,
     /// the base data set importer, and the start-up steps (bundled model, job recovery scan, model refresh loop).
     /// </summary>
+    /// <remarks>
+    /// On a silo builder it also publishes the silo's roles (<see cref="SiloRoleOptions"/>, <c>Pneumonia:Silo:Roles</c>)
+    /// as Orleans silo metadata and registers the placement filter that keeps training jobs on trainer silos and
+    /// predictions on predictor silos.
+    /// </remarks>
+    /// <exception cref="OptionsValidationException">The configured roles are invalid.</exception>
     public static ISiloBuilder AddPneumoniaGrains(this ISiloBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddPneumoniaGrains();
+
+        // The metadata is fixed when the silo is built, so the roles are read and validated now.
+        var roles = builder.Configuration.GetSection(SiloRoleOptions.SectionName).Get<SiloRoleOptions>() ?? new();
+        var validation = new DataAnnotationValidateOptions<SiloRoleOptions>(Options.DefaultName).Validate(Options.DefaultName, roles);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SiloRoleOptions), validation.Failures);
+        }
+
+        builder.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.MetadataKey] = string.Join(',', SiloRoles.Parse(roles.Roles)) });
+        builder.Services.AddPlacementFilter<SiloRolePlacementFilterStrategy, SiloRolePlacementFilterDirector>(ServiceLifetime.Transient);
         return builder;
     }
 
@@ -45,6 +66,7 @@ public static class PneumoniaGrainsExtensions
         services.AddOptions<PromotionOptions>().BindConfiguration(PromotionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PredictionOptions>().BindConfiguration(PredictionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SiloRoleOptions>().BindConfiguration(SiloRoleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => new XrayImageDecoder(ImageLimits.Default));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Models;
+using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Prediction;
 using Pneumonia.Ml.Models;
 
@@ -10,8 +11,9 @@ namespace Pneumonia.Grains.Hosting;
 
 /// <summary>
 /// What each silo does once grains can be called, in order: register the bundled model if the registry is empty,
-/// ask the coordinator for the latest job (which marks a job of a dead silo failed), load the production model, then
-/// keep checking the registry for a new production version. The optional base data set import runs in the background.
+/// ask the coordinator for the latest job (which marks a job of a dead silo failed), then, on a predictor silo, load
+/// the production model and keep checking the registry for a new production version (a trainer-only silo serves no
+/// predictions and keeps no model in memory). The optional base data set import runs in the background.
 /// </summary>
 internal sealed class PneumoniaSiloStartup(
     IGrainFactory grains,
@@ -20,6 +22,7 @@ internal sealed class PneumoniaSiloStartup(
     BaseDatasetImporter importer,
     IOptions<PneumoniaDataOptions> data,
     IOptions<PredictionOptions> prediction,
+    IOptions<SiloRoleOptions> roles,
     TimeProvider time,
     ILogger<PneumoniaSiloStartup> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
@@ -46,8 +49,12 @@ internal sealed class PneumoniaSiloStartup(
             logger.LogInformation("Latest training job {JobId} is {Status}", latest.JobId, latest.Status);
         }
 
-        await RefreshAsync(registry, cancellationToken);
-        _refresh = RefreshLoopAsync(registry, _stopping.Token);
+        if (SiloRoles.Parse(roles.Value.Roles).Contains(SiloRoles.Predictor))
+        {
+            await RefreshAsync(registry, cancellationToken);
+            _refresh = RefreshLoopAsync(registry, _stopping.Token);
+        }
+
         if (data.Value.BaseDatasetPath is { Length: > 0 } basePath)
         {
             _import = Task.Run(() => ImportBaseDatasetAsync(basePath, _stopping.Token), CancellationToken.None);

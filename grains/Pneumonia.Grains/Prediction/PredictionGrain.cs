@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Pneumonia.Abstractions;
 using Pneumonia.Grains.Hosting;
+using Pneumonia.Grains.Placement;
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Models;
 
@@ -12,6 +13,7 @@ namespace Pneumonia.Grains.Prediction;
 /// local activations as there are concurrent callers (up to the core count), all sharing the one loaded model.
 /// </summary>
 [StatelessWorker]
+[SiloRolePlacementFilter(SiloRoles.Predictor)]
 public sealed class PredictionGrain(ProductionModelHost host, IOptions<PredictionOptions> options, TimeProvider time) : Grain, IPredictionGrain
 {
     public Task<PredictionOutcome> PredictAsync(NamedImage image, bool heatmap)

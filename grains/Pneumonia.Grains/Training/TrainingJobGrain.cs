@@ -5,6 +5,7 @@ using Pneumonia.Abstractions;
 using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Models;
+using Pneumonia.Grains.Placement;
 using Pneumonia.Ml.Training;
 
 namespace Pneumonia.Grains.Training;
@@ -27,7 +28,9 @@ public sealed class TrainingJobState
 /// A job found Pending or Running when an activation starts has no training thread (threads do not survive
 /// activations): the silo that ran it stopped, so it is marked Failed. A reminder, registered while the job runs,
 /// brings such a job back to life to do that even if nobody asks for it.
+/// Placed on trainer silos only (<see cref="SiloRolePlacementFilterAttribute"/>): the training thread runs where the job is.
 /// </remarks>
+[SiloRolePlacementFilter(SiloRoles.Trainer)]
 [SuppressMessage("Reliability", "CA1001", Justification = "The token source is disposed when the job finishes or the activation deactivates.")]
 public sealed class TrainingJobGrain(
     [PersistentState("job", GrainStorage.Name)] IPersistentState<TrainingJobState> state,

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 
 namespace Pneumonia.Silo.Hosting;
 
 /// <summary>Settings of the embedded silo, bound from the configuration section <see cref="SectionName"/>.</summary>
-public sealed class PneumoniaSiloOptions
+public sealed class PneumoniaSiloOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Pneumonia:Silo";
@@ -20,13 +21,45 @@ public sealed class PneumoniaSiloOptions
     [Required(AllowEmptyStrings = false)]
     public string ServiceId { get; set; } = "pneumonia";
 
-    /// <summary>Port for silo-to-silo traffic, on the loopback address.</summary>
+    /// <summary>Port for silo-to-silo traffic (on <see cref="AdvertisedAddress"/> with Redis clustering, else loopback).</summary>
     [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
 
-    /// <summary>Port for external Orleans clients, on the loopback address.</summary>
-    [Range(1, 65535)]
+    /// <summary>
+    /// Port for external Orleans clients (API front ends). 0 opens no gateway: the silo then serves no clients, which
+    /// suits a trainer, so that front ends never route requests through a silo busy training.
+    /// </summary>
+    [Range(0, 65535)]
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>How silos find each other: one silo on loopback (the default), or a cluster whose membership is in Redis.</summary>
+    [EnumDataType(typeof(SiloClustering))]
+    public SiloClustering Clustering { get; set; } = SiloClustering.Localhost;
+
+    /// <summary>
+    /// The Redis server of <see cref="SiloClustering.Redis"/> clustering and <see cref="SiloPersistence.Redis"/>
+    /// persistence, as a StackExchange.Redis configuration string (<c>host:port[,password=...]</c>).
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// Redis clustering: the IP address other silos and clients reach this silo at. A non-loopback address also makes
+    /// the silo listen on every interface.
+    /// </summary>
+    [Required(AllowEmptyStrings = false)]
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Redis clustering: how long a silo waits for a probe answer before counting it missed. With
+    /// <see cref="MissedProbesLimit"/> it bounds how long a dead silo keeps receiving requests (docs/DEPLOY.md).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00")]
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Redis clustering: missed probes after which a silo suspects another one (Orleans' NumMissedProbesLimit).</summary>
+    [Range(1, 10)]
+    public int MissedProbesLimit { get; set; } = 2;
+
 
     /// <summary>Where grain state and reminders are persisted.</summary>
     [EnumDataType(typeof(SiloPersistence))]
@@ -37,14 +70,56 @@ public sealed class PneumoniaSiloOptions
     /// when this is on.
     /// </summary>
     public bool DashboardEnabled { get; set; } = true;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var needsRedis = Clustering == SiloClustering.Redis || Persistence == SiloPersistence.Redis;
+        if (needsRedis && string.IsNullOrWhiteSpace(Redis))
+        {
+            yield return new ValidationResult(
+                "Pneumonia:Silo:Redis (host:port) is required with Clustering=Redis or Persistence=Redis.", [nameof(Redis)]);
+        }
+
+        if (Clustering == SiloClustering.Redis && Persistence == SiloPersistence.File)
+        {
+            // The file storage and reminder table assume one process owns them.
+            yield return new ValidationResult(
+                "Pneumonia:Silo:Persistence=File is for a single silo; a Redis cluster needs Persistence=Redis.", [nameof(Persistence)]);
+        }
+
+        if (Clustering == SiloClustering.Localhost && GatewayPort == 0)
+        {
+            yield return new ValidationResult(
+                "Pneumonia:Silo:GatewayPort=0 (no gateway) needs Clustering=Redis: a localhost silo is reached through its gateway.", [nameof(GatewayPort)]);
+        }
+
+        if (!IPAddress.TryParse(AdvertisedAddress, out _))
+        {
+            yield return new ValidationResult(
+                $"Pneumonia:Silo:AdvertisedAddress '{AdvertisedAddress}' is not an IP address.", [nameof(AdvertisedAddress)]);
+        }
+    }
 }
 
-/// <summary>Where the silo persists grain state and reminders; multi-silo providers join this list later.</summary>
+/// <summary>How silos (and clients) find the cluster's members.</summary>
+public enum SiloClustering
+{
+    /// <summary>One silo on loopback; needs no server. The single-machine default.</summary>
+    Localhost,
+
+    /// <summary>Orleans' Redis membership table (Microsoft.Orleans.Clustering.Redis): any number of silos.</summary>
+    Redis,
+}
+
+/// <summary>Where the silo persists grain state and reminders.</summary>
 public enum SiloPersistence
 {
-    /// <summary>Files under <see cref="PneumoniaSiloOptions.DataDirectory"/>; survives restarts.</summary>
+    /// <summary>Files under <see cref="PneumoniaSiloOptions.DataDirectory"/>; survives restarts. One silo only.</summary>
     File,
 
     /// <summary>Orleans' in-memory storage and reminders: lost on stop. For tests and throw-away runs.</summary>
     Memory,
+
+    /// <summary>Orleans' Redis grain storage and reminder table, shared by every silo of the cluster.</summary>
+    Redis,
 }

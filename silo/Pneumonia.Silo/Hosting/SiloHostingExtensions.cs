@@ -39,19 +39,30 @@ public static class SiloHostingExtensions
 
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
-
-            if (options.Persistence == SiloPersistence.Memory)
+            if (options.Clustering == SiloClustering.Redis)
             {
-                silo.AddMemoryGrainStorage(StorageNames.Default)
-                    .AddMemoryGrainStorageAsDefault()
-                    .UseInMemoryReminderService();
+                silo.UseRedisClusterMembership(options);
             }
             else
             {
-                silo.AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = dataDirectory)
-                    .AddFileGrainStorageAsDefault(storage => storage.DataDirectory = dataDirectory)
-                    .UseFileReminderService(reminders => reminders.DataDirectory = dataDirectory);
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            }
+
+            switch (options.Persistence)
+            {
+                case SiloPersistence.Memory:
+                    silo.AddMemoryGrainStorage(StorageNames.Default)
+                        .AddMemoryGrainStorageAsDefault()
+                        .UseInMemoryReminderService();
+                    break;
+                case SiloPersistence.Redis:
+                    silo.UseRedisPersistence(options.Redis!);
+                    break;
+                default:
+                    silo.AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = dataDirectory)
+                        .AddFileGrainStorageAsDefault(storage => storage.DataDirectory = dataDirectory)
+                        .UseFileReminderService(reminders => reminders.DataDirectory = dataDirectory);
+                    break;
             }
 
             if (options.DashboardEnabled)
