@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Pneumonia.Abstractions;
+using Pneumonia.Grains.Prediction;
+using Pneumonia.Grains.Training;
+using Xunit.Abstractions;
+
+namespace Pneumonia.Cluster.Tests;
+
+/// <summary>
+/// Three silos and two front ends on a real Redis: membership and roles, placement of predictions and training by
+/// role, and the end-to-end case — upload through front end A, retrain on the trainer silo, every predictor serving
+/// the new version within seconds, a prediction through front end B answered by it.
+/// </summary>
+[Collection(ClusterDefinition.Name)]
+public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper output)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task Three_silos_join_through_Redis_and_only_predictors_load_the_model()
+    {
+        var hosts = await Management().GetHosts(onlyActive: true);
+
+        Assert.Equal(cluster.Silos.Select(s => s.Address).Order(), hosts.Keys.Order());
+        Assert.False(cluster.Trainer.Model.IsReady, "the trainer silo holds no production model");
+        var production = (await cluster.PredictorA.Grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default).GetProductionAsync())!.Version;
+        await WaitUntilPredictorsServeAsync(production);
+    }
+
+    [Fact]
+    public async Task Predictions_run_on_predictor_silos_only_even_when_the_trainer_places_them()
+    {
+        var production = (await cluster.Trainer.Grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default).GetProductionAsync())!.Version;
+        var image = File.ReadAllBytes(TestData.Images("test", "PNEUMONIA", 1)[0]);
+
+        // Called on the trainer silo, the stateless worker cannot be local: the role filter sends it to a predictor.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            cluster.Trainer.Grains.GetGrain<IPredictionGrain>(0).PredictAsync(new NamedImage("x.jpeg", image), heatmap: false)));
+        Assert.All(outcomes, outcome => Assert.Equal(production, outcome.Result?.ModelVersion));
+        using var client = cluster.FrontEndA.CreateClient();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.PostAsync("/predict", ImageForm("file", ("x.jpeg", image)));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(0, cluster.Trainer.CallsTo(typeof(PredictionGrain)));
+        Assert.True(cluster.PredictorA.CallsTo(typeof(PredictionGrain)) + cluster.PredictorB.CallsTo(typeof(PredictionGrain)) >= 12);
+    }
+
+    [Fact]
+    public async Task Upload_via_A_retrain_on_the_trainer_and_predict_via_B_with_the_new_version()
+    {
+        using var frontEndA = cluster.FrontEndA.CreateAuthorizedClient();
+        using var frontEndB = cluster.FrontEndB.CreateAuthorizedClient();
+
+        var entries = TestData.Images("train", "NORMAL", 40).Skip(20).Select(path => ("set/NORMAL/" + Path.GetFileName(path), path))
+            .Concat(TestData.Images("train", "PNEUMONIA", 40).Skip(20).Select(path => ("set/PNEUMONIA/" + Path.GetFileName(path), path)));
+        using (var upload = await frontEndA.PostAsync("/upload", ImageForm("files", ("training.zip", Zip(entries)))))
+        {
+            Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+            Assert.Equal(40, (await JsonAsync(upload)).GetProperty("accepted").GetInt32());
+        }
+
+        // B sees A's upload: one dataset grain for the cluster, one image store on the shared directory.
+        var stats = await JsonAsync(await frontEndB.GetAsync("/dataset/stats"));
+        Assert.True(stats.GetProperty("total_images").GetInt32() >= 40);
+
+        using var started = await frontEndA.PostAsync("/retrain?epochs=1&batch_size=8&fine_tune=false", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var jobId = (await JsonAsync(started)).GetProperty("job_id").GetString()!;
+        var job = await WaitForJobAsync(frontEndB, jobId);
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        Assert.True(job.GetProperty("promoted").GetBoolean(), job.GetProperty("promotion_reason").GetString());
+        var version = job.GetProperty("result_version").GetString()!;
+        Assert.True(cluster.Trainer.CallsTo(typeof(TrainingJobGrain)) > 0);
+        Assert.Equal(0, cluster.PredictorA.CallsTo(typeof(TrainingJobGrain)) + cluster.PredictorB.CallsTo(typeof(TrainingJobGrain)));
+
+        // The promotion reaches every predictor silo by its own refresh (Pneumonia:Prediction:ModelRefreshInterval, 1 s).
+        var rollout = await WaitUntilPredictorsServeAsync(version);
+        output.WriteLine($"every predictor silo served {version} {rollout.TotalSeconds:F2} s after the job reported its promotion");
+        Assert.False(cluster.Trainer.Model.IsReady);
+
+        var image = File.ReadAllBytes(TestData.Images("test", "NORMAL", 1)[0]);
+        using var prediction = await frontEndB.PostAsync("/predict", ImageForm("file", ("x.jpeg", image)));
+        Assert.Equal(HttpStatusCode.OK, prediction.StatusCode);
+        Assert.Equal(version, (await JsonAsync(prediction)).GetProperty("model_version").GetString());
+    }
+
+    private async Task<TimeSpan> WaitUntilPredictorsServeAsync(string version)
+    {
+        var waiting = Stopwatch.StartNew();
+        while (cluster.PredictorA.Model.Version != version || cluster.PredictorB.Model.Version != version)
+        {
+            Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(15),
+                $"after {waiting.Elapsed}: predictor A serves {cluster.PredictorA.Model.Version}, B {cluster.PredictorB.Model.Version}, production is {version}");
+            await Task.Delay(20);
+        }
+
+        return waiting.Elapsed;
+    }
+
+    private IManagementGrain Management() => cluster.PredictorA.Grains.GetGrain<IManagementGrain>(0);
+
+    private static async Task<JsonElement> WaitForJobAsync(HttpClient client, string jobId)
+    {
+        var deadline = DateTime.UtcNow + JobTimeout;
+        while (true)
+        {
+            var job = await JsonAsync(await client.GetAsync($"/jobs/{jobId}"));
+            if (!job.GetProperty("running").GetBoolean())
+            {
+                return job;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} still {job.GetProperty("status")} after {JobTimeout}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        await response.Content.ReadFromJsonAsync<JsonElement>();
+
+    private static MultipartFormDataContent ImageForm(string field, (string Name, byte[] Bytes) file)
+    {
+        var content = new ByteArrayContent(file.Bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        return new MultipartFormDataContent { { content, field, file.Name } };
+    }
+
+    private static byte[] Zip(IEnumerable<(string Name, string Path)> entries)
+    {
+        using var stream = new MemoryStream();
+        using (var archive = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, path) in entries)
+            {
+                archive.CreateEntryFromFile(path, name);
+            }
+        }
+
+        return stream.ToArray();
+    }
+}
