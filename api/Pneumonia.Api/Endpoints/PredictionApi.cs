@@ -45,7 +45,7 @@ public static class PredictionApi
         PredictionOutcome outcome;
         try
         {
-            outcome = await grains.GetGrain<IPredictionGrain>(0).PredictAsync(new NamedImage(name, bytes), heatmap);
+            outcome = await PredictionGrains.Any(grains).PredictAsync(new NamedImage(name, bytes), heatmap);
         }
         catch (InvalidOperationException)
         {
@@ -104,7 +104,7 @@ public static class PredictionApi
             IReadOnlyList<PredictionOutcome> outcomes;
             try
             {
-                outcomes = await grains.GetGrain<IPredictionGrain>(0).PredictBatchAsync([.. images.Select(x => x.Image)]);
+                outcomes = await PredictionGrains.Any(grains).PredictBatchAsync([.. images.Select(x => x.Image)]);
             }
             catch (InvalidOperationException)
             {
