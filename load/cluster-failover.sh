@@ -12,7 +12,8 @@
 #   load/cluster-failover.sh        # ~3-4 minutes on 2 cores once built
 # Environment (optional): FAILOVER_USERS (32), FAILOVER_DURATION (60, seconds of load), FAILOVER_PROMOTE_AT (8),
 #   FAILOVER_KILL_AT (20),
-#   PNEUMONIA_LOAD_IMAGES (chest_xray root), FAILOVER_PROBE_TIMEOUT (00:00:02), FAILOVER_MISSED_PROBES (2).
+#   PNEUMONIA_LOAD_IMAGES (chest_xray root), FAILOVER_PROBE_TIMEOUT (00:00:02), FAILOVER_MISSED_PROBES (2),
+#   FAILOVER_CALL_TIMEOUT (the front end's Pneumonia:Api:GrainCallTimeout, default 00:00:30).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +30,7 @@ KILL_AT="${FAILOVER_KILL_AT:-20}"
 PROMOTE_AT="${FAILOVER_PROMOTE_AT:-8}"
 PROBE_TIMEOUT="${FAILOVER_PROBE_TIMEOUT:-00:00:02}"
 MISSED_PROBES="${FAILOVER_MISSED_PROBES:-2}"
+CALL_TIMEOUT="${FAILOVER_CALL_TIMEOUT:-00:00:30}"
 PY=/usr/bin/python3   # Debian's Python: the one python3-locust and python3-pil install into
 IMG="$PNEUMONIA_LOAD_IMAGES/test/PNEUMONIA/person1_virus_6.jpeg"
 [[ -f "$IMG" ]] || { echo "no test image at $IMG (set PNEUMONIA_LOAD_IMAGES)" >&2; exit 1; }
@@ -100,6 +102,7 @@ start_silo predictor-a "$A_SILO" "$A_GW" "$A_HTTP" predictor
 start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
 (cd "$API_BIN" && exec dotnet Pneumonia.Api.dll --urls "$HOST" --Pneumonia:Api:Mode=Client \
    --Pneumonia:Api:Clustering=Redis --Pneumonia:Api:Redis="$REDIS" --Pneumonia:Data:DataDirectory="$WORK/data" \
+   --Pneumonia:Api:GrainCallTimeout="$CALL_TIMEOUT" \
    >"$WORK/api.log" 2>&1) &
 PIDS[api]=$!
 for _ in $(seq 1 60); do curl -fsS -o /dev/null "$HOST/health" 2>/dev/null && break; sleep 1; done
@@ -218,7 +221,7 @@ window = f"{failed[0][0] - killed:+.1f} s to {failed[-1][0] - killed:+.1f} s aft
 slowest = max((r[3] for r in after), default=0)
 detect = f"{dead - killed:.1f} s" if dead else "not within 60 s"
 print(f"""Measured by \`load/cluster-failover.sh\` on $(nproc) cores ($CPU), .NET $(dotnet --version); membership
-ProbeTimeout $PROBE_TIMEOUT, MissedProbesLimit $MISSED_PROBES; Locust $USERS users (PredictSmallUser, no think time)
+ProbeTimeout $PROBE_TIMEOUT, MissedProbesLimit $MISSED_PROBES; front end GrainCallTimeout $CALL_TIMEOUT; Locust $USERS users (PredictSmallUser, no think time)
 for ${DURATION} s against one front end, predictor-b killed with \`kill -9\` at ${KILL_AT} s. Load generator, 3 silos,
 the front end and Redis share the machine.
 

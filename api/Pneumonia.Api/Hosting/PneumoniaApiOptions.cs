@@ -55,6 +55,14 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     /// <summary>Client mode with Redis clustering: the silos' Redis server (<c>host:port[,password=...]</c>).</summary>
     public string? Redis { get; set; }
 
+    /// <summary>
+    /// Client mode: how long a grain call may take before it fails (Orleans' client response timeout). It also bounds
+    /// how long a request waits that was in flight on a silo killed outright: the Orleans client (10.4) does not
+    /// fail the calls it sent through a gateway whose connection broke, they end at this timeout (docs/DEPLOY.md).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Client mode, localhost clustering: the cluster's gateways as <c>ip:port</c>; empty means the local silo's gateway on <see cref="ClientGatewayPort"/>.</summary>
     public IList<string> Gateways { get; } = [];
 

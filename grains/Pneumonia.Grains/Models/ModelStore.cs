@@ -42,20 +42,26 @@ public sealed class ModelStore
 
     /// <summary>
     /// Moves a finished staging directory to <c>models/&lt;version&gt;</c> and returns the relative name. If the
-    /// version exists already (a retried publish) the staging copy is deleted and the existing one kept.
+    /// version exists already (a retried publish, or another silo publishing the same version into the shared
+    /// directory at the same moment) the staging copy is deleted and the existing one kept.
     /// </summary>
     public string Publish(string stagingDirectory, string version)
     {
         var target = PathOf(version);
-        if (Directory.Exists(target))
+        try
         {
-            Directory.Delete(stagingDirectory, recursive: true);
+            if (!Directory.Exists(target))
+            {
+                Directory.Move(stagingDirectory, target);
+                return version;
+            }
         }
-        else
+        catch (IOException) when (Directory.Exists(target))
         {
-            Directory.Move(stagingDirectory, target);
+            // Lost the race to another publisher of the same version: theirs is complete (it appeared by a rename).
         }
 
+        Directory.Delete(stagingDirectory, recursive: true);
         return version;
     }
 
