@@ -37,6 +37,29 @@ public sealed class Experiments(NotebookSession session)
         }
     }
 
+    /// <summary>Uploads the first <paramref name="perLabel"/> images per label of the configured upload folder, one batch per label.</summary>
+    public async Task<IReadOnlyList<ApiUploadResult>> UploadLabelledBatchesAsync(int perLabel)
+    {
+        var api = session.RequireApi();
+        var files = session.UploadImages(perLabel);
+        var results = new List<ApiUploadResult>();
+        foreach (var label in new[] { "NORMAL", "PNEUMONIA" })
+        {
+            results.Add(await api.UploadAsync(files.Where(f => Path.GetFileName(Path.GetDirectoryName(f)) == label), label));
+        }
+
+        return results;
+    }
+
+    /// <summary>What each upload batch did.</summary>
+    public static HtmlView UploadTable(IEnumerable<ApiUploadResult> uploads) =>
+        Html.Table(["batch", "accepted", "duplicates", "rejected"],
+            uploads.Select(u => (IReadOnlyList<object?>)[u.BatchId, u.Accepted, u.Duplicates, u.Rejected.Count]), "Uploaded batches");
+
+    /// <summary>A promotion or rollback decision.</summary>
+    public static HtmlView Decision(PromotionDecision d) =>
+        Html.Table(["version", "promoted", "forced", "previous", "reason"], [[d.Version, d.Promoted, d.Forced, d.PreviousVersion, d.Reason]], "Decision");
+
     /// <summary>The cards of the versions some jobs produced, in job order.</summary>
     public async Task<IReadOnlyList<ModelCardView>> CardsAsync(IEnumerable<TrainingJobInfo> jobs)
     {

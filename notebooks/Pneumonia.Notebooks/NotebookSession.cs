@@ -72,12 +72,47 @@ public sealed class NotebookSession : IAsyncDisposable
         return new NotebookSession(host, host.Services.GetRequiredService<IOptions<NotebookOptions>>().Value);
     }
 
+    /// <summary>The first <paramref name="perLabel"/> images per label of <see cref="NotebookOptions.SampleImagesDirectory"/>.</summary>
+    public IReadOnlyList<string> SampleImages(int perLabel) => Views.PredictionViews.PickImages(Resolve(Options.SampleImagesDirectory, "SampleImagesDirectory"), perLabel);
+
+    /// <summary>The first <paramref name="perLabel"/> images per label of <see cref="NotebookOptions.UploadImagesDirectory"/>.</summary>
+    public IReadOnlyList<string> UploadImages(int perLabel) => Views.PredictionViews.PickImages(Resolve(Options.UploadImagesDirectory, "UploadImagesDirectory"), perLabel);
+
+    /// <summary>The REST API, or an error that says how to configure it.</summary>
+    public PneumoniaApiClient RequireApi() =>
+        Api ?? throw new InvalidOperationException($"No REST API configured: set {NotebookOptions.Section}:ApiUrl (environment variable Pneumonia__Notebooks__ApiUrl).");
+
     /// <summary>
     /// plotly.js as a script element, shown once by a notebook's first cell so that every chart after it renders
     /// offline (it is 3.6 MB: committed notebooks are saved after clearing it, see notebooks/README.md).
     /// </summary>
-    public static HtmlView PlotlyScript() =>
-        new($"<script type=\"text/javascript\">{ChartRendererHost.Instance.PlotlyJavaScript}</script><p><em>plotly.js loaded.</em></p>");
+    public HtmlView PlotlyScript() => !Options.EmbedPlotly
+        ? HtmlView.Message("plotly.js not embedded in this saved copy: run the notebook to see the charts.")
+        : new($"<script type=\"text/javascript\">{ChartRendererHost.Instance.PlotlyJavaScript}</script><p><em>plotly.js loaded.</em></p>");
+
+    /// <summary>A configured folder, relative ones taken from the repository root (else the working directory).</summary>
+    public static string Resolve(string? folder, string name)
+    {
+        if (string.IsNullOrWhiteSpace(folder))
+        {
+            throw new InvalidOperationException($"Set {NotebookOptions.Section}:{name}.");
+        }
+
+        if (Path.IsPathRooted(folder))
+        {
+            return folder;
+        }
+
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "PneumoniaOrleans.sln")))
+            {
+                return Path.GetFullPath(Path.Combine(dir.FullName, folder));
+            }
+        }
+
+        return Path.GetFullPath(folder);
+    }
 
     public async ValueTask DisposeAsync()
     {

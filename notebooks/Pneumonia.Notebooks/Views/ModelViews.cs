@@ -41,6 +41,9 @@ public static class ModelViews
             [[c.TrueNegatives, c.FalsePositives], [c.FalseNegatives, c.TruePositives]]));
     }
 
+    /// <summary>One confusion matrix per version.</summary>
+    public static HtmlView ConfusionMatrices(IEnumerable<ModelCardView> cards) => new(string.Concat(cards.Select(c => ConfusionMatrix(c).ToHtml())));
+
     /// <summary>Headline metrics of several versions, one row each.</summary>
     public static HtmlView MetricsTable(IEnumerable<ModelCardView> cards, string? production = null) =>
         Html.Table(["version", "production", "split", "images", "ROC-AUC", "sensitivity", "specificity", "F1", "Brier", "ECE", "threshold", "epochs", "batch", "fine-tune"],

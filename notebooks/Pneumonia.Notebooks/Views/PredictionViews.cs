@@ -47,6 +47,9 @@ public static class PredictionViews
         return new HtmlView(html.ToString());
     }
 
+    /// <summary>A card per image.</summary>
+    public static HtmlView Cards(IEnumerable<ClassifiedImage> images) => new(string.Concat(images.Select(i => Card(i).Html)));
+
     /// <summary>Probability per image with the model's threshold beside it.</summary>
     public static Figure ProbabilityChart(IReadOnlyList<ClassifiedImage> images) =>
         Figure.From(new BarChartSpec("P(pneumonia) against the threshold", "image", "probability",
