@@ -1,10 +1,5 @@
-using System.Net;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Pneumonia.Abstractions;
 using Pneumonia.Notebooks.Rendering;
 
@@ -17,59 +12,39 @@ namespace Pneumonia.Notebooks;
 /// </summary>
 public sealed class NotebookSession : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly GrainBridge _grains;
 
-    private NotebookSession(IHost host, NotebookOptions options)
+    private NotebookSession(GrainBridge grains, NotebookOptions options)
     {
-        _host = host;
+        _grains = grains;
         Options = options;
-        Grains = host.Services.GetRequiredService<IClusterClient>();
         Api = string.IsNullOrWhiteSpace(options.ApiUrl) ? null : new PneumoniaApiClient(new Uri(options.ApiUrl), options.ApiKey);
     }
 
     public NotebookOptions Options { get; }
 
-    /// <summary>The cluster, for grain calls.</summary>
-    public IGrainFactory Grains { get; }
+    /// <summary>The cluster, for grain calls (through the isolated Orleans client).</summary>
+    public GrainBridge Grains => _grains;
 
     /// <summary>The REST API, or null when no API URL is configured.</summary>
     public PneumoniaApiClient? Api { get; }
 
-    public IDatasetGrain Dataset => Grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
+    public IDatasetGrain Dataset => _grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
 
-    public IModelRegistryGrain Registry => Grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
+    public IModelRegistryGrain Registry => _grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
 
-    public ITrainingCoordinatorGrain Training => Grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default);
+    public ITrainingCoordinatorGrain Training => _grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default);
 
-    public IPredictionGrain Prediction => Grains.GetGrain<IPredictionGrain>(0);
+    public IPredictionGrain Prediction => _grains.GetGrain<IPredictionGrain>(0);
 
     /// <summary>Connects to the cluster named by configuration (environment variables and <paramref name="args"/>).</summary>
     public static async Task<NotebookSession> ConnectAsync(string[]? args = null)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddEnvironmentVariables().AddCommandLine(args ?? []);
-        builder.Logging.AddFilter(level => level >= LogLevel.Error);
-        builder.Services.AddOptions<NotebookOptions>().BindConfiguration(NotebookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var options = builder.Configuration.GetSection(NotebookOptions.Section).Get<NotebookOptions>() ?? new NotebookOptions();
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(cluster =>
-            {
-                cluster.ClusterId = options.ClusterId;
-                cluster.ServiceId = options.ServiceId;
-            });
-            if (options.Gateways.Count > 0)
-            {
-                client.UseStaticClustering([.. options.Gateways.Select(IPEndPoint.Parse)]);
-            }
-            else
-            {
-                client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId);
-            }
-        });
-        var host = builder.Build();
-        await host.StartAsync();
-        return new NotebookSession(host, host.Services.GetRequiredService<IOptions<NotebookOptions>>().Value);
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args ?? []).Build();
+        var options = configuration.GetSection(NotebookOptions.Section).Get<NotebookOptions>() ?? new NotebookOptions();
+        // Not a host, so no ValidateOnStart: the same data-annotation check, before anything connects.
+        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+        return new NotebookSession(await GrainBridge.ConnectAsync(options), options);
     }
 
     /// <summary>The first <paramref name="perLabel"/> images per label of <see cref="NotebookOptions.SampleImagesDirectory"/>.</summary>
@@ -117,7 +92,6 @@ public sealed class NotebookSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Api?.Dispose();
-        await _host.StopAsync();
-        _host.Dispose();
+        await _grains.DisposeAsync();
     }
 }

@@ -21,11 +21,7 @@ public sealed partial class NotebookTests(NotebookCluster cluster) : IClassFixtu
 
     private static string NotebooksFolder => Path.Combine(TestData.RepositoryRoot, "notebooks");
 
-    // Known failure, not yet solved: inside the kernel, Orleans' serializer set-up loads referenced assemblies by
-    // name and Roslyn scripting's InteractiveAssemblyLoader refuses the unsigned Orleans.Core.Abstractions it has
-    // already loaded (FileLoadException). The Plotly half (isolated load context) works in the stock kernel; the
-    // Orleans client needs the same isolation. See notebooks/README.md.
-    [Fact(Skip = "Orleans client inside the dotnet-repl kernel fails to load (see notebooks/README.md); the file-based apps run the same flows")]
+    [Fact]
     public async Task Notebooks_run_in_dotnet_repl_and_show_their_charts_and_tables()
     {
         var restore = await cluster.RunAsync("dotnet", "tool restore");

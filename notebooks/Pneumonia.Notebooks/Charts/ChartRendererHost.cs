@@ -1,5 +1,3 @@
-using System.Reflection;
-using System.Runtime.Loader;
 using System.Text.Json;
 using Pneumonia.Notebooks.Charts;
 
@@ -13,19 +11,17 @@ namespace Pneumonia.Notebooks.Rendering;
 /// </summary>
 public sealed class ChartRendererHost
 {
-    private static readonly Lazy<ChartRendererHost> Shared = new(() => new ChartRendererHost(DefaultFolder()));
+    private const string RendererType = "Pneumonia.Notebooks.Charts.ChartRenderer";
+    private static readonly Lazy<ChartRendererHost> Shared = new(() => new ChartRendererHost());
 
     private readonly Func<string, string> _renderFigureJson;
     private readonly Lazy<string> _plotlyJavaScript;
 
-    private ChartRendererHost(string folder)
+    private ChartRendererHost()
     {
-        var context = new RendererLoadContext(folder);
-        var assembly = context.LoadFromAssemblyPath(Path.Combine(folder, "Pneumonia.Notebooks.Charts.dll"));
-        var renderer = assembly.GetType(typeof(ChartRenderer).FullName!, throwOnError: true)!;
-        _renderFigureJson = Method<Func<string, string>>(renderer, nameof(ChartRenderer.RenderFigureJson));
-        var javaScript = Method<Func<string>>(renderer, nameof(ChartRenderer.PlotlyJavaScript));
-        _plotlyJavaScript = new Lazy<string>(javaScript);
+        var context = IsolatedLoadContext.Beside("charts");
+        _renderFigureJson = context.Method<Func<string, string>>("Pneumonia.Notebooks.Charts", RendererType, "RenderFigureJson");
+        _plotlyJavaScript = new Lazy<string>(context.Method<Func<string>>("Pneumonia.Notebooks.Charts", RendererType, "PlotlyJavaScript"));
     }
 
     /// <summary>The renderer beside this assembly, created on first use.</summary>
@@ -37,25 +33,4 @@ public sealed class ChartRendererHost
     /// <summary>The Plotly figure JSON of <paramref name="spec"/>, built by Plotly.NET.</summary>
     public string RenderFigureJson(ChartSpec spec) =>
         _renderFigureJson(JsonSerializer.Serialize(spec, ChartSpec.JsonOptions));
-
-    private static T Method<T>(Type type, string name) where T : Delegate =>
-        (type.GetMethod(name, BindingFlags.Public | BindingFlags.Static)
-            ?? throw new MissingMethodException(type.FullName, name)).CreateDelegate<T>();
-
-    private static string DefaultFolder()
-    {
-        var folder = Path.Combine(AppContext.BaseDirectory, "charts");
-        var beside = Path.Combine(Path.GetDirectoryName(typeof(ChartRendererHost).Assembly.Location)!, "charts");
-        return Directory.Exists(beside) ? beside : folder;
-    }
-
-    /// <summary>Everything in the folder is loaded here; the rest (the BCL) comes from the default context.</summary>
-    private sealed class RendererLoadContext(string folder) : AssemblyLoadContext("Pneumonia.Notebooks.Charts", isCollectible: false)
-    {
-        protected override Assembly? Load(AssemblyName assemblyName)
-        {
-            var path = Path.Combine(folder, assemblyName.Name + ".dll");
-            return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
-        }
-    }
 }
