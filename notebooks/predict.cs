@@ -8,7 +8,7 @@ using Pneumonia.Notebooks.Views;
 
 await using var session = await NotebookSession.ConnectAsync(args);
 var report = new HtmlReport("2. Predict");
-var files = session.SampleImages(perLabel: 2);
+var files = session.SampleImages(perLabel: 1);
 var predictions = new Predictions(session);
 var viaGrains = await predictions.ViaGrainsAsync(files);
 var viaApi = await predictions.ViaApiAsync(files);

@@ -14,7 +14,7 @@ namespace Pneumonia.Notebooks.Charts;
 public static class ChartRenderer
 {
     private const int Width = 720;
-    private const int Height = 420;
+    private const int Height = 480;
 
     /// <summary>The Plotly figure (<c>{"data":[...],"layout":{...}}</c>) for a <see cref="ChartSpec"/> given as JSON.</summary>
     public static string RenderFigureJson(string specJson)
@@ -64,6 +64,9 @@ public static class ChartRenderer
         var layout = figure["layout"]?.AsObject() ?? [];
         figure["layout"] = layout;
         layout["title"] = new JsonObject { ["text"] = spec.Title };
+        // Version names are long: the legend goes under the plot so that the plot keeps the width.
+        layout["legend"] = new JsonObject { ["orientation"] = "h", ["x"] = 0, ["y"] = -0.25, ["yanchor"] = "top" };
+        layout["margin"] = new JsonObject { ["t"] = 50, ["b"] = 40, ["l"] = 60, ["r"] = 20 };
         switch (spec)
         {
             case BarChartSpec bar:

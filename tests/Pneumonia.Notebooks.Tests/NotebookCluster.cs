@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -16,8 +14,8 @@ public sealed class NotebookCluster : WebApplicationFactory<Program>, IAsyncLife
 {
     private const string ApiKey = "notebook-test-key-0123456789";
     private readonly TempDirectory _temp = new();
-    private readonly int _gatewayPort = FreePort();
-    private readonly int _apiPort = FreePort();
+    private readonly int _gatewayPort = FreePort.Next();
+    private readonly int _apiPort = FreePort.Next();
 
     public NotebookCluster()
     {
@@ -93,7 +91,7 @@ public sealed class NotebookCluster : WebApplicationFactory<Program>, IAsyncLife
     {
         var settings = new Dictionary<string, string>
         {
-            ["Pneumonia:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Pneumonia:Silo:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["Pneumonia:Silo:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
             ["Pneumonia:Silo:Persistence"] = "Memory",
             ["Pneumonia:Silo:DashboardEnabled"] = "false",
@@ -112,6 +110,7 @@ public sealed class NotebookCluster : WebApplicationFactory<Program>, IAsyncLife
         }
     }
 
+    // The factory is disposed twice (IDisposable and IAsyncDisposable); the folder goes on the first.
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
@@ -119,12 +118,5 @@ public sealed class NotebookCluster : WebApplicationFactory<Program>, IAsyncLife
         {
             _temp.Dispose();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -41,8 +41,33 @@ public sealed partial class NotebookTests(NotebookCluster cluster) : IClassFixtu
                 .Select(o => Text(o.GetProperty("data").GetProperty("text/html"))));
             Assert.DoesNotContain("\"output_type\": \"error\"", await File.ReadAllTextAsync(output), StringComparison.Ordinal);
             AssertViews(name, html, figures, tables);
+            if (RefreshCommittedOutputs)
+            {
+                await StaticNotebook.WriteAsync(output, Path.Combine(NotebooksFolder, name + ".ipynb"), Path.Combine(cluster.OutputDirectory, "png"));
+            }
         }
     }
+
+    /// <summary>
+    /// What a reader on GitHub sees: every committed notebook carries its charts as PNG outputs (GitHub runs no
+    /// JavaScript) and stays small. Refreshed by running this class with PNEUMONIA_REFRESH_NOTEBOOK_OUTPUTS=1.
+    /// </summary>
+    [Fact]
+    public void Committed_notebooks_carry_small_outputs_with_their_charts_as_images()
+    {
+        foreach (var (name, figures, _) in Flows)
+        {
+            var path = Path.Combine(NotebooksFolder, name + ".ipynb");
+            Assert.True(new FileInfo(path).Length < 1_000_000, $"{name}.ipynb is over 1 MB");
+            using var notebook = JsonDocument.Parse(File.ReadAllText(path));
+            var images = notebook.RootElement.GetProperty("cells").EnumerateArray()
+                .Where(c => c.TryGetProperty("outputs", out _)).SelectMany(c => c.GetProperty("outputs").EnumerateArray())
+                .Count(o => o.TryGetProperty("data", out var data) && data.TryGetProperty("image/png", out _));
+            Assert.True(images >= figures, $"{name}.ipynb: {images} chart images committed, {figures} expected");
+        }
+    }
+
+    private static bool RefreshCommittedOutputs => Environment.GetEnvironmentVariable("PNEUMONIA_REFRESH_NOTEBOOK_OUTPUTS") == "1";
 
     [Fact]
     public async Task File_based_apps_write_the_same_charts_as_html_pages()
