@@ -1,5 +1,6 @@
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Modeling;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Pneumonia.Ml.Models;
@@ -11,23 +12,38 @@ namespace Pneumonia.Ml.Models;
 public sealed class PneumoniaPredictor : IDisposable
 {
     private readonly PneumoniaNetwork _network;
+    private readonly ScalarType _computeType;
 
-    private PneumoniaPredictor(ModelCard card, PneumoniaNetwork network, XrayPreprocessor preprocessor)
+    private PneumoniaPredictor(ModelCard card, PneumoniaNetwork network, XrayPreprocessor preprocessor, InferencePrecision precision)
     {
         Card = card;
         _network = network;
         Preprocessor = preprocessor;
+        Precision = precision;
+        _computeType = precision == InferencePrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
     }
 
     public ModelCard Card { get; }
 
     public XrayPreprocessor Preprocessor { get; }
 
-    public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder)
+    /// <summary>The number format the forward pass computes in.</summary>
+    public InferencePrecision Precision { get; }
+
+    /// <summary>
+    /// Loads the model in <paramref name="modelDirectory"/>. With <see cref="InferencePrecision.Bf16"/> the weights
+    /// are converted once here and every forward pass runs in bfloat16 (logits are returned as float).
+    /// </summary>
+    public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder, InferencePrecision precision = InferencePrecision.Fp32)
     {
         var card = ModelPackage.ReadCard(modelDirectory);
         var network = ModelPackage.LoadNetwork(card, modelDirectory);
-        return new PneumoniaPredictor(card, network, new XrayPreprocessor(card.Preprocessing, decoder));
+        if (precision == InferencePrecision.Bf16)
+        {
+            network.to(ScalarType.BFloat16);
+        }
+
+        return new PneumoniaPredictor(card, network, new XrayPreprocessor(card.Preprocessing, decoder), precision);
     }
 
     /// <summary>Classifies one encoded image (JPEG or PNG); throws <see cref="InvalidImageException"/> for bad input.</summary>
@@ -48,11 +64,11 @@ public sealed class PneumoniaPredictor : IDisposable
         using (no_grad())
         using (NewDisposeScope())
         {
-            var input = tensor(pixels, new long[] { 1, 1, size, size }, ScalarType.Byte).to_type(ScalarType.Float32);
-            var features = _network.FeatureMap(input)[0]; // [C, h, w]
+            var input = tensor(pixels, new long[] { 1, 1, size, size }, ScalarType.Byte).to_type(_computeType);
+            var features = _network.FeatureMap(input)[0].to_type(ScalarType.Float32); // [C, h, w]
             (height, width) = (features.shape[1], features.shape[2]);
-            var weights = _network.Head.weight!.view(-1, 1, 1); // [C, 1, 1]
-            var bias = _network.Head.bias!.item<float>();
+            var weights = _network.Head.weight!.to_type(ScalarType.Float32).view(-1, 1, 1); // [C, 1, 1]
+            var bias = _network.Head.bias!.to_type(ScalarType.Float32).item<float>();
             var map = (features * weights).sum(dim: 0); // [h, w]: the head applied at every position
             logit = map.mean().item<float>() + bias;
             activation = map.flatten().data<float>().ToArray();
@@ -78,8 +94,8 @@ public sealed class PneumoniaPredictor : IDisposable
         using (no_grad())
         using (NewDisposeScope())
         {
-            var input = tensor(buffer, new long[] { modelPixels.Count, 1, size, size }, ScalarType.Byte).to_type(ScalarType.Float32);
-            logits = _network.forward(input).data<float>().ToArray();
+            var input = tensor(buffer, new long[] { modelPixels.Count, 1, size, size }, ScalarType.Byte).to_type(_computeType);
+            logits = _network.forward(input).to_type(ScalarType.Float32).data<float>().ToArray();
         }
         return logits
             .Select(logit => XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version))

@@ -1,0 +1,219 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Pneumonia.Ml.Evaluation;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using static TorchSharp.torch;
+
+namespace Pneumonia.Cli;
+
+/// <summary>
+/// The floor a server can approach: the model's raw forward rate per precision, thread count and batch size, the
+/// decode + preprocess cost of a 224 JPEG and of a full-size X-ray, the cost of loading the model (what the original
+/// service paid per request), and whether bf16 changes the test-set answers.
+/// </summary>
+internal static class BenchInferenceCommand
+{
+    private static readonly int[] BatchSizes = [1, 4, 8, 16, 32, 64];
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var images = new Option<DirectoryInfo>("--images")
+        {
+            Description = "chest_xray root (test/NORMAL, test/PNEUMONIA): the 224 sample and the fp32/bf16 agreement check.",
+            Required = true,
+        };
+        var threads = new Option<string>("--threads") { Description = "Comma-separated torch thread counts to try.", DefaultValueFactory = _ => "1,2" };
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time per configuration.", DefaultValueFactory = _ => 1.5 };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON here (load/run.sh reads them)." };
+        var report = new Option<FileInfo?>("--report") { Description = "Write the tables into this markdown file (section inference-floor)." };
+        var command = new Command("bench-inference", "Measure the inference floor: forward rate by precision, threads and batch size; decode + preprocess; model load; bf16 agreement.")
+        {
+            model, images, threads, seconds, json, report,
+        };
+        command.SetAction(parse => Run(
+            parse.GetValue(model)!, parse.GetValue(images)!, parse.GetValue(threads)!, parse.GetValue(seconds),
+            parse.GetValue(json), parse.GetValue(report)));
+        return command;
+    }
+
+    private static int Run(DirectoryInfo modelDirectory, DirectoryInfo imagesRoot, string threadList, double seconds, FileInfo? json, FileInfo? report)
+    {
+        var decoder = new XrayImageDecoder(ImageLimits.Default);
+        var testFiles = TestFiles(imagesRoot.FullName);
+        if (testFiles.Count == 0)
+        {
+            Console.Error.WriteLine($"no JPEGs under {imagesRoot.FullName}/test/{{NORMAL,PNEUMONIA}}");
+            return 2;
+        }
+
+        var threadCounts = threadList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        var forward = new List<ForwardRate>();
+        var agreement = new Dictionary<InferencePrecision, double[]>();
+        foreach (var precision in new[] { InferencePrecision.Fp32, InferencePrecision.Bf16 })
+        {
+            using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, precision);
+            var size = predictor.Card.Preprocessing.InputSize;
+            foreach (var threads in threadCounts)
+            {
+                set_num_threads(threads);
+                foreach (var batch in BatchSizes)
+                {
+                    var pixels = Enumerable.Range(0, batch).Select(i => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(testFiles[i % testFiles.Count].Path))).ToList();
+                    var perPass = Measure(() => predictor.PredictPixels(pixels), seconds);
+                    forward.Add(new ForwardRate(precision, threads, batch, size, batch / perPass.TotalSeconds, perPass.TotalMilliseconds));
+                    Console.Error.WriteLine($"  forward {precision} threads {threads} batch {batch}: {batch / perPass.TotalSeconds:F1} images/s");
+                }
+            }
+
+            set_num_threads(threadCounts.Max());
+            agreement[precision] = testFiles
+                .Select(f => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(f.Path)))
+                .Chunk(32)
+                .SelectMany(chunk => predictor.PredictPixels(chunk))
+                .Select(p => p.Probability)
+                .ToArray();
+        }
+
+        using var fp32 = PneumoniaPredictor.Load(modelDirectory.FullName, decoder);
+        var labels = testFiles.Select(f => f.Pneumonia).ToArray();
+        var evaluations = agreement.ToDictionary(a => a.Key, a => BinaryClassificationEvaluator.Evaluate(a.Value, labels, fp32.Card.Threshold));
+        var deltas = agreement[InferencePrecision.Fp32].Zip(agreement[InferencePrecision.Bf16], (a, b) => Math.Abs(a - b)).ToArray();
+        var sameLabel = agreement[InferencePrecision.Fp32].Zip(agreement[InferencePrecision.Bf16], (a, b) => (a >= fp32.Card.Threshold) == (b >= fp32.Card.Threshold)).Count(same => same);
+
+        var small = File.ReadAllBytes(testFiles[0].Path);
+        var large = Upscaled(small, 2000);
+        var decode = new[]
+        {
+            new DecodeCost($"{Identify(small)} JPEG ({small.Length / 1024} KB)", Median(() => fp32.Preprocessor.LoadModelPixels(small), seconds)),
+            new DecodeCost($"{Identify(large)} JPEG ({large.Length / 1024} KB)", Median(() => fp32.Preprocessor.LoadModelPixels(large), seconds)),
+        };
+        var load = Median(() => PneumoniaPredictor.Load(modelDirectory.FullName, decoder).Dispose(), seconds, minRuns: 5);
+
+        var result = new FloorReport(forward, decode, load.TotalMilliseconds, Environment.ProcessorCount,
+            evaluations[InferencePrecision.Fp32].RocAuc, evaluations[InferencePrecision.Bf16].RocAuc,
+            evaluations[InferencePrecision.Fp32].Accuracy, evaluations[InferencePrecision.Bf16].Accuracy,
+            deltas.Max(), sameLabel, testFiles.Count);
+        var markdown = Markdown(result);
+        if (json is not null) File.WriteAllText(json.FullName, JsonSerializer.Serialize(result, JsonOptions));
+        if (report is not null)
+        {
+            BenchmarkReport.WriteSection(report.FullName, "inference-floor", "Inference floor (model, decode, load)",
+                $"pneumonia bench-inference --images {imagesRoot.FullName} --threads {threadList} --seconds {seconds.ToString(CultureInfo.InvariantCulture)}", markdown);
+        }
+        else
+        {
+            Console.WriteLine(markdown);
+        }
+
+        return 0;
+    }
+
+    private static string Markdown(FloorReport r)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Forward pass of the bundled model ({r.Forward[0].InputSize} px input), images/s (ms per pass):").AppendLine();
+        var columns = r.Forward.Select(f => (f.Precision, f.Threads)).Distinct().ToList();
+        text.AppendLine("| batch | " + string.Join(" | ", columns.Select(c => $"{c.Precision}, {c.Threads} thr")) + " |");
+        text.AppendLine("| ---: | " + string.Join(" | ", columns.Select(_ => "---:")) + " |");
+        foreach (var batch in r.Forward.Select(f => f.Batch).Distinct())
+        {
+            var cells = columns.Select(c => r.Forward.Single(f => f.Batch == batch && f.Precision == c.Precision && f.Threads == c.Threads))
+                .Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.ImagesPerSecond:F0} ({f.MillisecondsPerPass:F1})"));
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {batch} | {string.Join(" | ", cells)} |");
+        }
+
+        text.AppendLine();
+        foreach (var precision in r.Forward.Select(f => f.Precision).Distinct())
+        {
+            var best = r.Best(precision);
+            text.AppendLine(CultureInfo.InvariantCulture, $"- Floor, {precision}: **{best.ImagesPerSecond:F0} images/s** (batch {best.Batch}, {best.Threads} threads).");
+        }
+
+        text.AppendLine();
+        text.AppendLine("| decode + preprocess (one thread) | median ms |").AppendLine("| --- | ---: |");
+        foreach (var d in r.Decode) text.AppendLine(CultureInfo.InvariantCulture, $"| {d.Image} | {d.Median.TotalMilliseconds:F2} |");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"- Loading the model from disk (what the original service did per request): median {r.ModelLoadMilliseconds:F0} ms.");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"- bf16 vs fp32 on the {r.TestImages} test images: ROC-AUC {r.Fp32RocAuc:F4} vs {r.Bf16RocAuc:F4}, accuracy {r.Fp32Accuracy:F4} vs {r.Bf16Accuracy:F4}, " +
+            $"same label on {r.SameLabel}/{r.TestImages}, largest probability change {r.MaxProbabilityChange:F4}.");
+        return text.ToString();
+    }
+
+    private static TimeSpan Measure(Action action, double seconds)
+    {
+        action();
+        action();
+        var runs = 0;
+        var clock = Stopwatch.StartNew();
+        while (runs < 3 || clock.Elapsed.TotalSeconds < seconds)
+        {
+            action();
+            runs++;
+        }
+
+        return clock.Elapsed / runs;
+    }
+
+    private static TimeSpan Median(Action action, double seconds, int minRuns = 20)
+    {
+        // Warm-up long enough for tiered JIT to reach its optimised code.
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < seconds / 2) action();
+        var times = new List<TimeSpan>();
+        var clock = Stopwatch.StartNew();
+        while (times.Count < minRuns || clock.Elapsed.TotalSeconds < seconds)
+        {
+            var one = Stopwatch.StartNew();
+            action();
+            times.Add(one.Elapsed);
+        }
+
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static byte[] Upscaled(byte[] jpeg, int side)
+    {
+        using var image = Image.Load<L8>(jpeg);
+        image.Mutate(c => c.Resize(side, side));
+        using var stream = new MemoryStream();
+        image.SaveAsJpeg(stream, new JpegEncoder { Quality = 90 });
+        return stream.ToArray();
+    }
+
+    private static string Identify(byte[] bytes)
+    {
+        var info = Image.Identify(bytes);
+        return $"{info.Width}x{info.Height}";
+    }
+
+    private static List<(string Path, bool Pneumonia)> TestFiles(string root) =>
+        new[] { ("NORMAL", false), ("PNEUMONIA", true) }
+            .Select(l => (Dir: Path.Combine(root, "test", l.Item1), Label: l.Item2))
+            .Where(l => Directory.Exists(l.Dir))
+            .SelectMany(l => Directory.GetFiles(l.Dir, "*.jp*g").Order(StringComparer.Ordinal).Select(p => (p, l.Label)))
+            .ToList();
+
+    internal sealed record ForwardRate(InferencePrecision Precision, int Threads, int Batch, int InputSize, double ImagesPerSecond, double MillisecondsPerPass);
+
+    internal sealed record DecodeCost(string Image, TimeSpan Median);
+
+    internal sealed record FloorReport(
+        IReadOnlyList<ForwardRate> Forward, IReadOnlyList<DecodeCost> Decode, double ModelLoadMilliseconds, int Cores,
+        double Fp32RocAuc, double Bf16RocAuc, double Fp32Accuracy, double Bf16Accuracy, double MaxProbabilityChange, int SameLabel, int TestImages)
+    {
+        public ForwardRate Best(InferencePrecision precision) => Forward.Where(f => f.Precision == precision).MaxBy(f => f.ImagesPerSecond)!;
+    }
+}
