@@ -22,7 +22,7 @@ namespace Pneumonia.Cli;
 internal static class BenchInferenceCommand
 {
     private static readonly int[] BatchSizes = [1, 4, 8, 16, 32, 64];
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public static Command Create()
     {
@@ -95,8 +95,8 @@ internal static class BenchInferenceCommand
         var large = Upscaled(small, 2000);
         var decode = new[]
         {
-            new DecodeCost($"{Identify(small)} JPEG ({small.Length / 1024} KB)", Median(() => fp32.Preprocessor.LoadModelPixels(small), seconds)),
-            new DecodeCost($"{Identify(large)} JPEG ({large.Length / 1024} KB)", Median(() => fp32.Preprocessor.LoadModelPixels(large), seconds)),
+            Decode(small, fp32.Preprocessor, seconds),
+            Decode(large, fp32.Preprocessor, seconds),
         };
         var load = Median(() => PneumoniaPredictor.Load(modelDirectory.FullName, decoder).Dispose(), seconds, minRuns: 5);
 
@@ -142,7 +142,7 @@ internal static class BenchInferenceCommand
 
         text.AppendLine();
         text.AppendLine("| decode + preprocess (one thread) | median ms |").AppendLine("| --- | ---: |");
-        foreach (var d in r.Decode) text.AppendLine(CultureInfo.InvariantCulture, $"| {d.Image} | {d.Median.TotalMilliseconds:F2} |");
+        foreach (var d in r.Decode) text.AppendLine(CultureInfo.InvariantCulture, $"| {d.Image} | {d.MedianMilliseconds:F2} |");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"- Loading the model from disk (what the original service did per request): median {r.ModelLoadMilliseconds:F0} ms.");
         text.AppendLine(CultureInfo.InvariantCulture,
@@ -193,10 +193,11 @@ internal static class BenchInferenceCommand
         return stream.ToArray();
     }
 
-    private static string Identify(byte[] bytes)
+    private static DecodeCost Decode(byte[] jpeg, XrayPreprocessor preprocessor, double seconds)
     {
-        var info = Image.Identify(bytes);
-        return $"{info.Width}x{info.Height}";
+        var info = Image.Identify(jpeg);
+        var median = Median(() => preprocessor.LoadModelPixels(jpeg), seconds);
+        return new DecodeCost($"{info.Width}x{info.Height} JPEG ({jpeg.Length / 1024} KB)", info.Width, info.Height, median.TotalMilliseconds);
     }
 
     private static List<(string Path, bool Pneumonia)> TestFiles(string root) =>
@@ -208,7 +209,7 @@ internal static class BenchInferenceCommand
 
     internal sealed record ForwardRate(InferencePrecision Precision, int Threads, int Batch, int InputSize, double ImagesPerSecond, double MillisecondsPerPass);
 
-    internal sealed record DecodeCost(string Image, TimeSpan Median);
+    internal sealed record DecodeCost(string Image, int Width, int Height, double MedianMilliseconds);
 
     internal sealed record FloorReport(
         IReadOnlyList<ForwardRate> Forward, IReadOnlyList<DecodeCost> Decode, double ModelLoadMilliseconds, int Cores,

@@ -19,6 +19,8 @@ public sealed class InferenceBatcher : IDisposable
     private readonly PredictionOptions _options;
     private readonly ILogger<InferenceBatcher> _logger;
     private readonly Lazy<Thread> _thread;
+    private long _passes;
+    private long _images;
 
     public InferenceBatcher(IOptions<PredictionOptions> options, ILogger<InferenceBatcher> logger)
     {
@@ -33,6 +35,12 @@ public sealed class InferenceBatcher : IDisposable
             return thread;
         });
     }
+
+    /// <summary>Forward passes run so far (a batched pass counts once).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>Images classified by those passes.</summary>
+    public long Images => Interlocked.Read(ref _images);
 
     /// <summary>Classifies one image's model pixels with <paramref name="predictor"/>, batched with whatever else is queued.</summary>
     public Task<XrayPrediction> PredictAsync(PneumoniaPredictor predictor, byte[] modelPixels)
@@ -103,6 +111,8 @@ public sealed class InferenceBatcher : IDisposable
             try
             {
                 var results = group.Key.PredictPixels(items.ConvertAll(p => p.Pixels));
+                Interlocked.Increment(ref _passes);
+                Interlocked.Add(ref _images, items.Count);
                 for (var i = 0; i < items.Count; i++)
                 {
                     items[i].Result.TrySetResult(results[i]);

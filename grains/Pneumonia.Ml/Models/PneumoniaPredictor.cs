@@ -65,12 +65,13 @@ public sealed class PneumoniaPredictor : IDisposable
         using (NewDisposeScope())
         {
             var input = tensor(pixels, new long[] { 1, 1, size, size }, ScalarType.Byte).to_type(_computeType);
-            var features = _network.FeatureMap(input)[0].to_type(ScalarType.Float32); // [C, h, w]
+            var computed = _network.FeatureMap(input); // [1, C, h, w]
+            // The logit as forward computes it (pool, then head, in the compute precision), so both paths agree.
+            logit = _network.Head.forward(computed.mean([2, 3])).to_type(ScalarType.Float32).item<float>();
+            var features = computed[0].to_type(ScalarType.Float32); // [C, h, w]
             (height, width) = (features.shape[1], features.shape[2]);
             var weights = _network.Head.weight!.to_type(ScalarType.Float32).view(-1, 1, 1); // [C, 1, 1]
-            var bias = _network.Head.bias!.to_type(ScalarType.Float32).item<float>();
             var map = (features * weights).sum(dim: 0); // [h, w]: the head applied at every position
-            logit = map.mean().item<float>() + bias;
             activation = map.flatten().data<float>().ToArray();
         }
         var prediction = XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version);
