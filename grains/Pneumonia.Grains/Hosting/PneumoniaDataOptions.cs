@@ -114,9 +114,13 @@ public sealed class PredictionOptions
     public int MaxBatchImages { get; set; } = 32;
 
     /// <summary>
-    /// Threads libtorch uses for a forward pass on the silo's inference thread; 0 leaves libtorch's default (one per
-    /// core). Requests are decoded on the request threads in parallel with the forward pass.
+    /// Threads that run forward passes, each taking whatever is queued when it is free. Requests are decoded and
+    /// preprocessed on the request threads, in parallel with the forward passes.
     /// </summary>
+    [Range(1, 64)]
+    public int InferenceWorkers { get; set; } = 1;
+
+    /// <summary>Threads libtorch uses for one forward pass on an inference worker; 0 leaves libtorch's default (one per core).</summary>
     [Range(0, 256)]
     public int InferenceThreads { get; set; } = 2;
 

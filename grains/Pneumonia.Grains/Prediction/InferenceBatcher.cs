@@ -7,18 +7,19 @@ using Pneumonia.Ml.Models;
 namespace Pneumonia.Grains.Prediction;
 
 /// <summary>
-/// The silo's one inference thread. Requests hand it preprocessed pixels; whenever it is free it takes everything
-/// queued (up to <see cref="PredictionOptions.MaxBatchImages"/>) and classifies it in one forward pass per model.
-/// A lone request therefore waits for nothing, while concurrent ones share a pass: batching is where CPU inference
-/// gets its throughput, and torch work stays off the Orleans scheduler and request threads, which keep decoding
-/// the next images in parallel.
+/// The silo's inference threads (<see cref="PredictionOptions.InferenceWorkers"/>, each running torch with
+/// <see cref="PredictionOptions.InferenceThreads"/> threads). Requests hand them preprocessed pixels; whenever one is
+/// free it takes everything queued (up to <see cref="PredictionOptions.MaxBatchImages"/>) and classifies it in one
+/// forward pass per model. A lone request therefore waits for nothing, while concurrent ones share a pass: batching
+/// is where CPU inference gets its throughput, and torch work stays off the Orleans scheduler and request threads,
+/// which keep decoding the next images in parallel.
 /// </summary>
 public sealed class InferenceBatcher : IDisposable
 {
-    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>();
     private readonly PredictionOptions _options;
     private readonly ILogger<InferenceBatcher> _logger;
-    private readonly Lazy<Thread> _thread;
+    private readonly Lazy<Thread[]> _threads;
     private long _passes;
     private long _images;
 
@@ -27,13 +28,13 @@ public sealed class InferenceBatcher : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _logger = logger;
-        // Started on first use: a silo that never predicts (or a test that never does) has no idle thread.
-        _thread = new Lazy<Thread>(() =>
+        // Started on first use: a silo that never predicts (or a test that never does) has no idle threads.
+        _threads = new Lazy<Thread[]>(() => Enumerable.Range(0, _options.InferenceWorkers).Select(i =>
         {
-            var thread = new Thread(Loop) { IsBackground = true, Name = "pneumonia-inference" };
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"pneumonia-inference-{i}" };
             thread.Start();
             return thread;
-        });
+        }).ToArray());
     }
 
     /// <summary>Forward passes run so far (a batched pass counts once).</summary>
@@ -65,7 +66,7 @@ public sealed class InferenceBatcher : IDisposable
 
     private void Enqueue(WorkItem item)
     {
-        _ = _thread.Value;
+        _ = _threads.Value;
         if (!_queue.Writer.TryWrite(item))
         {
             item.Fail(new ObjectDisposedException(nameof(InferenceBatcher)));
