@@ -22,6 +22,14 @@ namespace Pneumonia.Cli;
 internal static class BenchInferenceCommand
 {
     private static readonly int[] BatchSizes = [1, 4, 8, 16, 32, 64];
+
+    // fp32 first: the others are compared with it. bf16 from stage 2 is the serving default (see PredictionOptions).
+    private static readonly Variant[] Variants =
+    [
+        new("fp32", InferencePrecision.Fp32, 0),
+        new("bf16", InferencePrecision.Bf16, 0),
+        new("bf16 from stage 2", InferencePrecision.Bf16, 2),
+    ];
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     public static Command Create()
@@ -59,10 +67,10 @@ internal static class BenchInferenceCommand
         var threadCounts = threadList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
         var forward = new List<ForwardRate>();
-        var agreement = new Dictionary<InferencePrecision, double[]>();
-        foreach (var precision in new[] { InferencePrecision.Fp32, InferencePrecision.Bf16 })
+        var probabilities = new Dictionary<Variant, double[]>();
+        foreach (var variant in Variants)
         {
-            using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, precision);
+            using var predictor = variant.Load(modelDirectory.FullName, decoder);
             var size = predictor.Card.Preprocessing.InputSize;
             foreach (var threads in threadCounts)
             {
@@ -71,13 +79,13 @@ internal static class BenchInferenceCommand
                 {
                     var pixels = Enumerable.Range(0, batch).Select(i => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(testFiles[i % testFiles.Count].Path))).ToList();
                     var perPass = Measure(() => predictor.PredictPixels(pixels), seconds);
-                    forward.Add(new ForwardRate(precision, threads, batch, size, batch / perPass.TotalSeconds, perPass.TotalMilliseconds));
-                    Console.Error.WriteLine($"  forward {precision} threads {threads} batch {batch}: {batch / perPass.TotalSeconds:F1} images/s");
+                    forward.Add(new ForwardRate(variant.Name, threads, batch, size, batch / perPass.TotalSeconds, perPass.TotalMilliseconds));
+                    Console.Error.WriteLine($"  forward {variant.Name} threads {threads} batch {batch}: {batch / perPass.TotalSeconds:F1} images/s");
                 }
             }
 
             set_num_threads(threadCounts.Max());
-            agreement[precision] = testFiles
+            probabilities[variant] = testFiles
                 .Select(f => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(f.Path)))
                 .Chunk(32)
                 .SelectMany(chunk => predictor.PredictPixels(chunk))
@@ -86,10 +94,17 @@ internal static class BenchInferenceCommand
         }
 
         using var fp32 = PneumoniaPredictor.Load(modelDirectory.FullName, decoder);
+        var threshold = fp32.Card.Threshold;
         var labels = testFiles.Select(f => f.Pneumonia).ToArray();
-        var evaluations = agreement.ToDictionary(a => a.Key, a => BinaryClassificationEvaluator.Evaluate(a.Value, labels, fp32.Card.Threshold));
-        var deltas = agreement[InferencePrecision.Fp32].Zip(agreement[InferencePrecision.Bf16], (a, b) => Math.Abs(a - b)).ToArray();
-        var sameLabel = agreement[InferencePrecision.Fp32].Zip(agreement[InferencePrecision.Bf16], (a, b) => (a >= fp32.Card.Threshold) == (b >= fp32.Card.Threshold)).Count(same => same);
+        var reference = probabilities[Variants[0]];
+        var agreement = Variants.Select(v =>
+        {
+            var report = BinaryClassificationEvaluator.Evaluate(probabilities[v], labels, threshold);
+            var p = probabilities[v];
+            return new Agreement(v.Name, report.RocAuc, report.Accuracy, report.Recall, report.Specificity,
+                reference.Zip(p, (a, b) => (a >= threshold) == (b >= threshold)).Count(same => same),
+                reference.Zip(p, (a, b) => Math.Abs(a - b)).Max());
+        }).ToList();
 
         var small = File.ReadAllBytes(testFiles[0].Path);
         var large = Upscaled(small, 2000);
@@ -100,10 +115,7 @@ internal static class BenchInferenceCommand
         };
         var load = Median(() => PneumoniaPredictor.Load(modelDirectory.FullName, decoder).Dispose(), seconds, minRuns: 5);
 
-        var result = new FloorReport(forward, decode, load.TotalMilliseconds, Environment.ProcessorCount,
-            evaluations[InferencePrecision.Fp32].RocAuc, evaluations[InferencePrecision.Bf16].RocAuc,
-            evaluations[InferencePrecision.Fp32].Accuracy, evaluations[InferencePrecision.Bf16].Accuracy,
-            deltas.Max(), sameLabel, testFiles.Count);
+        var result = new FloorReport(forward, decode, load.TotalMilliseconds, Environment.ProcessorCount, agreement, testFiles.Count);
         var markdown = Markdown(result);
         if (json is not null) File.WriteAllText(json.FullName, JsonSerializer.Serialize(result, JsonOptions));
         if (report is not null)
@@ -145,9 +157,16 @@ internal static class BenchInferenceCommand
         foreach (var d in r.Decode) text.AppendLine(CultureInfo.InvariantCulture, $"| {d.Image} | {d.MedianMilliseconds:F2} |");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"- Loading the model from disk (what the original service did per request): median {r.ModelLoadMilliseconds:F0} ms.");
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"- bf16 vs fp32 on the {r.TestImages} test images: ROC-AUC {r.Fp32RocAuc:F4} vs {r.Bf16RocAuc:F4}, accuracy {r.Fp32Accuracy:F4} vs {r.Bf16Accuracy:F4}, " +
-            $"same label on {r.SameLabel}/{r.TestImages}, largest probability change {r.MaxProbabilityChange:F4}.");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Answers on the {r.TestImages} test images (`test/` of --images, duplicates included) at the card's threshold, against fp32:").AppendLine();
+        text.AppendLine("| variant | ROC-AUC | accuracy | sensitivity | specificity | same label as fp32 | largest probability change |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var a in r.Agreement)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {a.Variant} | {a.RocAuc:F4} | {a.Accuracy:F4} | {a.Sensitivity:F4} | {a.Specificity:F4} | {a.SameLabel}/{r.TestImages} | {a.MaxProbabilityChange:F4} |");
+        }
+
         return text.ToString();
     }
 
@@ -207,14 +226,22 @@ internal static class BenchInferenceCommand
             .SelectMany(l => Directory.GetFiles(l.Dir, "*.jp*g").Order(StringComparer.Ordinal).Select(p => (p, l.Label)))
             .ToList();
 
-    internal sealed record ForwardRate(InferencePrecision Precision, int Threads, int Batch, int InputSize, double ImagesPerSecond, double MillisecondsPerPass);
+    /// <summary>A serving configuration: Pneumonia:Prediction:Precision and Bf16FromStage.</summary>
+    internal sealed record Variant(string Name, InferencePrecision Precision, int Bf16FromStage)
+    {
+        public PneumoniaPredictor Load(string directory, XrayImageDecoder decoder) => PneumoniaPredictor.Load(directory, decoder, Precision, Bf16FromStage);
+    }
+
+    internal sealed record ForwardRate(string Precision, int Threads, int Batch, int InputSize, double ImagesPerSecond, double MillisecondsPerPass);
+
+    internal sealed record Agreement(string Variant, double RocAuc, double Accuracy, double Sensitivity, double Specificity, int SameLabel, double MaxProbabilityChange);
 
     internal sealed record DecodeCost(string Image, int Width, int Height, double MedianMilliseconds);
 
     internal sealed record FloorReport(
         IReadOnlyList<ForwardRate> Forward, IReadOnlyList<DecodeCost> Decode, double ModelLoadMilliseconds, int Cores,
-        double Fp32RocAuc, double Bf16RocAuc, double Fp32Accuracy, double Bf16Accuracy, double MaxProbabilityChange, int SameLabel, int TestImages)
+        IReadOnlyList<Agreement> Agreement, int TestImages)
     {
-        public ForwardRate Best(InferencePrecision precision) => Forward.Where(f => f.Precision == precision).MaxBy(f => f.ImagesPerSecond)!;
+        public ForwardRate Best(string precision) => Forward.Where(f => f.Precision == precision).MaxBy(f => f.ImagesPerSecond)!;
     }
 }
