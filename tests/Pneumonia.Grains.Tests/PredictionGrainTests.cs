@@ -115,8 +115,8 @@ public sealed class PredictionGrainTests(GrainsClusterFixture fixture, ITestOutp
         {
             var (alone, together) = (single[i % images.Count], concurrent[i].Result!);
             Assert.Equal((alone.Label, alone.ModelVersion), (together.Label, together.ModelVersion));
-            // A batch runs other kernels than a single image; the answers agree to rounding.
-            Assert.Equal(alone.Probability, together.Probability, 3);
+            // A batch runs other (bf16) kernels than a single image; the answers agree to rounding.
+            Assert.InRange(together.Probability, alone.Probability - 0.005, alone.Probability + 0.005);
         }
     }
 
