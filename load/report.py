@@ -167,8 +167,9 @@ def retrain(a):
     created = datetime.datetime.fromisoformat(job["created_at"].replace("Z", "+00:00"))
     finished = datetime.datetime.fromisoformat(job["finished_at"].replace("Z", "+00:00"))
     total = (finished - created).total_seconds()
-    images = job["batches_per_epoch"] * job["batch_size"]
-    epochs = "\n".join(f"| {e['epoch']} | {e['seconds']:.1f} | {images / e['seconds']:.0f} | {e['training_loss']:.4f} | "
+    running = json.load(open(a.running)) if a.running and os.path.exists(a.running) else job
+    images = running["batches_per_epoch"] * running["batch_size"]
+    epochs = "\n".join(f"| {e['epoch']} | {e['seconds']:.1f} | {images / e['seconds'] if images else 0:.0f} | {e['training_loss']:.4f} | "
                        f"{e['validation_auc']:.4f} |" for e in job["history"])
     rows = [locust_row(a.work, "/predict (random test JPEG)", a.mixed_users, "mixed", "/predict [mixed]"),
             locust_row(a.work, "/predict/batch, 8 JPEGs", a.mixed_users, "mixed", "/predict/batch [mixed]"),
@@ -201,7 +202,7 @@ Requests while the retrain ran (Locust, times in ms, failures = non-2xx / total)
 p = argparse.ArgumentParser()
 p.add_argument("kind", choices=["predict", "retrain"])
 for name in ("work", "users", "duration", "extra-duration", "hey", "hey-c", "hey-z", "vmhwm-kb", "vmrss-kb",
-             "baseline-vmhwm-kb", "floor", "image", "docs", "job", "mixed-users", "mixed-duration"):
+             "baseline-vmhwm-kb", "floor", "image", "docs", "job", "running", "mixed-users", "mixed-duration"):
     p.add_argument("--" + name, default="")
 p.add_argument("--no-docs", action="store_true")
 args = p.parse_args()

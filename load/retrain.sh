@@ -37,10 +37,12 @@ echo "== waiting for the retrain to end"
 while :; do
   curl -fsS "$HOST/retrain-progress" >"$WORK/job.json" || { echo "/retrain-progress failed"; exit 1; }
   "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["running"] else 1)' "$WORK/job.json" || break
+  # batches_per_epoch is reported while training runs (with the batch size: the images per epoch).
+  grep -q '"batches_per_epoch":[1-9]' "$WORK/job.json" && cp "$WORK/job.json" "$WORK/running.json"
   sleep 2
 done
 VMHWM_KB="$(vm_kb VmHWM)"
 stop_api
 
-"$PY" "$LOAD/report.py" retrain --work "$WORK" --job "$WORK/job.json" --mixed-users "$MIXED_USERS" \
+"$PY" "$LOAD/report.py" retrain --work "$WORK" --job "$WORK/job.json" --running "$WORK/running.json" --mixed-users "$MIXED_USERS" \
   --mixed-duration "$MIXED_DURATION" --vmhwm-kb "$VMHWM_KB" ${LOAD_NO_DOCS:+--no-docs} --docs "$REPO/docs/BENCHMARKS.md"
