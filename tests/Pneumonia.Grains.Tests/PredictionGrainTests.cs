@@ -24,7 +24,8 @@ public sealed class PredictionGrainTests(GrainsClusterFixture fixture, ITestOutp
         Assert.False(string.IsNullOrEmpty(bad.Error));
         Assert.Equal(["a.jpeg", "empty.png", "b.jpeg"], batch.Select(o => o.Name));
         Assert.Equal("Empty", batch[1].ErrorCode);
-        Assert.Equal(batch[0].Result!.Probability, batch[2].Result!.Probability, 6);
+        // The same image, possibly in forward passes of different sizes (bf16 kernels round differently).
+        Assert.InRange(batch[2].Result!.Probability, batch[0].Result!.Probability - 0.005, batch[0].Result!.Probability + 0.005);
         Assert.True(batch[0].Result!.ElapsedMilliseconds > 0);
     }
 
