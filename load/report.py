@@ -1,18 +1,12 @@
-"""Turn the CSVs of load/run.sh into a markdown table and write the load-predict section of docs/BENCHMARKS.md."""
+"""Markdown tables from the runs of load/run.sh (`predict`) and load/retrain.sh (`retrain`), written to their sections
+of docs/BENCHMARKS.md (between <!-- begin:NAME --> and <!-- end:NAME -->; replaced if present, else appended)."""
 import argparse
 import csv
 import datetime
+import json
 import os
 import re
-
-BEGIN, END = "<!-- begin:load-predict -->", "<!-- end:load-predict -->"
-
-p = argparse.ArgumentParser()
-for name in ("work", "users", "duration", "extra-duration", "hey", "hey-c", "hey-z", "nproc", "cpu", "mem",
-             "vmhwm", "vmrss", "image", "dotnet", "docs"):
-    p.add_argument("--" + name, default="")
-p.add_argument("--no-docs", action="store_true")
-a = p.parse_args()
+import subprocess
 
 
 def ms(v):
@@ -22,65 +16,194 @@ def ms(v):
         return "n/a"
 
 
-def locust_row(label, users, prefix):
-    with open(os.path.join(a.work, prefix + "_stats.csv"), newline="") as f:
+def mb(kb):
+    return f"{int(kb) / 1024:.0f} MB" if kb and int(kb) > 0 else "n/a"
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    mem = next((int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
+    try:
+        dotnet = subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        dotnet = "?"
+    load = open("/proc/loadavg").read().split()[0]
+    return f"{os.cpu_count()} cores ({cpu}), {mem / 1048576:.0f} GB, .NET {dotnet}; load average {load} at the end"
+
+
+def locust_stats(work, prefix, name="Aggregated"):
+    with open(os.path.join(work, prefix + "_stats.csv"), newline="") as f:
         rows = {r["Name"]: r for r in csv.DictReader(f)}
-    r = rows.get("Aggregated")
+    return rows.get(name)
+
+
+def locust_row(work, label, users, prefix, name="Aggregated"):
+    r = locust_stats(work, prefix, name)
+    if r is None:
+        return f"| {label} | Locust | {users} | no requests | | | | | |"
     n, fails = int(r["Request Count"]), int(r["Failure Count"])
     return (f"| {label} | Locust | {users} | {float(r['Requests/s']):.1f} | {ms(r['50%'])} | {ms(r['95%'])} | "
             f"{ms(r['99%'])} | {ms(r['Max Response Time'])} | {fails} / {n} |")
 
 
-def hey_row():
-    text = open(a.hey).read()
+def hey_stats(path):
+    text = open(path).read()
     rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
     slowest = re.search(r"Slowest:\s+([\d.]+) secs", text)
     pct = {k: float(v) * 1000 for k, v in re.findall(r"(\d+)%+ in ([\d.]+) secs", text)}
     codes = {int(c): int(n) for c, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", text)}
     errors = re.findall(r"\[(\d+)\]\s+(Post .*)", text)
     total = sum(codes.values()) + sum(int(n) for n, _ in errors)
-    bad = total - codes.get(200, 0)
-    if not rps:
-        return f"| 224 JPEG | hey | {a.hey_c} | hey failed: {text.strip()[:80]} | | | | | |"
-    return (f"| 224 JPEG | hey `-c {a.hey_c} -z {a.hey_z}` | {a.hey_c} | {float(rps.group(1)):.1f} | {ms(pct.get('50'))} | "
-            f"{ms(pct.get('95'))} | {ms(pct.get('99'))} | {ms(float(slowest.group(1)) * 1000 if slowest else None)} | "
-            f"{bad} / {total} |")
+    return text, (float(rps.group(1)) if rps else None), slowest, pct, total, total - codes.get(200, 0)
 
 
-rows = [locust_row("224 JPEG", u, f"small-u{u}") for u in a.users.split()]
-rows.append(hey_row())
-extra = [("full-size JPEG (2000 px long side)", 4, "large-u4"), ("`/predict/batch`, 8 JPEGs", 4, "batch-u4"),
-         ("mixed (predict, batch, /retrain-progress, /health)", 16, "mixed-u16")]
-for label, u, prefix in extra:
-    if os.path.exists(os.path.join(a.work, prefix + "_stats.csv")):
-        rows.append(locust_row(label, u, prefix))
+def write_section(docs, name, section, no_docs):
+    begin, end = f"<!-- begin:{name} -->", f"<!-- end:{name} -->"
+    section = f"{begin}\n{section.strip()}\n{end}"
+    print(section)
+    if no_docs or not docs:
+        return
+    doc = open(docs).read() if os.path.exists(docs) else "# Benchmarks\n"
+    if begin in doc and end in doc:
+        doc = doc[:doc.index(begin)] + section + doc[doc.index(end) + len(end):]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + section + "\n"
+    with open(docs, "w") as f:
+        f.write(doc)
+    print(f"\nwrote the {name} section of {docs}")
 
-today = datetime.date.today().isoformat()
-section = f"""{BEGIN}
+
+def floor_rates(path):
+    """Images/s the whole machine could classify if it did nothing but decode + preprocess + forward, per image kind."""
+    floor = json.load(open(path))
+    # The served configuration (Pneumonia:Prediction defaults): all-bf16 is faster but moves labels.
+    served = [f for f in floor["Forward"] if f["Precision"] == "bf16 from stage 2"] or floor["Forward"]
+    best = max(served, key=lambda f: f["ImagesPerSecond"])
+    cores = floor["Cores"]
+    rates = {}
+    for d in floor["Decode"]:
+        # Core-seconds per image: the best forward pass keeps `Threads` cores busy; decoding takes one core.
+        core_seconds = best["Threads"] / best["ImagesPerSecond"] + d["MedianMilliseconds"] / 1000
+        rates[d["Width"]] = (cores / core_seconds, d)
+    return best, rates, floor
+
+
+def predict(a):
+    work = a.work
+    rows = [locust_row(work, "224 JPEG", u, f"small-u{u}") for u in a.users.split()]
+    text, rps, slowest, pct, total, bad = hey_stats(a.hey)
+    if rps is None:
+        rows.append(f"| 224 JPEG | hey | {a.hey_c} | hey failed: {text.strip()[:80]} | | | | | |")
+    else:
+        rows.append(f"| 224 JPEG | hey `-c {a.hey_c} -z {a.hey_z}` | {a.hey_c} | {rps:.1f} | {ms(pct.get('50'))} | "
+                    f"{ms(pct.get('95'))} | {ms(pct.get('99'))} | {ms(float(slowest.group(1)) * 1000 if slowest else None)} | "
+                    f"{bad} / {total} |")
+    extra = [("full-size JPEG (2000 x 2000)", 1, "large-u1"), ("full-size JPEG (2000 x 2000)", 32, "large-u32"),
+             ("`/predict/batch`, 8 JPEGs", 4, "batch-u4"),
+             ("original service's Locust file (think time 0.5-2 s)", 10, "original-u10"),
+             ("**baseline: model loaded per request**, 224 JPEG", 1, "baseline-u1"),
+             ("**baseline: model loaded per request**, 224 JPEG", 32, "baseline-u32")]
+    for label, u, prefix in extra:
+        if os.path.exists(os.path.join(work, prefix + "_stats.csv")):
+            rows.append(locust_row(work, label, u, prefix))
+
+    notes = [f"Server resident memory (whole system: API + co-hosted silo + model) after these runs: peak (VmHWM) "
+             f"**{mb(a.vmhwm_kb)}**, current (VmRSS) {mb(a.vmrss_kb)}"
+             + (f"; the baseline server's peak {mb(a.baseline_vmhwm_kb)}." if int(a.baseline_vmhwm_kb or 0) else ".")]
+    if a.floor and os.path.exists(a.floor):
+        best, rates, floor = floor_rates(a.floor)
+        notes.append(f"Floor (`pneumonia bench-inference`, section inference-floor): best forward rate "
+                     f"{best['ImagesPerSecond']:.0f} images/s ({best['Precision']}, batch {best['Batch']}, {best['Threads']} threads); "
+                     "with decode + preprocess, the whole machine could classify at most:")
+        for width, (rate, d) in sorted(rates.items()):
+            notes.append(f"  - {d['Image']}: **{rate:.0f} images/s** (decode + preprocess {d['MedianMilliseconds']:.1f} ms)")
+        small_floor = rates[min(rates)][0]
+        large_floor = rates[max(rates)][0]
+        fractions = []
+        for label, prefix, fl in [("224 JPEG, Locust 32 users", "small-u32", small_floor),
+                                  ("224 JPEG, Locust 64 users", "small-u64", small_floor),
+                                  ("full-size, Locust 32 users", "large-u32", large_floor)]:
+            if os.path.exists(os.path.join(work, prefix + "_stats.csv")):
+                r = locust_stats(work, prefix)
+                fractions.append(f"{label} {float(r['Requests/s']) / fl:.0%}")
+        if rps is not None:
+            fractions.append(f"224 JPEG, hey {rps / small_floor:.0%}")
+        notes.append("Server throughput as a fraction of that floor: " + "; ".join(fractions) +
+                     " (Locust itself takes about one of the two cores).")
+    if os.path.exists(os.path.join(work, "baseline-u1_stats.csv")):
+        fast1, base1 = locust_stats(work, "small-u1"), locust_stats(work, "baseline-u1")
+        fast32, base32 = locust_stats(work, "small-u32"), locust_stats(work, "baseline-u32")
+        parts = []
+        if fast1 and base1:
+            parts.append(f"1 user p50 {ms(base1['50%'])} ms vs {ms(fast1['50%'])} ms "
+                         f"(**{float(base1['50%']) / max(float(fast1['50%']), 1):.1f}x** faster)")
+        if fast32 and base32:
+            parts.append(f"32 users {float(base32['Requests/s']):.1f} vs {float(fast32['Requests/s']):.1f} requests/s "
+                         f"(**{float(fast32['Requests/s']) / max(float(base32['Requests/s']), 0.01):.1f}x**), "
+                         f"p99 {ms(base32['99%'])} vs {ms(fast32['99%'])} ms")
+        notes.append("Against the original design (`--Pneumonia:Prediction:LoadModelPerRequest=true`: the model loaded "
+                     "from disk on every request, classified on the request's thread), same run: " + "; ".join(parts) + ".")
+
+    section = f"""
 ## Load: POST /predict
 
-Command: `load/run.sh` ({today}). Machine: {a.nproc} cores ({a.cpu}), {a.mem}, .NET {a.dotnet}; the API in
-Release, co-hosted silo, bundled model, fresh temporary data directory (no base data set imported), warmed by 5
-requests. Load generator on the same machine: Locust takes about a core by itself, so the Locust rows measure the
-server with roughly one core left; `hey` is lighter and gives the peak. Locust users have no think time (each sends
-its next request as soon as the answer arrives; `load/locustfile.py`), ramped at once, {a.duration} a run for the
-224 JPEG ({a.image}, 224 x 224), {a.extra_duration} for the other scenarios. Times in ms; failures = non-200 / total.
+Command: `load/run.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. The API in Release, co-hosted silo,
+bundled model, default serving settings (one inference thread batching concurrent requests, 2 torch threads, bf16 from
+backbone stage 2),
+a fresh temporary data directory, warmed by 5 requests. Locust users have no think time (each sends its next request
+when the answer arrives; `load/locustfile.py`) except the original file's, ramped at once, {a.duration} a run for the
+224 JPEG ({a.image}, 224 x 224), {a.extra_duration} for the others; the full-size X-ray is that image upscaled to
+2000 x 2000 (225 KB). Load generator on the same 2 cores: Locust takes about a core by itself, so its rows measure
+the server with roughly one core left; `hey` is lighter and gives the peak. Times in ms; failures = non-200 / total.
 
 | scenario | tool | users | requests/s | p50 | p95 | p99 | max | failures |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-""" + "\n".join(rows) + f"""
+""" + "\n".join(rows) + "\n\n" + "\n".join(f"- {n}" if not n.startswith("  ") else n for n in notes) + "\n"
+    write_section(a.docs, "load-predict", section, a.no_docs)
 
-Server resident memory at the end of the runs: peak (VmHWM) **{a.vmhwm}**, current (VmRSS) {a.vmrss}.
-{END}"""
 
-print(section)
-if not a.no_docs and a.docs:
-    doc = open(a.docs).read() if os.path.exists(a.docs) else "# Benchmarks\n"
-    if BEGIN in doc and END in doc:
-        start, end = doc.index(BEGIN), doc.index(END) + len(END)
-        doc = doc[:start] + section + doc[end:]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + section + "\n"
-    with open(a.docs, "w") as f:
-        f.write(doc)
-    print(f"\nwrote the load-predict section of {a.docs}")
+def retrain(a):
+    job = json.load(open(a.job))
+    created = datetime.datetime.fromisoformat(job["created_at"].replace("Z", "+00:00"))
+    finished = datetime.datetime.fromisoformat(job["finished_at"].replace("Z", "+00:00"))
+    total = (finished - created).total_seconds()
+    running = json.load(open(a.running)) if a.running and os.path.exists(a.running) else job
+    images = running["batches_per_epoch"] * running["batch_size"]
+    epochs = "\n".join(f"| {e['epoch']} | {e['seconds']:.1f} | {images / e['seconds'] if images else 0:.0f} | {e['training_loss']:.4f} | "
+                       f"{e['validation_auc']:.4f} |" for e in job["history"])
+    rows = [locust_row(a.work, "/predict (random test JPEG)", a.mixed_users, "mixed", "/predict [mixed]"),
+            locust_row(a.work, "/predict/batch, 8 JPEGs", a.mixed_users, "mixed", "/predict/batch [mixed]"),
+            locust_row(a.work, "GET /retrain-progress", a.mixed_users, "mixed", "/retrain-progress"),
+            locust_row(a.work, "all requests", a.mixed_users, "mixed")]
+    section = f"""
+## Retrain through the API, with predictions during it
+
+Command: `load/retrain.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. The API in Release on a fresh
+data directory that imports the base data set at start-up; then `POST /retrain?epochs={job['epochs']}&batch_size={job['batch_size']}&fine_tune={str(job['fine_tune']).lower()}`,
+and while it runs Locust `MixedUser` ({a.mixed_users} users, 0.1-0.5 s think time: predictions, batches, progress polls,
+health) for the first {a.mixed_duration}; then `/retrain-progress` is polled until the job ends.
+
+- End to end through the API (job created -> finished, `{job['status']}`, promoted: {job.get('promoted')}): **{total / 60:.0f} min {total % 60:.0f} s**
+  ({total:.0f} s){'; ' + job['promotion_reason'] if job.get('promotion_reason') else ''}.
+- Peak resident memory of the whole system (API + silo + serving model + training) during the run: **{mb(a.vmhwm_kb)}**.
+
+| epoch | seconds | images/s (~{images} training images) | training loss | validation ROC-AUC |
+| ---: | ---: | ---: | ---: | ---: |
+{epochs}
+
+Requests while the retrain ran (Locust, times in ms, failures = non-2xx / total):
+
+| requests | tool | users | requests/s | p50 | p95 | p99 | max | failures |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+""" + "\n".join(rows) + "\n"
+    write_section(a.docs, "load-retrain", section, a.no_docs)
+
+
+p = argparse.ArgumentParser()
+p.add_argument("kind", choices=["predict", "retrain"])
+for name in ("work", "users", "duration", "extra-duration", "hey", "hey-c", "hey-z", "vmhwm-kb", "vmrss-kb",
+             "baseline-vmhwm-kb", "floor", "image", "docs", "job", "running", "mixed-users", "mixed-duration"):
+    p.add_argument("--" + name, default="")
+p.add_argument("--no-docs", action="store_true")
+args = p.parse_args()
+predict(args) if args.kind == "predict" else retrain(args)

@@ -8,5 +8,6 @@ var root = new RootCommand("PneumoniaOrleans command line: classify chest X-rays
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     CheckStoreCommand.Create(),
+    BenchInferenceCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -21,7 +21,8 @@ public static class PneumoniaGrainsExtensions
     /// <summary>
     /// Adds the options (<see cref="PneumoniaDataOptions"/>, <see cref="PromotionOptions"/>, <see cref="RetrainOptions"/>,
     /// <see cref="PredictionOptions"/>, validated at start-up), the image and model stores, the per-silo production
-    /// model (<see cref="ProductionModelHost"/>, also as <see cref="IProductionModelStatus"/>), the training executor,
+    /// model (<see cref="ProductionModelHost"/>, also as <see cref="IProductionModelStatus"/>) and its inference
+    /// thread (<see cref="InferenceBatcher"/>), the training executor,
     /// the base data set importer, and the start-up steps (bundled model, job recovery scan, model refresh loop).
     /// </summary>
     /// <remarks>
@@ -74,6 +75,7 @@ public static class PneumoniaGrainsExtensions
         services.TryAddSingleton<ModelStore>();
         services.TryAddSingleton<ProductionModelHost>();
         services.TryAddSingleton<IProductionModelStatus>(sp => sp.GetRequiredService<ProductionModelHost>());
+        services.TryAddSingleton<InferenceBatcher>();
         services.TryAddSingleton<TrainingExecutor>();
         services.TryAddSingleton<RetrainRunner>();
         services.TryAddSingleton<BaseDatasetImporter>();

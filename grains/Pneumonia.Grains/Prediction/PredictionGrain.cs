@@ -9,69 +9,91 @@ using Pneumonia.Ml.Models;
 namespace Pneumonia.Grains.Prediction;
 
 /// <summary>
-/// Classifies X-rays with this silo's <see cref="ProductionModelHost"/>. A stateless worker: Orleans runs as many
-/// local activations as there are concurrent callers (up to the core count), all sharing the one loaded model.
+/// Classifies X-rays with this silo's <see cref="ProductionModelHost"/>. A stateless, reentrant worker: it holds no
+/// state, so one activation takes every concurrent call; each call decodes and preprocesses its image on its own
+/// turn, then hands the pixels to the silo's <see cref="InferenceBatcher"/>, where concurrent calls share one
+/// forward pass. The call holds its model lease until its answer is back, so a model switch never disposes a model
+/// a queued request still needs, and every answer names the version that computed it.
 /// </summary>
 [StatelessWorker]
 [SiloRolePlacementFilter(SiloRoles.Predictor)]
-public sealed class PredictionGrain(ProductionModelHost host, IOptions<PredictionOptions> options, TimeProvider time) : Grain, IPredictionGrain
+[Reentrant]
+public sealed class PredictionGrain(ProductionModelHost host, InferenceBatcher batcher, IOptions<PredictionOptions> options, TimeProvider time) : Grain, IPredictionGrain
 {
-    public Task<PredictionOutcome> PredictAsync(NamedImage image, bool heatmap)
+    public async Task<PredictionOutcome> PredictAsync(NamedImage image, bool heatmap)
     {
         ArgumentNullException.ThrowIfNull(image);
         var started = time.GetTimestamp();
+        if (options.Value.LoadModelPerRequest)
+        {
+            return PredictWithPrivateModel(image, started);
+        }
+
         using var lease = host.Acquire();
         var predictor = lease.Predictor;
         try
         {
             if (heatmap)
             {
-                var (withMap, png) = predictor.PredictWithHeatmap(image.Bytes);
-                return Task.FromResult(new PredictionOutcome(image.Name, ToResult(withMap, time.GetElapsedTime(started), png), null, null));
+                // Decode and render happen inside too: the heatmap is rare and needs the decoded image twice.
+                var (withMap, png) = await batcher.RunAsync(() => predictor.PredictWithHeatmap(image.Bytes));
+                return new PredictionOutcome(image.Name, ToResult(withMap, time.GetElapsedTime(started), png), null, null);
             }
 
-            var prediction = predictor.Predict(image.Bytes);
-            return Task.FromResult(new PredictionOutcome(image.Name, ToResult(prediction, time.GetElapsedTime(started), null), null, null));
+            var pixels = predictor.Preprocessor.LoadModelPixels(image.Bytes);
+            var prediction = await batcher.PredictAsync(predictor, pixels);
+            return new PredictionOutcome(image.Name, ToResult(prediction, time.GetElapsedTime(started), null), null, null);
         }
         catch (InvalidImageException ex)
         {
-            return Task.FromResult(Refused(image.Name, ex));
+            return Refused(image.Name, ex);
         }
     }
 
-    public Task<IReadOnlyList<PredictionOutcome>> PredictBatchAsync(IReadOnlyList<NamedImage> images)
+    public async Task<IReadOnlyList<PredictionOutcome>> PredictBatchAsync(IReadOnlyList<NamedImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
         var started = time.GetTimestamp();
         using var lease = host.Acquire();
         var predictor = lease.Predictor;
-        var outcomes = new PredictionOutcome?[images.Count];
-        var valid = new List<(int Index, byte[] Pixels)>();
+        var outcomes = new Task<PredictionOutcome>[images.Count];
         for (var i = 0; i < images.Count; i++)
         {
+            outcomes[i] = PredictPreprocessed(images[i]);
+        }
+
+        // The batcher forms the forward passes (at most MaxBatchImages each), together with concurrent requests.
+        return await Task.WhenAll(outcomes);
+
+        async Task<PredictionOutcome> PredictPreprocessed(NamedImage image)
+        {
+            byte[] pixels;
             try
             {
-                valid.Add((i, predictor.Preprocessor.LoadModelPixels(images[i].Bytes)));
+                pixels = predictor.Preprocessor.LoadModelPixels(image.Bytes);
             }
             catch (InvalidImageException ex)
             {
-                outcomes[i] = Refused(images[i].Name, ex);
+                return Refused(image.Name, ex);
             }
-        }
 
-        // One forward pass per chunk: batching is where the throughput is, the cap bounds the memory of one pass.
-        foreach (var chunk in valid.Chunk(options.Value.MaxBatchImages))
+            var prediction = await batcher.PredictAsync(predictor, pixels);
+            return new PredictionOutcome(image.Name, ToResult(prediction, time.GetElapsedTime(started), null), null, null);
+        }
+    }
+
+    private PredictionOutcome PredictWithPrivateModel(NamedImage image, long started)
+    {
+        using var predictor = host.LoadPrivateCopy();
+        try
         {
-            var predictions = predictor.PredictPixels(chunk.Select(c => c.Pixels).ToList());
-            var elapsed = time.GetElapsedTime(started);
-            for (var j = 0; j < chunk.Length; j++)
-            {
-                var index = chunk[j].Index;
-                outcomes[index] = new PredictionOutcome(images[index].Name, ToResult(predictions[j], elapsed, null), null, null);
-            }
+            var prediction = predictor.Predict(image.Bytes);
+            return new PredictionOutcome(image.Name, ToResult(prediction, time.GetElapsedTime(started), null), null, null);
         }
-
-        return Task.FromResult<IReadOnlyList<PredictionOutcome>>(outcomes.Select(o => o!).ToList());
+        catch (InvalidImageException ex)
+        {
+            return Refused(image.Name, ex);
+        }
     }
 
     private static PredictionOutcome Refused(string name, InvalidImageException ex) => new(name, null, ex.Reason.ToString(), ex.Message);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
+using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Models;
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Models;
@@ -29,14 +31,19 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     private readonly ModelStore _store;
     private readonly XrayImageDecoder _decoder;
     private readonly ILogger<ProductionModelHost> _logger;
+    private readonly InferencePrecision _precision;
+    private readonly int _bf16FromStage;
     private readonly SemaphoreSlim _loading = new(1, 1);
     private LoadedModel? _current;
     private string? _lastError;
 
-    public ProductionModelHost(ModelStore store, XrayImageDecoder decoder, ILogger<ProductionModelHost> logger)
+    public ProductionModelHost(ModelStore store, XrayImageDecoder decoder, IOptions<PredictionOptions> options, ILogger<ProductionModelHost> logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _decoder = decoder;
+        _precision = options.Value.Precision;
+        _bf16FromStage = options.Value.Bf16FromStage;
         _logger = logger;
     }
 
@@ -64,6 +71,16 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     }
 
     /// <summary>
+    /// Loads a private copy of the current production model from disk, as the original service did for every
+    /// request (<see cref="PredictionOptions.LoadModelPerRequest"/>); the caller disposes it.
+    /// </summary>
+    public PneumoniaPredictor LoadPrivateCopy()
+    {
+        using var lease = Acquire();
+        return PneumoniaPredictor.Load(lease.Directory, _decoder, _precision, _bf16FromStage);
+    }
+
+    /// <summary>
     /// Loads <paramref name="production"/> unless it is loaded already, then swaps it in. Loading happens on the
     /// caller's thread (a background loop), never under a lock that predictions take.
     /// </summary>
@@ -86,7 +103,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
             PneumoniaPredictor predictor;
             try
             {
-                predictor = PneumoniaPredictor.Load(_store.PathOf(production.Directory), _decoder);
+                predictor = PneumoniaPredictor.Load(_store.PathOf(production.Directory), _decoder, _precision, _bf16FromStage);
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or System.Text.Json.JsonException)
             {
@@ -95,7 +112,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
                 return;
             }
 
-            var previous = Interlocked.Exchange(ref _current, new LoadedModel(predictor));
+            var previous = Interlocked.Exchange(ref _current, new LoadedModel(predictor, _store.PathOf(production.Directory)));
             Volatile.Write(ref _lastError, null);
             previous?.Retire();
             _logger.LogInformation("Serving model {Version} (was {Previous})", production.Version, previous?.Predictor.Card.Version ?? "none");
@@ -113,11 +130,13 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     }
 
     /// <summary>A loaded predictor with a lease count; the host holds one lease until it retires the model.</summary>
-    internal sealed class LoadedModel(PneumoniaPredictor predictor)
+    internal sealed class LoadedModel(PneumoniaPredictor predictor, string directory)
     {
         private int _leases = 1;
 
         public PneumoniaPredictor Predictor { get; } = predictor;
+
+        public string Directory { get; } = directory;
 
         public bool TryAddLease()
         {
@@ -155,7 +174,12 @@ public sealed class ModelLease : IDisposable
 
     internal ModelLease(ProductionModelHost.LoadedModel model) => _model = model;
 
-    public PneumoniaPredictor Predictor => (_model ?? throw new ObjectDisposedException(nameof(ModelLease))).Predictor;
+    public PneumoniaPredictor Predictor => Model.Predictor;
+
+    /// <summary>The folder the leased model was loaded from.</summary>
+    public string Directory => Model.Directory;
+
+    private ProductionModelHost.LoadedModel Model => _model ?? throw new ObjectDisposedException(nameof(ModelLease));
 
     public void Dispose() => Interlocked.Exchange(ref _model, null)?.Release();
 }

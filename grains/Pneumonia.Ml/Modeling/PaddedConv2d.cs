@@ -9,7 +9,7 @@ namespace Pneumonia.Ml.Modeling;
 /// </summary>
 internal sealed class PaddedConv2d : nn.Module<Tensor, Tensor>
 {
-    private readonly Parameter _weight;
+    private const string WeightName = "weight";
     private readonly long[] _stride;
     private readonly long[] _pads;
 
@@ -19,13 +19,13 @@ internal sealed class PaddedConv2d : nn.Module<Tensor, Tensor>
         var weight = empty(outChannels, inChannels, kernelSize, kernelSize);
         // As torchvision's ResNet: Kaiming normal, fan-out, for the ReLU that follows each conv/BN pair.
         nn.init.kaiming_normal_(weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
-        _weight = new Parameter(weight);
-        register_parameter("weight", _weight);
+        register_parameter(WeightName, new Parameter(weight));
         _stride = [stride, stride];
         _pads = pads;
     }
 
-    public Parameter Weight => _weight;
+    /// <summary>Looked up, not kept in a field: converting the module (e.g. to bfloat16) replaces the parameter.</summary>
+    public Parameter Weight => get_parameter(WeightName)!;
 
     public long Stride => _stride[0];
 
@@ -36,9 +36,9 @@ internal sealed class PaddedConv2d : nn.Module<Tensor, Tensor>
     {
         var (top, left, bottom, right) = (_pads[0], _pads[1], _pads[2], _pads[3]);
         if (top == bottom && left == right)
-            return nn.functional.conv2d(input, _weight, strides: _stride, padding: [top, left]);
+            return nn.functional.conv2d(input, Weight, strides: _stride, padding: [top, left]);
 
         using var padded = nn.functional.pad(input, [left, right, top, bottom]);
-        return nn.functional.conv2d(padded, _weight, strides: _stride);
+        return nn.functional.conv2d(padded, Weight, strides: _stride);
     }
 }

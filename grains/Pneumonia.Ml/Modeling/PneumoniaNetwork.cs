@@ -11,7 +11,7 @@ namespace Pneumonia.Ml.Modeling;
 /// </summary>
 public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
 {
-    private readonly Tensor _inputMean;
+    private const string InputMeanBuffer = "input_mean";
     private readonly ResNetBackbone _backbone;
     private readonly Dropout _dropout;
     private readonly Linear _head;
@@ -27,8 +27,7 @@ public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
         ArgumentOutOfRangeException.ThrowIfNotEqual(channelMeans.Length, 3, nameof(channelMeans));
 
         // A buffer, not a constant: saved with the weights, so a model file carries its own input convention.
-        _inputMean = tensor(channelMeans, [1, 3, 1, 1]);
-        register_buffer("input_mean", _inputMean);
+        register_buffer(InputMeanBuffer, tensor(channelMeans, [1, 3, 1, 1]));
         _backbone = new ResNetBackbone(backboneStages);
         register_module("backbone", _backbone);
         _dropout = nn.Dropout(dropout);
@@ -63,7 +62,8 @@ public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
         if (input.dim() != 4 || input.shape[1] != 1)
             throw new ArgumentException($"Expected grey images [N,1,S,S], got [{string.Join(",", input.shape)}].", nameof(input));
         using var bgr = input.expand(-1, 3, -1, -1);
-        using var centred = bgr - _inputMean;
+        // Looked up, not kept in a field: converting the module (e.g. to bfloat16) replaces the buffer's tensor.
+        using var centred = bgr - get_buffer(InputMeanBuffer)!;
         return _backbone.ForwardThrough(centred, lastStage);
     }
 

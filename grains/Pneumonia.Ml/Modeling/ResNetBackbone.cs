@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -92,6 +93,15 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>
             }
         }
         return x;
+    }
+
+    /// <summary>Converts the parameters and buffers of stages <paramref name="firstStage"/>..<see cref="Stages"/> (0 = the stem) to <paramref name="type"/>.</summary>
+    public void ConvertStages(int firstStage, ScalarType type)
+    {
+        for (var stage = firstStage; stage <= Stages; stage++)
+        {
+            StageModule(stage).to(type);
+        }
     }
 
     /// <summary>Parameters of one stage: 0 is the stem, 1..<see cref="Stages"/> the residual stages.</summary>

@@ -1,5 +1,6 @@
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Modeling;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Pneumonia.Ml.Models;
@@ -12,22 +13,51 @@ public sealed class PneumoniaPredictor : IDisposable
 {
     private readonly PneumoniaNetwork _network;
 
-    private PneumoniaPredictor(ModelCard card, PneumoniaNetwork network, XrayPreprocessor preprocessor)
+    private PneumoniaPredictor(ModelCard card, PneumoniaNetwork network, XrayPreprocessor preprocessor, InferencePrecision precision, int bf16FromStage)
     {
         Card = card;
         _network = network;
         Preprocessor = preprocessor;
+        Precision = precision;
+        Bf16FromStage = bf16FromStage;
     }
 
     public ModelCard Card { get; }
 
     public XrayPreprocessor Preprocessor { get; }
 
-    public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder)
+    /// <summary>The number format the forward pass computes in.</summary>
+    public InferencePrecision Precision { get; }
+
+    /// <summary>With <see cref="InferencePrecision.Bf16"/>: the first backbone stage computed in bfloat16 (0 = the stem).</summary>
+    public int Bf16FromStage { get; }
+
+    /// <summary>
+    /// Loads the model in <paramref name="modelDirectory"/>. With <see cref="InferencePrecision.Bf16"/> the weights of
+    /// backbone stages <paramref name="bf16FromStage"/> (0 = the stem and the input centring) onwards
+    /// are converted once here and run in bfloat16; the stages before and the head stay float32.
+    /// </summary>
+    public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder, InferencePrecision precision = InferencePrecision.Fp32, int bf16FromStage = 0)
     {
         var card = ModelPackage.ReadCard(modelDirectory);
         var network = ModelPackage.LoadNetwork(card, modelDirectory);
-        return new PneumoniaPredictor(card, network, new XrayPreprocessor(card.Preprocessing, decoder));
+        if (precision == InferencePrecision.Bf16)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(bf16FromStage);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(bf16FromStage, network.Backbone.Stages + 1);
+            if (bf16FromStage == 0)
+            {
+                network.to(ScalarType.BFloat16);
+                // The head stays float: in bfloat16 the logit itself would be rounded to 3 significant digits.
+                network.Head.to(ScalarType.Float32);
+            }
+            else
+            {
+                network.Backbone.ConvertStages(bf16FromStage, ScalarType.BFloat16);
+            }
+        }
+
+        return new PneumoniaPredictor(card, network, new XrayPreprocessor(card.Preprocessing, decoder), precision, bf16FromStage);
     }
 
     /// <summary>Classifies one encoded image (JPEG or PNG); throws <see cref="InvalidImageException"/> for bad input.</summary>
@@ -48,13 +78,12 @@ public sealed class PneumoniaPredictor : IDisposable
         using (no_grad())
         using (NewDisposeScope())
         {
-            var input = tensor(pixels, new long[] { 1, 1, size, size }, ScalarType.Byte).to_type(ScalarType.Float32);
-            var features = _network.FeatureMap(input)[0]; // [C, h, w]
+            var computed = FeatureMap(tensor(pixels, new long[] { 1, 1, size, size }, ScalarType.Byte)); // [1, C, h, w]
+            logit = Logits(computed).item<float>();
+            var features = computed[0].to_type(ScalarType.Float32); // [C, h, w]
             (height, width) = (features.shape[1], features.shape[2]);
-            var weights = _network.Head.weight!.view(-1, 1, 1); // [C, 1, 1]
-            var bias = _network.Head.bias!.item<float>();
+            var weights = _network.Head.weight!.to_type(ScalarType.Float32).view(-1, 1, 1); // [C, 1, 1]
             var map = (features * weights).sum(dim: 0); // [h, w]: the head applied at every position
-            logit = map.mean().item<float>() + bias;
             activation = map.flatten().data<float>().ToArray();
         }
         var prediction = XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version);
@@ -78,13 +107,26 @@ public sealed class PneumoniaPredictor : IDisposable
         using (no_grad())
         using (NewDisposeScope())
         {
-            var input = tensor(buffer, new long[] { modelPixels.Count, 1, size, size }, ScalarType.Byte).to_type(ScalarType.Float32);
-            logits = _network.forward(input).data<float>().ToArray();
+            var features = FeatureMap(tensor(buffer, new long[] { modelPixels.Count, 1, size, size }, ScalarType.Byte));
+            logits = Logits(features).data<float>().ToArray();
         }
         return logits
             .Select(logit => XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version))
             .ToArray();
     }
+
+    /// <summary>The last stage's feature map for grey byte images [N,1,S,S], in the precision of the last stage.</summary>
+    private Tensor FeatureMap(Tensor bytes)
+    {
+        if (Precision == InferencePrecision.Fp32) return _network.FeatureMap(bytes.to_type(ScalarType.Float32));
+        if (Bf16FromStage == 0) return _network.FeatureMap(bytes.to_type(ScalarType.BFloat16));
+        var lastFloatStage = Bf16FromStage - 1;
+        var early = _network.FeaturesThrough(bytes.to_type(ScalarType.Float32), lastFloatStage).to_type(ScalarType.BFloat16);
+        return _network.Backbone.ForwardFrom(early, lastFloatStage);
+    }
+
+    /// <summary>Logits [N] from a feature map: average pool and the (float) head, as the network's forward does in eval mode.</summary>
+    private Tensor Logits(Tensor features) => _network.Head.forward(features.mean([2, 3]).to_type(ScalarType.Float32)).squeeze(1);
 
     public void Dispose() => _network.Dispose();
 }

@@ -1,3 +1,4 @@
+using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Models;
 
@@ -31,5 +32,29 @@ public sealed class BundledModelTests
         Assert.NotNull(card.Test);
         Assert.Equal(618, card.Test!.Count);
         Assert.True(card.Validation.Recall >= card.Training.MinimumSensitivity);
+    }
+
+    [Fact]
+    public void Bundled_model_in_bfloat16_from_stage_2_gives_the_float32_answers()
+    {
+        var decoder = new XrayImageDecoder();
+        using var fp32 = PneumoniaPredictor.Load(s_directory, decoder);
+        using var bf16 = PneumoniaPredictor.Load(s_directory, decoder, InferencePrecision.Bf16, bf16FromStage: 2);
+        var files = TestData.Images("test", "NORMAL", 24).Select(f => (f, false)).Concat(TestData.Images("test", "PNEUMONIA", 24).Select(f => (f, true))).ToList();
+        var pixels = files.Select(f => fp32.Preprocessor.LoadModelPixels(File.ReadAllBytes(f.Item1))).ToList();
+
+        var expected = fp32.PredictPixels(pixels);
+        var actual = bf16.PredictPixels(pixels);
+        var (heatmapped, _) = bf16.PredictWithHeatmap(File.ReadAllBytes(files[0].Item1));
+
+        var labels = files.Select(f => f.Item2).ToArray();
+        var aucFp32 = BinaryClassificationEvaluator.Evaluate(expected.Select(p => p.Probability).ToArray(), labels, fp32.Card.Threshold).RocAuc;
+        var aucBf16 = BinaryClassificationEvaluator.Evaluate(actual.Select(p => p.Probability).ToArray(), labels, fp32.Card.Threshold).RocAuc;
+        // On the whole test split (pneumonia bench-inference / evaluate --precision Bf16 --bf16-from-stage 2): the
+        // same confusion matrix as fp32, ROC-AUC equal to 4 decimals.
+        Assert.Equal(expected.Select(p => p.Label), actual.Select(p => p.Label));
+        Assert.All(expected.Zip(actual), pair => Assert.InRange(Math.Abs(pair.First.Probability - pair.Second.Probability), 0, 0.05));
+        Assert.InRange(aucBf16, aucFp32 - 0.005, aucFp32 + 0.005);
+        Assert.Equal(actual[0].Probability, heatmapped.Probability, 4);
     }
 }
