@@ -19,6 +19,9 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            // The Orleans dashboard's handlers throw when a silo address in the URL does not parse (found by the fuzz run).
+            _ when httpContext.Request.Path.StartsWithSegments("/dashboard") && IsFormatError(exception) =>
+                (StatusCodes.Status400BadRequest, "Bad request", "A value in the dashboard URL (a silo address or grain type) is not valid."),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The grain cluster did not answer; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred; the trace id identifies it in the server log."),
@@ -39,5 +42,18 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
             HttpContext = httpContext,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    private static bool IsFormatError(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is FormatException or ArgumentException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

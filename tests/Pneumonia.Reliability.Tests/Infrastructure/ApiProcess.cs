@@ -29,6 +29,8 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>A client that sends the API key.</summary>
     public HttpClient Client { get; }
 
