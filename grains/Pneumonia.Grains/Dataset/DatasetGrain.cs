@@ -65,9 +65,20 @@ public sealed class DatasetGrain(
                 ?? throw new InvalidOperationException($"Batch {batchId} is listed but its rows are missing.");
         }
 
-        state.State.Pending = new PendingBatch(batchId, source, [.. candidates], [.. rejected]);
-        await state.WriteStateAsync();
-        return await AddPendingAsync(state.State.Pending);
+        var pending = new PendingBatch(batchId, source, [.. candidates], [.. rejected]);
+        state.State.Pending = pending;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not journalled (a full disk, say): the caller gets the error, so nothing may replay this batch later.
+            state.State.Pending = null;
+            throw;
+        }
+
+        return await AddPendingAsync(pending);
     }
 
     private async Task FinishPendingAsync()

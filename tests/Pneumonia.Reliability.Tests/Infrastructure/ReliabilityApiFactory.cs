@@ -41,6 +41,9 @@ public class ReliabilityApiFactory : WebApplicationFactory<Program>, IAsyncLifet
 
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Runs after the host stopped and before the temporary files are deleted (to unmount, say).</summary>
+    public Action? BeforeCleanup { get; set; }
+
     /// <summary>Settings a subclass adds or overrides.</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
@@ -93,6 +96,7 @@ public class ReliabilityApiFactory : WebApplicationFactory<Program>, IAsyncLifet
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        BeforeCleanup?.Invoke();
         if (disposing && Directory.Exists(_temp.Path))
         {
             _temp.Dispose();
