@@ -66,6 +66,7 @@ public sealed class HostileUploadTests(HostileUploadApiFactory factory) : IClass
         Assert.All(rejected, r => Assert.Contains(r.GetProperty("code").GetString(), codes));
         Assert.All(rejected, r => Assert.False(string.IsNullOrWhiteSpace(r.GetProperty("reason").GetString())));
         var acceptedNow = status == 200 ? body.GetProperty("accepted").GetInt32() : 0;
+        var duplicates = status == 200 ? body.GetProperty("duplicates").GetInt32() : 0;
         Assert.Equal(accepted, acceptedNow);
         if (status != 200)
         {
@@ -89,7 +90,7 @@ public sealed class HostileUploadTests(HostileUploadApiFactory factory) : IClass
 
         Assert.Equal(HttpStatusCode.OK, (await client.PredictAsync()).Status);
         ReliabilityLog.Record(Areas.HostileUploads, name, inputs: files.Count,
-            outcome: $"{status} {(status == 200 ? $"{acceptedNow} accepted, " : string.Empty)}{(rejected.Count == 0 ? "nothing rejected" : $"{rejected.Count} rejected ({string.Join(", ", rejected.Select(r => r.GetProperty("code").GetString()).Distinct())})")}; {allocatedMegabytes} MB allocated by the server; store unchanged but for accepted images; predictions still answer");
+            outcome: $"{status} {(status == 200 ? $"{acceptedNow} accepted, {duplicates} duplicate, " : string.Empty)}{(rejected.Count == 0 ? "nothing rejected" : $"{rejected.Count} rejected ({string.Join(", ", rejected.Select(r => r.GetProperty("code").GetString()).Distinct())})")}; {allocatedMegabytes} MB allocated by the server; store unchanged but for accepted images; predictions still answer");
     }
 
     private static IEnumerable<string> EscapeTargets(HostileUploadApiFactory factory) =>
@@ -124,7 +125,8 @@ public sealed class HostileUploadTests(HostileUploadApiFactory factory) : IClass
             ["zip signature followed by a JPEG"] = () => ([("fake.zip", HostileFiles.ZipHeaderThenJpeg(Xray))], 0, ["CorruptArchive"]),
             ["wrong extensions: text named .jpeg, a zip named .png"] = () => (
                 [("notes.jpeg", "not an image"u8.ToArray()), ("xray.png", Files.Zip(("NORMAL/inside.jpeg", Files.OneXray(2))))], 1, ["NotAnImage"]),
-            ["empty file and empty zip"] = () => ([("empty.jpeg", []), ("empty.zip", Files.Zip())], 0, ["Empty"]),
+            ["empty file and empty zip"] = () => ([("empty.jpeg", []), ("empty.zip", Files.Zip())], 0, ["Empty", "EmptyArchive"]),
+            ["polyglot: a real JPEG with a zip appended"] = () => ([("polyglot.jpeg", HostileFiles.JpegZipPolyglot(Files.OneXray(8)))], 1, []),
             ["PNG with a zTXt metadata bomb (64 MB of text; the image itself is valid)"] = () => ([("text-bomb.png", HostileFiles.PngWithTextBomb(64 << 20))], 1, []),
             ["PNG whose IDAT chunk declares 2 GB"] = () => ([("lying-chunk.png", HostileFiles.PngWithLyingChunkLength())], 0, ["Corrupt"]),
             ["JPEG with garbage Huffman tables"] = () => ([("huffman.jpeg", HostileFiles.JpegWithBrokenHuffmanTables(Files.OneXray(3)))], 0, ["Corrupt"]),
