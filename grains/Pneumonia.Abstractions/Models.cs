@@ -79,7 +79,10 @@ public interface IModelRegistryGrain : IGrainWithStringKey
     /// </summary>
     Task<PromotionDecision> PromoteAsync(string version, bool force, string reason);
 
-    /// <summary>Points production back at the version it replaced last.</summary>
+    /// <summary>
+    /// Points production back at the version it replaced last; when there is none, returns a decision that is not
+    /// promoted (and records nothing).
+    /// </summary>
     Task<PromotionDecision> RollbackAsync(string reason);
 
     Task<IReadOnlyList<PromotionDecision>> GetHistoryAsync();

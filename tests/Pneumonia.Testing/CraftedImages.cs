@@ -61,8 +61,8 @@ public static class CraftedImages
         stream.Write(word);
     }
 
-    // PNG's CRC-32 (polynomial 0xEDB88320); System.IO.Hashing is not referenced and not worth a package.
-    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    /// <summary>PNG's CRC-32 (polynomial 0xEDB88320) of a chunk's type and data; System.IO.Hashing is not worth a package.</summary>
+    public static uint Crc32(ReadOnlySpan<byte> bytes)
     {
         var crc = 0xFFFFFFFFu;
         foreach (var b in bytes)

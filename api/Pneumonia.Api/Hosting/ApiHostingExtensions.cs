@@ -130,14 +130,21 @@ public static class ApiHostingExtensions
         return app;
     }
 
-    /// <summary>The Orleans dashboard at /dashboard, when the silo runs here and collects dashboard data.</summary>
+    /// <summary>
+    /// The Orleans dashboard at /dashboard, when the silo runs here and collects dashboard data. When the server
+    /// listens beyond loopback it needs the API key like the mutating endpoints: it shows grain state and traces.
+    /// </summary>
     public static WebApplication MapPneumoniaDashboard(this WebApplication app)
     {
         var api = app.Services.GetRequiredService<IOptions<PneumoniaApiOptions>>().Value;
         var silo = app.Configuration.GetSection(PneumoniaSiloOptions.SectionName).Get<PneumoniaSiloOptions>() ?? new();
         if (api.Mode == ApiHostingMode.CoHosted && silo.DashboardEnabled)
         {
-            app.MapOrleansDashboard(routePrefix: "/dashboard");
+            var dashboard = app.MapOrleansDashboard(routePrefix: "/dashboard");
+            if (ListenAddresses.NonLoopback(app.Configuration).Count > 0)
+            {
+                dashboard.RequireApiKey();
+            }
         }
 
         return app;

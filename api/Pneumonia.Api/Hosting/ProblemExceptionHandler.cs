@@ -19,6 +19,11 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            // The Orleans dashboard's handlers throw when a silo address in the URL does not parse (found by the fuzz run).
+            _ when httpContext.Request.Path.StartsWithSegments("/dashboard") && IsFormatError(exception) =>
+                (StatusCodes.Status400BadRequest, "Bad request", "A value in the dashboard URL (a silo address or grain type) is not valid."),
+            IOException io when IsDiskFull(io) =>
+                (StatusCodes.Status507InsufficientStorage, "Insufficient storage", "The server's disk is full; nothing of this request was kept. Try again later."),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The grain cluster did not answer; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred; the trace id identifies it in the server log."),
@@ -39,5 +44,22 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
             HttpContext = httpContext,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    // ENOSPC (28) on Unix; ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL as HRESULTs on Windows.
+    private static bool IsDiskFull(IOException exception) =>
+        exception.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
+
+    private static bool IsFormatError(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is FormatException or ArgumentException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -9,19 +9,47 @@ public sealed class DatasetState
     [Id(0)] public List<UploadBatchSummary> Batches { get; set; } = [];
 
     [Id(1)] public List<SplitLabelCount> Counts { get; set; } = [];
+
+    /// <summary>
+    /// The batch being added, written before any image is registered and cleared when the batch is listed: a silo
+    /// that dies in between leaves it here, and the next activation finishes it (see <see cref="DatasetGrain"/>).
+    /// </summary>
+    [Id(2)] public PendingBatch? Pending { get; set; }
 }
+
+/// <summary>The arguments of an <see cref="IDatasetGrain.AddBatchAsync"/> call that has not finished yet.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.PendingBatch")]
+public sealed record PendingBatch(
+    [property: Id(0)] string BatchId,
+    [property: Id(1)] string Source,
+    [property: Id(2)] IReadOnlyList<ImageRecord> Candidates,
+    [property: Id(3)] IReadOnlyList<UploadFileResult> Rejected);
 
 /// <summary>
 /// The dataset: which batches exist and how many images there are per split and label. Each image is registered
 /// through its own <see cref="IImageGrain"/> (which decides new or duplicate) and each batch's rows are stored in
 /// its <see cref="IUploadBatchGrain"/>, so this grain's state grows by one summary per upload, not per image.
 /// </summary>
+/// <remarks>
+/// Adding a batch writes three kinds of state (image grains, the batch grain, this grain) that no transaction ties
+/// together. A crash between them used to leave images registered (so a client's retry, which gets a new batch id,
+/// called them duplicates) but listed in no batch: lost to training although the client was told they were stored.
+/// So the call is journalled in <see cref="DatasetState.Pending"/> first and replayed with the same arguments on the
+/// next activation; the replay is idempotent (identical records count as this batch's, the batch grain keeps its
+/// first write).
+/// </remarks>
 public sealed class DatasetGrain(
     [PersistentState("dataset", GrainStorage.Name)] IPersistentState<DatasetState> state,
     TimeProvider time) : Grain, IDatasetGrain
 {
     // Enough concurrent registrations to hide storage latency without flooding the silo with one message per image.
     private const int RegistrationsInFlight = 32;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await FinishPendingAsync();
+        await base.OnActivateAsync(cancellationToken);
+    }
 
     public async Task<UploadBatch> AddBatchAsync(
         string batchId, string source, IReadOnlyList<ImageRecord> candidates, IReadOnlyList<UploadFileResult> rejected)
@@ -30,12 +58,42 @@ public sealed class DatasetGrain(
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(rejected);
-        var batchGrain = GrainFactory.GetGrain<IUploadBatchGrain>(batchId);
+        await FinishPendingAsync();
         if (state.State.Batches.Any(b => b.BatchId == batchId))
         {
-            return await batchGrain.GetAsync() ?? throw new InvalidOperationException($"Batch {batchId} is listed but its rows are missing.");
+            return await GrainFactory.GetGrain<IUploadBatchGrain>(batchId).GetAsync()
+                ?? throw new InvalidOperationException($"Batch {batchId} is listed but its rows are missing.");
         }
 
+        var pending = new PendingBatch(batchId, source, [.. candidates], [.. rejected]);
+        state.State.Pending = pending;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not journalled (a full disk, say): the caller gets the error, so nothing may replay this batch later.
+            state.State.Pending = null;
+            throw;
+        }
+
+        return await AddPendingAsync(pending);
+    }
+
+    private async Task FinishPendingAsync()
+    {
+        if (state.State.Pending is { } pending)
+        {
+            await AddPendingAsync(pending);
+        }
+    }
+
+    // Registers the images, records the batch, lists it and clears the journal in one state write.
+    private async Task<UploadBatch> AddPendingAsync(PendingBatch pending)
+    {
+        var (batchId, source, candidates, rejected) = (pending.BatchId, pending.Source, pending.Candidates, pending.Rejected);
+        var batchGrain = GrainFactory.GetGrain<IUploadBatchGrain>(batchId);
         var results = new UploadFileResult?[candidates.Count];
         var firstByHash = new Dictionary<string, int>(StringComparer.Ordinal);
         var unique = new List<int>();
@@ -89,6 +147,7 @@ public sealed class DatasetGrain(
             AddToCounts(image);
         }
 
+        state.State.Pending = null;
         await state.WriteStateAsync();
         return batch;
     }

@@ -103,7 +103,9 @@ public sealed class ModelRegistryGrain(
         var current = state.State.Production;
         if (current is null || state.State.Replaced.Count == 0)
         {
-            throw new InvalidOperationException("There is no earlier production version to roll back to.");
+            // A refusal the caller can show (409), not an exception: nothing changes and nothing is recorded.
+            return new PromotionDecision(current?.Version ?? string.Empty, Promoted: false, current?.Version, Forced: false,
+                "There is no earlier production version to roll back to.", time.GetUtcNow());
         }
 
         var previous = state.State.Replaced[^1];

@@ -48,12 +48,13 @@ public sealed class ContentAddressedImageStore
         var tempPath = $"{path}.{Guid.NewGuid():N}{TempSuffix}";
         try
         {
+            // No PreallocationSize: when the disk is full it fails with a generic IOException, while a plain write
+            // fails with ENOSPC, which the API turns into a 507 (found by the reliability suite's full-disk test).
             await using (var stream = new FileStream(tempPath, new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.Write,
                 Options = FileOptions.Asynchronous,
-                PreallocationSize = bytes.Length,
             }))
             {
                 await stream.WriteAsync(bytes, cancellationToken);

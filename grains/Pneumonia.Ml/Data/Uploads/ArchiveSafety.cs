@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 
 namespace Pneumonia.Ml.Data.Uploads;
@@ -63,17 +64,25 @@ public static class ArchiveSafety
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(budget);
         using var content = new MemoryStream();
-        var buffer = new byte[81_920];
-        int read;
-        while ((read = stream.Read(buffer)) > 0)
+        // Pooled: a fresh 80 KB buffer per entry made a 1 MB zip of 10,000 tiny entries allocate 800 MB.
+        var buffer = ArrayPool<byte>.Shared.Rent(81_920);
+        try
         {
-            budget.Spend(read);
-            if (content.Length + read > maxBytes)
+            int read;
+            while ((read = stream.Read(buffer)) > 0)
             {
-                return null;
-            }
+                budget.Spend(read);
+                if (content.Length + read > maxBytes)
+                {
+                    return null;
+                }
 
-            content.Write(buffer, 0, read);
+                content.Write(buffer, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         return content.ToArray();

@@ -41,6 +41,9 @@ public enum UploadRejectionReason
 
     /// <summary>The archive (or one of its entries) cannot be read.</summary>
     CorruptArchive,
+
+    /// <summary>The archive holds no files (only folders, or nothing at all).</summary>
+    EmptyArchive,
 }
 
 /// <summary>Bounds on what one <see cref="UploadReader"/> call reads.</summary>

@@ -124,6 +124,13 @@ public sealed class UploadReader
                 yield break;
             }
 
+            // Reported, or an upload of an empty archive would answer with nothing about it at all.
+            if (entries.All(ArchiveSafety.IsFolder))
+            {
+                yield return new UploadRejection(archiveName, UploadRejectionReason.EmptyArchive, "The archive holds no files.");
+                yield break;
+            }
+
             // Honest archives are refused before anything is read; dishonest ones when their bytes run past the budget.
             var declared = entries.Sum(entry => entry.Length);
             if (declared > budget.Remaining)
