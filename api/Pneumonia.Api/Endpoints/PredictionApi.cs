@@ -45,7 +45,8 @@ public static class PredictionApi
         PredictionOutcome outcome;
         try
         {
-            outcome = await PredictionGrains.Any(grains).PredictAsync(new NamedImage(name, bytes), heatmap);
+            outcome = await PredictionGrains.CallAsync(
+                grains, grain => grain.PredictAsync(new NamedImage(name, bytes), heatmap), options.Value.PredictionAttemptTimeout, cancellationToken);
         }
         catch (InvalidOperationException)
         {
@@ -104,7 +105,10 @@ public static class PredictionApi
             IReadOnlyList<PredictionOutcome> outcomes;
             try
             {
-                outcomes = await PredictionGrains.Any(grains).PredictBatchAsync([.. images.Select(x => x.Image)]);
+                NamedImage[] batch = [.. images.Select(x => x.Image)];
+                // A batch legitimately takes longer than one image: its attempt may last one timeout per 8 images.
+                var attemptTimeout = options.Value.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
+                outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, cancellationToken);
             }
             catch (InvalidOperationException)
             {

@@ -63,6 +63,14 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a prediction call (per 8 images for a batch) may go unanswered before the front end retries it on
+    /// another prediction grain, at most twice; the last attempt waits up to <see cref="GrainCallTimeout"/>. Far above
+    /// a prediction's p99 under load, so it only fires when the silo holding the call died.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan PredictionAttemptTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Client mode, localhost clustering: the cluster's gateways as <c>ip:port</c>; empty means the local silo's gateway on <see cref="ClientGatewayPort"/>.</summary>
     public IList<string> Gateways { get; } = [];
 
