@@ -26,6 +26,10 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
                 (StatusCodes.Status507InsufficientStorage, "Insufficient storage", "The server's disk is full; nothing of this request was kept. Try again later."),
             SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The grain cluster did not answer; try again shortly."),
+            // The runtime's own failures, e.g. no silo of the role a grain needs is up (every trainer is down, in the
+            // failover drill): the cluster cannot serve this now, which is not the same as a bug in this server.
+            OrleansException =>
+                (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The grain cluster cannot serve this request right now (no silo able to host it is running); try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred; the trace id identifies it in the server log."),
         };
 
