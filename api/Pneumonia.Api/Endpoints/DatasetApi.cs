@@ -49,7 +49,7 @@ public static class DatasetApi
     }
 
     internal static async Task<Results<Ok<DatasetSamplesResponse>, ValidationProblem>> SamplesAsync(
-        IGrainFactory grains, ContentAddressedImageStore store, CancellationToken cancellationToken,
+        IGrainFactory grains, IImageStore store, CancellationToken cancellationToken,
         [FromQuery(Name = "per_label")] int perLabel = 4)
     {
         if (perLabel is < 1 or > MaxSamplesPerLabel)

@@ -53,6 +53,7 @@ public static class ApiHostingExtensions
             builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
             builder.Services.TryAddSingleton(services =>
                 new ContentAddressedImageStore(services.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
+            builder.Services.TryAddSingleton<IImageStore>(services => services.GetRequiredService<ContentAddressedImageStore>());
             builder.UseOrleansClient(client =>
             {
                 client.Configure<ClusterOptions>(cluster =>

@@ -21,7 +21,7 @@ public sealed record UploadOutcome(UploadBatch Batch, IReadOnlyList<RejectedFile
 /// </summary>
 public sealed class UploadProcessor(
     IGrainFactory grains,
-    ContentAddressedImageStore store,
+    IImageStore store,
     IOptions<PneumoniaApiOptions> options,
     TimeProvider time,
     ApiMetrics metrics)

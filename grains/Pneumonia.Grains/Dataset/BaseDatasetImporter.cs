@@ -13,7 +13,7 @@ namespace Pneumonia.Grains.Dataset;
 /// </summary>
 public sealed class BaseDatasetImporter(
     IGrainFactory grains,
-    ContentAddressedImageStore store,
+    IImageStore store,
     XrayImageDecoder decoder,
     TimeProvider time,
     ILogger<BaseDatasetImporter> logger)

@@ -73,6 +73,9 @@ public static class PneumoniaGrainsExtensions
         services.TryAddSingleton(_ => new XrayImageDecoder(ImageLimits.Default));
         services.TryAddSingleton(sp => new ContentAddressedImageStore(sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
         services.TryAddSingleton<ModelStore>();
+        // Callers depend on the abstractions; the directory implementations are the default (docs/DEPLOY.md).
+        services.TryAddSingleton<IImageStore>(sp => sp.GetRequiredService<ContentAddressedImageStore>());
+        services.TryAddSingleton<IModelStore>(sp => sp.GetRequiredService<ModelStore>());
         services.TryAddSingleton<ProductionModelHost>();
         services.TryAddSingleton<IProductionModelStatus>(sp => sp.GetRequiredService<ProductionModelHost>());
         services.TryAddSingleton<InferenceBatcher>();

@@ -17,7 +17,7 @@ namespace Pneumonia.Grains.Hosting;
 /// </summary>
 internal sealed class PneumoniaSiloStartup(
     IGrainFactory grains,
-    ModelStore models,
+    IModelStore models,
     ProductionModelHost host,
     BaseDatasetImporter importer,
     IOptions<PneumoniaDataOptions> data,

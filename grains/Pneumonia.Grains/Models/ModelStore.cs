@@ -9,7 +9,7 @@ namespace Pneumonia.Grains.Models;
 /// The directory of model versions: <c>models/&lt;version&gt;/</c> with model.json and weights.bin. A version
 /// directory is complete when it appears: it is filled under <c>models/.staging/</c> and renamed into place.
 /// </summary>
-public sealed class ModelStore
+public sealed class ModelStore : IModelStore
 {
     private const string StagingName = ".staging";
     private static readonly SearchValues<char> NameCharacters =

@@ -28,7 +28,7 @@ public interface IProductionModelStatus
 /// </summary>
 public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
 {
-    private readonly ModelStore _store;
+    private readonly IModelStore _store;
     private readonly XrayImageDecoder _decoder;
     private readonly ILogger<ProductionModelHost> _logger;
     private readonly InferencePrecision _precision;
@@ -37,7 +37,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     private LoadedModel? _current;
     private string? _lastError;
 
-    public ProductionModelHost(ModelStore store, XrayImageDecoder decoder, IOptions<PredictionOptions> options, ILogger<ProductionModelHost> logger)
+    public ProductionModelHost(IModelStore store, XrayImageDecoder decoder, IOptions<PredictionOptions> options, ILogger<ProductionModelHost> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;

@@ -28,8 +28,8 @@ public sealed record RetrainResult(ModelCard Card, string Directory);
 /// call it on a training thread (<see cref="TrainingExecutor"/>), never in a grain turn.
 /// </summary>
 public sealed class RetrainRunner(
-    ContentAddressedImageStore images,
-    ModelStore models,
+    IImageStore images,
+    IModelStore models,
     XrayImageDecoder decoder,
     IOptions<RetrainOptions> options,
     TimeProvider time)

@@ -8,7 +8,7 @@ namespace Pneumonia.Ml.Data;
 /// Image files named by the SHA-256 of their bytes, at <c>root/ab/abcdef…</c>. Names given by clients never become
 /// paths, identical bytes are stored once, and a stored file never changes. Safe for concurrent use.
 /// </summary>
-public sealed class ContentAddressedImageStore
+public sealed class ContentAddressedImageStore : IImageStore
 {
     private const int HashHexLength = 64;
     private const int ShardLength = 2;
@@ -94,6 +94,9 @@ public sealed class ContentAddressedImageStore
     /// <exception cref="FileNotFoundException">The store does not hold it.</exception>
     public Task<byte[]> ReadAsync(string sha256, CancellationToken cancellationToken = default) =>
         File.ReadAllBytesAsync(PathOf(sha256), cancellationToken);
+
+    /// <inheritdoc />
+    public byte[] Read(string sha256) => File.ReadAllBytes(PathOf(sha256));
 
     /// <summary>The hashes of all stored images, in no particular order; temporary files are skipped.</summary>
     public IEnumerable<string> EnumerateHashes()

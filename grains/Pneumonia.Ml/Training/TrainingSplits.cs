@@ -25,7 +25,7 @@ public sealed class TrainingSplits : IDisposable
 
     public static TrainingSplits Load(
         IReadOnlyList<CatalogueEntry> catalogue,
-        ContentAddressedImageStore store,
+        IImageStore store,
         XrayPreprocessor preprocessor,
         double validationFraction,
         int splitSeed,
@@ -46,7 +46,7 @@ public sealed class TrainingSplits : IDisposable
 
         XrayPixelSet Decode(List<CatalogueEntry> entries) => XrayPixelSet.Load(
             entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
-            hash => preprocessor.LoadModelPixels(File.ReadAllBytes(store.PathOf(hash))),
+            hash => preprocessor.LoadModelPixels(store.Read(hash)),
             preprocessor.Parameters.InputSize,
             cancellationToken);
 
