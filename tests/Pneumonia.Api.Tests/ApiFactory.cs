@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -45,22 +44,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            using var response = await client.GetAsync("/health");
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"The API did not become healthy: {await response.Content.ReadAsStringAsync()}");
-            }
-
-            await Task.Delay(100);
-        }
+        await Wait.UntilHealthyAsync(client);
     }
 
     Task IAsyncLifetime.DisposeAsync() => OnDisposeAsync();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -124,12 +123,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Logging:LogLevel:Default"] = "Warning",
         });
         using var client = frontEnd.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await client.GetAsync("/health")).StatusCode != HttpStatusCode.OK)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "a front end did not become healthy in 60 s");
-            await Task.Delay(100);
-        }
+        await Wait.UntilHealthyAsync(client, "a front end to become healthy");
 
         return frontEnd;
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,7 +56,7 @@ public class ReliabilityApiFactory : WebApplicationFactory<Program>, IAsyncLifet
     public virtual async Task InitializeAsync()
     {
         using var client = CreateClient();
-        await Wait.UntilAsync(async () => (await client.GetAsync("/health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(60), "the API to become healthy");
+        await Wait.UntilHealthyAsync(client);
     }
 
     Task IAsyncLifetime.DisposeAsync() => Task.CompletedTask;
