@@ -76,9 +76,27 @@ start_api() {
   done
   curl -fsS "$HOST/health" >/dev/null || { echo "/health not 200 after 120 s"; tail -40 "$WORK/$name.log"; exit 1; }
   echo "   healthy after ~${i}s"
-  # Warm-up (JIT, first TorchSharp forward) outside the measured runs.
+  # Warm-up outside the measured runs: the first TorchSharp forward, then ${LOAD_WARMUP:-20s} of concurrent load, for
+  # .NET's tiered JIT. Its background recompilation (tier 0 -> instrumented -> tier 1) takes most of a core for the
+  # first ten-odd seconds of traffic; measured without this, the 1-user run's forward passes took 14 ms instead of 10.
   for _ in 1 2 3 4 5; do curl -fsS -o /dev/null -F "file=@$PNEUMONIA_LOAD_IMAGE;type=image/jpeg" "$HOST/predict"; done
+  if [[ "${LOAD_WARMUP:-20s}" != "0" ]]; then
+    echo "   warming up: hey -z ${LOAD_WARMUP:-20s} -c 8 POST /predict"
+    hey -z "${LOAD_WARMUP:-20s}" -c 8 -m POST -T "multipart/form-data; boundary=$BOUNDARY" -D "$WORK/body.bin" \
+      "$HOST/predict" >"$WORK/$name-warmup.txt" 2>&1 || true
+  fi
 }
+
+# The multipart body of one POST /predict with $PNEUMONIA_LOAD_IMAGE, for hey.
+BOUNDARY="pneumonia-load-boundary-7f3a"
+"$PY" - "$PNEUMONIA_LOAD_IMAGE" "$WORK/body.bin" "$BOUNDARY" <<'PY'
+import os, sys
+img, out, b = sys.argv[1:4]
+with open(img, "rb") as f: data = f.read()
+head = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{os.path.basename(img)}\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\n").encode()
+with open(out, "wb") as f: f.write(head + data + f"\r\n--{b}--\r\n".encode())
+PY
 
 vm_kb() {  # vm_kb VmHWM|VmRSS: of the running API, in kB
   awk -v k="$1:" '$1 == k {print $2}' "/proc/$API_PID/status" 2>/dev/null || echo 0

@@ -8,8 +8,9 @@
 #   LOAD_USERS              Locust user counts for the 224 JPEG scenario (default "1 8 32 64")
 #   LOAD_DURATION           each of those Locust runs (default 20s)
 #   LOAD_EXTRA_DURATION     each run of the full-size / batch / original / baseline scenarios (default 15s; 0 skips them)
-#   HEY_CONCURRENCY, HEY_DURATION   the hey peak-throughput run (default 16, 20s)
+#   HEY_CONCURRENCY, HEY_DURATION   the hey peak-throughput run (default 32, 20s)
 #   FLOOR_SECONDS           measuring time per configuration of the floor (default 1.5; 0 skips the floor)
+#   LOAD_WARMUP             hey load after each start, before measuring, for the JIT (default 20s; 0 skips it)
 #   LOAD_NO_DOCS=1          print the tables but leave docs/BENCHMARKS.md alone
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,7 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USERS="${LOAD_USERS:-1 8 32 64}"
 DURATION="${LOAD_DURATION:-20s}"
 EXTRA_DURATION="${LOAD_EXTRA_DURATION:-15s}"
-HEY_C="${HEY_CONCURRENCY:-16}"
+HEY_C="${HEY_CONCURRENCY:-32}"
 HEY_Z="${HEY_DURATION:-20s}"
 FLOOR_SECONDS="${FLOOR_SECONDS:-1.5}"
 extra() { [[ "$EXTRA_DURATION" != "0" && "$EXTRA_DURATION" != "0s" ]]; }
@@ -46,15 +47,6 @@ if extra; then
   run_locust original-u10 10 "$EXTRA_DURATION" "" "$LOAD/original_locustfile.py"
 fi
 
-BOUNDARY="pneumonia-load-boundary-7f3a"
-"$PY" - "$PNEUMONIA_LOAD_IMAGE" "$WORK/body.bin" "$BOUNDARY" <<'PY'
-import os, sys
-img, out, b = sys.argv[1:4]
-with open(img, "rb") as f: data = f.read()
-head = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{os.path.basename(img)}\"\r\n"
-        "Content-Type: image/jpeg\r\n\r\n").encode()
-with open(out, "wb") as f: f.write(head + data + f"\r\n--{b}--\r\n".encode())
-PY
 echo "== hey -z $HEY_Z -c $HEY_C POST /predict"
 hey -z "$HEY_Z" -c "$HEY_C" -m POST -T "multipart/form-data; boundary=$BOUNDARY" -D "$WORK/body.bin" \
   "$HOST/predict" >"$WORK/hey.txt" 2>&1 || true

@@ -23,7 +23,8 @@ internal static class BenchInferenceCommand
 {
     private static readonly int[] BatchSizes = [1, 4, 8, 16, 32, 64];
 
-    // fp32 first: the others are compared with it. bf16 from stage 2 is the serving default (see PredictionOptions).
+    // fp32 first: the others are compared with it. All-bf16 is the serving default (see PredictionOptions); from stage 2
+    // (stem and stage 1 in fp32) was the default before batch norms were folded, kept for comparison.
     private static readonly Variant[] Variants =
     [
         new("fp32", InferencePrecision.Fp32, 0),

@@ -104,6 +104,20 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// For inference only: merges every batch norm into the convolution before it (in eval mode, a batch norm is a
+    /// per-channel scale and shift), so each conv/BN pair is one pass over the activations. Call on a float32 backbone
+    /// in eval mode, before any precision conversion; the backbone can no longer be trained or saved as this
+    /// architecture afterwards.
+    /// </summary>
+    public void FoldBatchNorm()
+    {
+        if (training) throw new InvalidOperationException("batch norms are folded for inference: call eval() first");
+        _stem.FoldBatchNorm();
+        foreach (var block in Blocks)
+            block.FoldBatchNorm();
+    }
+
     /// <summary>Parameters of one stage: 0 is the stem, 1..<see cref="Stages"/> the residual stages.</summary>
     public IEnumerable<Parameter> StageParameters(int stage) => StageModule(stage).parameters();
 

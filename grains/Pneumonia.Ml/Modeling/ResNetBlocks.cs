@@ -33,14 +33,24 @@ internal sealed class ResNetStem : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var conv = Conv.forward(input);
-        using var bn = Bn.forward(conv);
-        using var relu = nn.functional.relu(bn);
+        using var relu = ConvolutionWithBatchNorm.Forward(Conv, Bn, input).relu_();
+        var (top, left, bottom, right) = (PoolPads[0], PoolPads[1], PoolPads[2], PoolPads[3]);
+        // As in PaddedConv2d: padding both sides by the top/left amount reads the same windows when the output size
+        // agrees, and max_pool2d's own padding never wins the max, as ONNX's does not: no padded copy needed.
+        if (top == left && bottom == right && PooledSize(relu.shape[2], top, bottom) == PooledSize(relu.shape[2], top, top)
+            && PooledSize(relu.shape[3], left, right) == PooledSize(relu.shape[3], left, left))
+            return nn.functional.max_pool2d(relu, PoolKernel, PoolStride, top);
+
         // ONNX max-pool padding never wins the max, so pad with -inf. (After the ReLU, 0 would give the same
         // result because every window holds at least one real value >= 0, but -inf does not depend on that.)
-        using var padded = nn.functional.pad(relu, [PoolPads[1], PoolPads[3], PoolPads[0], PoolPads[2]], value: double.NegativeInfinity);
+        using var padded = nn.functional.pad(relu, [left, right, top, bottom], value: double.NegativeInfinity);
         return nn.functional.max_pool2d(padded, PoolKernel, PoolStride);
     }
+
+    private static long PooledSize(long size, long before, long after) => (size + before + after - PoolKernel) / PoolStride + 1;
+
+    /// <summary>Merges the batch norm into the convolution for inference (see <see cref="PaddedConv2d.FoldBatchNorm"/>).</summary>
+    public void FoldBatchNorm() => Conv.FoldBatchNorm(Bn);
 }
 
 /// <summary>The 1x1 projection shortcut used where a block changes the channel count or the resolution.</summary>
@@ -62,11 +72,10 @@ internal sealed class ResNetProjection : nn.Module<Tensor, Tensor>
 
     public BatchNorm2d Bn => bn;
 
-    public override Tensor forward(Tensor input)
-    {
-        using var conv = Conv.forward(input);
-        return Bn.forward(conv);
-    }
+    public override Tensor forward(Tensor input) => ConvolutionWithBatchNorm.Forward(Conv, Bn, input);
+
+    /// <summary>Merges the batch norm into the convolution for inference (see <see cref="PaddedConv2d.FoldBatchNorm"/>).</summary>
+    public void FoldBatchNorm() => Conv.FoldBatchNorm(Bn);
 }
 
 /// <summary>A basic residual block: two 3x3 conv/BN pairs plus an identity or projection shortcut.</summary>
@@ -113,13 +122,30 @@ internal sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var conv1 = Conv1.forward(input);
-        using var bn1 = Bn1.forward(conv1);
-        using var relu1 = nn.functional.relu(bn1);
-        using var conv2 = Conv2.forward(relu1);
-        using var bn2 = Bn2.forward(conv2);
+        // In place where autograd allows it (as torchvision does): ReLU's backward needs only its output, and neither
+        // batch norm's nor a biased convolution's backward needs theirs, so no extra activation-sized tensors.
+        using var relu1 = ConvolutionWithBatchNorm.Forward(Conv1, Bn1, input).relu_();
+        var output = ConvolutionWithBatchNorm.Forward(Conv2, Bn2, relu1);
         using var projected = Downsample?.forward(input);
-        using var sum = bn2 + (projected ?? input);
-        return nn.functional.relu(sum);
+        return output.add_(projected ?? input).relu_();
+    }
+
+    /// <summary>Merges each batch norm into its convolution for inference (see <see cref="PaddedConv2d.FoldBatchNorm"/>).</summary>
+    public void FoldBatchNorm()
+    {
+        Conv1.FoldBatchNorm(Bn1);
+        Conv2.FoldBatchNorm(Bn2);
+        Downsample?.FoldBatchNorm();
+    }
+}
+
+/// <summary>A convolution followed by its batch norm, unless the batch norm has been folded into the convolution.</summary>
+internal static class ConvolutionWithBatchNorm
+{
+    public static Tensor Forward(PaddedConv2d conv, BatchNorm2d batchNorm, Tensor input)
+    {
+        if (conv.HasFoldedBatchNorm) return conv.forward(input);
+        using var convolved = conv.forward(input);
+        return batchNorm.forward(convolved);
     }
 }

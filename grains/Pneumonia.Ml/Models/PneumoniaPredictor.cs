@@ -41,6 +41,8 @@ public sealed class PneumoniaPredictor : IDisposable
     {
         var card = ModelPackage.ReadCard(modelDirectory);
         var network = ModelPackage.LoadNetwork(card, modelDirectory);
+        // Serving never trains this copy: each conv/BN pair becomes one convolution (about a fifth faster).
+        network.Backbone.FoldBatchNorm();
         if (precision == InferencePrecision.Bf16)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(bf16FromStage);

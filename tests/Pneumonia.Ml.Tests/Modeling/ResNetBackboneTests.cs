@@ -116,3 +116,76 @@ public sealed class ResNetBackboneTests
             .Concat(module.named_buffers())
             .ToDictionary(p => p.Item1, p => p.Item2.detach().clone());
 }
+
+public sealed class BatchNormFoldingTests
+{
+    [Theory]
+    [InlineData(160)]
+    [InlineData(161)] // odd: the strided convolutions and the max-pool need their explicit asymmetric padding
+    public void Folded_backbone_computes_what_the_conv_and_batch_norm_pairs_did(int size)
+    {
+        using var scope = NewDisposeScope();
+        using var backbone = new ResNetBackbone(stages: 3);
+        RandomiseBatchNorms(backbone);
+        backbone.eval();
+        using var noGrad = no_grad();
+        var images = randn(2, 3, size, size) * 50;
+        var expected = backbone.forward(images);
+
+        backbone.FoldBatchNorm();
+        var folded = backbone.forward(images);
+
+        Assert.True(backbone.Stem.Conv.HasFoldedBatchNorm);
+        Assert.All(backbone.Blocks, block => Assert.True(block.Conv1.HasFoldedBatchNorm && block.Conv2.HasFoldedBatchNorm));
+        Assert.Equal(expected.shape, folded.shape);
+        var scale = expected.abs().max().item<float>();
+        var worst = (folded - expected).abs().max().item<float>();
+        Assert.True(worst <= 1e-4f * scale, $"largest difference {worst} for outputs up to {scale}");
+    }
+
+    [Fact]
+    public void Folding_refuses_a_backbone_in_training_mode_and_a_second_fold()
+    {
+        using var backbone = new ResNetBackbone(stages: 1);
+        backbone.train();
+        Assert.Throws<InvalidOperationException>(backbone.FoldBatchNorm);
+
+        backbone.eval();
+        backbone.FoldBatchNorm();
+        Assert.Throws<InvalidOperationException>(backbone.FoldBatchNorm);
+    }
+
+    [Theory]
+    [InlineData(160, 7, 2, new long[] { 3, 3, 2, 2 })]
+    [InlineData(161, 7, 2, new long[] { 3, 3, 2, 2 })]
+    [InlineData(40, 3, 2, new long[] { 1, 1, 0, 0 })]
+    [InlineData(41, 3, 2, new long[] { 1, 1, 0, 0 })]
+    [InlineData(33, 3, 1, new long[] { 1, 1, 1, 1 })]
+    public void Padded_convolution_matches_an_explicitly_padded_input(int size, long kernel, long stride, long[] pads)
+    {
+        using var scope = NewDisposeScope();
+        using var conv = new PaddedConv2d(4, 8, kernel, stride, pads);
+        using var noGrad = no_grad();
+        var input = randn(2, 4, size, size);
+
+        var padded = nn.functional.pad(input, [pads[1], pads[3], pads[0], pads[2]]);
+        var expected = nn.functional.conv2d(padded, conv.Weight, strides: [stride, stride]);
+        var actual = conv.forward(input);
+
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(allclose(actual, expected, rtol: 1e-5, atol: 1e-5));
+    }
+
+    private static void RandomiseBatchNorms(ResNetBackbone backbone)
+    {
+        using var noGrad = no_grad();
+        foreach (var batchNorm in backbone.modules().OfType<TorchSharp.Modules.BatchNorm2d>())
+        {
+            var channels = batchNorm.running_mean!.shape[0];
+            batchNorm.running_mean!.copy_(randn(channels) * 0.5);
+            batchNorm.running_var!.copy_(rand(channels) * 2 + 0.05);
+            batchNorm.weight!.copy_(rand(channels) + 0.5);
+            batchNorm.bias!.copy_(randn(channels) * 0.2);
+        }
+    }
+}
