@@ -183,7 +183,7 @@ data directory that imports the base data set at start-up; then `POST /retrain?e
 and while it runs Locust `MixedUser` ({a.mixed_users} users, 0.1-0.5 s think time: predictions, batches, progress polls,
 health) for the first {a.mixed_duration}; then `/retrain-progress` is polled until the job ends.
 
-- End to end through the API (job created -> finished, `{job['status']}`, promoted: {job.get('promoted')}): **{total / 60:.0f} min {total % 60:.0f} s**
+- End to end through the API (job created -> finished, `{job['status']}`, promoted: {job.get('promoted')}): **{int(total // 60)} min {total % 60:.0f} s**
   ({total:.0f} s){'; ' + job['promotion_reason'] if job.get('promotion_reason') else ''}.
 - Peak resident memory of the whole system (API + silo + serving model + training) during the run: **{mb(a.vmhwm_kb)}**.
 
