@@ -94,7 +94,7 @@ internal static class BenchInferenceCommand
                 .ToArray();
         }
 
-        using var fp32 = PneumoniaPredictor.Load(modelDirectory.FullName, decoder);
+        using var fp32 = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, ServingPrecision.Fp32);
         var threshold = fp32.Card.Threshold;
         var labels = testFiles.Select(f => f.Pneumonia).ToArray();
         var reference = probabilities[Variants[0]];
@@ -230,7 +230,7 @@ internal static class BenchInferenceCommand
     /// <summary>A serving configuration: Pneumonia:Prediction:Precision and Bf16FromStage.</summary>
     internal sealed record Variant(string Name, InferencePrecision Precision, int Bf16FromStage)
     {
-        public PneumoniaPredictor Load(string directory, XrayImageDecoder decoder) => PneumoniaPredictor.Load(directory, decoder, Precision, Bf16FromStage);
+        public PneumoniaPredictor Load(string directory, XrayImageDecoder decoder) => PneumoniaPredictor.Load(directory, decoder, new ServingPrecision(Precision, Bf16FromStage));
     }
 
     internal sealed record ForwardRate(string Precision, int Threads, int Batch, int InputSize, double ImagesPerSecond, double MillisecondsPerPass);

@@ -16,13 +16,13 @@ internal static class EvaluateCommand
         var json = new Option<bool>("--json") { Description = "Print the full report as JSON." };
         var precision = new Option<InferencePrecision>("--precision")
         {
-            Description = "Number format of the forward pass, as the server's Pneumonia:Prediction:Precision (Fp32 or Bf16).",
-            DefaultValueFactory = _ => InferencePrecision.Fp32,
+            Description = "Number format of the forward pass, as the server's Pneumonia:Prediction:Precision (Fp32 or Bf16; default: the server's default).",
+            DefaultValueFactory = _ => ServingPrecision.Default.Precision,
         };
         var bf16FromStage = new Option<int>("--bf16-from-stage")
         {
             Description = "With --precision Bf16: the first backbone stage computed in bfloat16 (0 = the stem), as Pneumonia:Prediction:Bf16FromStage.",
-            DefaultValueFactory = _ => 0,
+            DefaultValueFactory = _ => ServingPrecision.Default.Bf16FromStage,
         };
         var command = new Command("evaluate", "Evaluate a model on the test split of the data directory at the model's own threshold.") { model, data, json, precision, bf16FromStage };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(precision), parse.GetValue(bf16FromStage)));
@@ -32,7 +32,7 @@ internal static class EvaluateCommand
     private static int Run(DirectoryInfo modelDirectory, DirectoryInfo dataRoot, bool json, InferencePrecision precision, int bf16FromStage)
     {
         var data = new DataDirectory(dataRoot.FullName);
-        using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, new XrayImageDecoder(new ImageLimits()), precision, bf16FromStage);
+        using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, new XrayImageDecoder(new ImageLimits()), new ServingPrecision(precision, bf16FromStage));
         var test = data.LoadCatalogue().Entries.Where(e => e.Split == DatasetSplit.Test && e.Label is not null).ToList();
         if (test.Count == 0)
         {

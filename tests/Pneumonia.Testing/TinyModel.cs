@@ -14,7 +14,7 @@ public static class TinyModel
     public const int InputSize = 64;
 
     /// <summary>Trains the model into <paramref name="outputDirectory"/> and returns its card.</summary>
-    public static ModelCard Create(string outputDirectory, long seed = 1, int epochs = 3, string? parentDirectory = null)
+    public static ModelCard Create(string outputDirectory, long seed = 1, int epochs = 3, string? parentDirectory = null, ServingPrecision? serving = null)
     {
         var preprocessing = PreprocessingParameters.Default with { InputSize = InputSize };
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder());
@@ -33,6 +33,7 @@ public static class TinyModel
             ParentModelDirectory = parentDirectory,
             NewArchitecture = parentDirectory is null ? NetworkFactory.Describe(backboneStages: 2, dropout: 0, pretrained: true) : null,
             OutputDirectory = outputDirectory,
+            Serving = serving ?? ServingPrecision.Default,
         });
     }
 

@@ -125,7 +125,7 @@ public sealed class PredictionOptions
     public int InferenceThreads { get; set; } = 2;
 
     /// <summary>The number format of the forward pass: Bf16 (default, with <see cref="Bf16FromStage"/>) or Fp32.</summary>
-    public InferencePrecision Precision { get; set; } = InferencePrecision.Bf16;
+    public InferencePrecision Precision { get; set; } = ServingPrecision.Default.Precision;
 
     /// <summary>
     /// With Bf16: the first backbone stage computed in bfloat16 (0 = all of it); the stages before and the head stay
@@ -135,7 +135,10 @@ public sealed class PredictionOptions
     /// and specificity fell under the target (see docs/BENCHMARKS.md, inference-floor).
     /// </summary>
     [Range(0, 5)]
-    public int Bf16FromStage { get; set; }
+    public int Bf16FromStage { get; set; } = ServingPrecision.Default.Bf16FromStage;
+
+    /// <summary>Precision and Bf16FromStage together: how models are served, and so how a retrain evaluates its model.</summary>
+    public ServingPrecision Serving => new(Precision, Bf16FromStage);
 
     /// <summary>
     /// The original service's design, for comparison benchmarks only: load the production model from disk for every

@@ -31,8 +31,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     private readonly IModelStore _store;
     private readonly XrayImageDecoder _decoder;
     private readonly ILogger<ProductionModelHost> _logger;
-    private readonly InferencePrecision _precision;
-    private readonly int _bf16FromStage;
+    private readonly ServingPrecision _precision;
     private readonly SemaphoreSlim _loading = new(1, 1);
     private LoadedModel? _current;
     private string? _lastError;
@@ -42,8 +41,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _decoder = decoder;
-        _precision = options.Value.Precision;
-        _bf16FromStage = options.Value.Bf16FromStage;
+        _precision = options.Value.Serving;
         _logger = logger;
     }
 
@@ -77,7 +75,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     public PneumoniaPredictor LoadPrivateCopy()
     {
         using var lease = Acquire();
-        return PneumoniaPredictor.Load(lease.Directory, _decoder, _precision, _bf16FromStage);
+        return PneumoniaPredictor.Load(lease.Directory, _decoder, _precision);
     }
 
     /// <summary>
@@ -103,7 +101,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
             PneumoniaPredictor predictor;
             try
             {
-                predictor = PneumoniaPredictor.Load(_store.PathOf(production.Directory), _decoder, _precision, _bf16FromStage);
+                predictor = PneumoniaPredictor.Load(_store.PathOf(production.Directory), _decoder, _precision);
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or System.Text.Json.JsonException)
             {

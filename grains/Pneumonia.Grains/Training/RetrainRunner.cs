@@ -32,6 +32,7 @@ public sealed class RetrainRunner(
     IModelStore models,
     XrayImageDecoder decoder,
     IOptions<RetrainOptions> options,
+    IOptions<PredictionOptions> prediction,
     TimeProvider time)
 {
     public RetrainResult Run(RetrainWork work, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
@@ -72,6 +73,9 @@ public sealed class RetrainRunner(
                     Dataset = splits.Snapshot,
                     ParentModelDirectory = parentDirectory,
                     OutputDirectory = staging,
+                    // The new model is judged (and its threshold chosen) as the predictor silos will serve it; in a
+                    // cluster, trainer and predictor silos share the Pneumonia:Prediction settings.
+                    Serving = prediction.Value.Serving,
                 },
                 progress,
                 cancellationToken);

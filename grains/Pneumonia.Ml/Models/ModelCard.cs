@@ -48,6 +48,12 @@ public sealed record ModelCard
     /// <summary>Metrics at <see cref="Threshold"/> on the held-out test split; never used for any choice.</summary>
     public EvaluationReport? Test { get; init; }
 
+    /// <summary>
+    /// The serving precision the validation and test reports (and the calibration and threshold) were computed in;
+    /// null on cards written before it was recorded, whose reports are of the unfolded float32 network.
+    /// </summary>
+    public ServingPrecision? EvaluatedPrecision { get; init; }
+
     public required ModelWeightsFile Weights { get; init; }
 }
 

@@ -29,6 +29,12 @@ public sealed record TrainingRequest
 
     /// <summary>Where the best-so-far weights are written after an improving epoch; null for none.</summary>
     public string? CheckpointDirectory { get; init; }
+
+    /// <summary>
+    /// The number format the model will be served in. Calibration, the threshold and the card's validation and test
+    /// reports are computed from the answers of the network prepared that way, not from the float32 training copy.
+    /// </summary>
+    public ServingPrecision Serving { get; init; } = ServingPrecision.Default;
 }
 
 /// <summary>
@@ -66,8 +72,11 @@ public sealed class ModelTrainingPipeline
         var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, cancellationToken);
 
         progress?.Report(Phase("calibrating", result, request.Options));
+        // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will
+        // be served (batch norms folded, in the serving precision): those are the answers users will get.
+        using var served = InferenceNetwork.CopyOf(network, architecture, request.Serving);
         var validationLabels = Labels(request.Validation);
-        var validationLogits = NetworkInference.PredictLogits(network, request.Validation.Pixels, cancellationToken: cancellationToken);
+        var validationLogits = served.PredictLogits(request.Validation.Pixels, cancellationToken: cancellationToken);
         var calibration = ProbabilityCalibration.FitPlatt(validationLogits.Select(l => (double)l).ToArray(), validationLabels);
         var validationProbabilities = validationLogits.Select(l => calibration.Probability(l)).ToArray();
         var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(validationProbabilities, validationLabels, request.Options.MinimumSensitivity);
@@ -77,7 +86,7 @@ public sealed class ModelTrainingPipeline
         if (request.Test is { Count: > 0 } test)
         {
             progress?.Report(Phase("evaluating", result, request.Options));
-            var testProbabilities = NetworkInference.PredictLogits(network, test.Pixels, cancellationToken: cancellationToken)
+            var testProbabilities = served.PredictLogits(test.Pixels, cancellationToken: cancellationToken)
                 .Select(l => calibration.Probability(l)).ToArray();
             testReport = BinaryClassificationEvaluator.Evaluate(testProbabilities, Labels(test), threshold);
         }
@@ -98,6 +107,7 @@ public sealed class ModelTrainingPipeline
             Dataset = request.Dataset,
             Validation = validationReport,
             Test = testReport,
+            EvaluatedPrecision = request.Serving,
             Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0),
         };
         return ModelPackage.Save(network, card, request.OutputDirectory);

@@ -10,11 +10,20 @@ namespace Pneumonia.Ml.Tests.Training;
 /// <summary>Train -> evaluate -> save -> load -> predict on a small sample of the real data, with a real (tiny) network.</summary>
 public sealed class EndToEndTrainingTests
 {
-    [Fact]
-    public void Trained_model_saves_loads_and_serves_exactly_what_it_was_evaluated_on()
+    public static TheoryData<string> ServingPrecisions => ["default", "fp32", "bf16 from stage 2"];
+
+    [Theory]
+    [MemberData(nameof(ServingPrecisions))]
+    public void Trained_model_saves_loads_and_serves_exactly_what_it_was_evaluated_on(string servingName)
     {
+        var serving = servingName switch
+        {
+            "fp32" => ServingPrecision.Fp32,
+            "bf16 from stage 2" => new ServingPrecision(InferencePrecision.Bf16, 2),
+            _ => ServingPrecision.Default,
+        };
         using var directory = new TempDirectory();
-        var card = TinyModel.Create(directory.Path);
+        var card = TinyModel.Create(directory.Path, serving: serving);
 
         Assert.True(File.Exists(Path.Combine(directory.Path, ModelPackage.CardFileName)));
         Assert.Equal(ModelPackage.HashFile(Path.Combine(directory.Path, ModelPackage.WeightsFileName)), card.Weights.Sha256);
@@ -25,8 +34,11 @@ public sealed class EndToEndTrainingTests
         Assert.Equal("platt", card.Calibration.Method);
         Assert.Equal(card, ModelPackage.ReadCard(directory.Path) with { History = card.History, Validation = card.Validation, Test = card.Test });
 
-        // The serving path (file bytes -> predictor) reproduces the card's test report exactly.
-        using var predictor = PneumoniaPredictor.Load(directory.Path, new XrayImageDecoder());
+        Assert.Equal(serving, card.EvaluatedPrecision);
+
+        // The serving path (file bytes -> predictor in the precision the card was evaluated in) reproduces the card's
+        // test report exactly: calibration, threshold and metrics were computed from the served network's answers.
+        using var predictor = PneumoniaPredictor.Load(directory.Path, new XrayImageDecoder(), card.EvaluatedPrecision);
         var files = TestData.Images("test", "NORMAL", 8).Concat(TestData.Images("test", "PNEUMONIA", 8)).ToArray();
         var served = files.Select(f => predictor.Predict(File.ReadAllBytes(f))).ToArray();
         var report = BinaryClassificationEvaluator.Evaluate(served.Select(p => p.Probability).ToArray(), files.Select(f => f.Contains("PNEUMONIA", StringComparison.Ordinal)).ToArray(), card.Threshold);

@@ -1,0 +1,120 @@
+using Pneumonia.Ml.Modeling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pneumonia.Ml.Models;
+
+/// <summary>
+/// A trained network prepared the way serving runs it: eval mode, each batch norm folded into its convolution (in
+/// float64), then the stages from <see cref="ServingPrecision.Bf16FromStage"/> converted to bfloat16. Used by
+/// <see cref="PneumoniaPredictor"/> and by the training pipeline, so a model card reports the answers users get.
+/// </summary>
+public sealed class InferenceNetwork : IDisposable
+{
+    private readonly PneumoniaNetwork _network;
+
+    private InferenceNetwork(PneumoniaNetwork network, ServingPrecision precision)
+    {
+        _network = network;
+        Precision = precision;
+    }
+
+    public ServingPrecision Precision { get; }
+
+    /// <summary>The float32 linear head: weight [1, C], bias [1] (the class-activation map's weights).</summary>
+    public Linear Head => _network.Head;
+
+    /// <summary>Takes ownership of a float32 <paramref name="network"/> and prepares it in place; it can no longer be trained.</summary>
+    public static InferenceNetwork Prepare(PneumoniaNetwork network, ServingPrecision precision)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(precision);
+        network.eval();
+        // Each conv/BN pair becomes one convolution. Folding before the conversion also keeps bf16 honest: bf16 batch
+        // norms (a tiny running variance plus eps, rounded to 8 bits) were what moved labels in all-bf16 serving.
+        network.Backbone.FoldBatchNorm();
+        if (precision.Precision == InferencePrecision.Bf16)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(precision.Bf16FromStage);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(precision.Bf16FromStage, network.Backbone.Stages + 1);
+            if (precision.Bf16FromStage == 0)
+            {
+                network.to(ScalarType.BFloat16);
+                // The head stays float: in bfloat16 the logit itself would be rounded to 3 significant digits.
+                network.Head.to(ScalarType.Float32);
+            }
+            else
+            {
+                network.Backbone.ConvertStages(precision.Bf16FromStage, ScalarType.BFloat16);
+            }
+        }
+
+        return new InferenceNetwork(network, precision);
+    }
+
+    /// <summary>A prepared copy of <paramref name="network"/> (e.g. one still being trained); the original is untouched.</summary>
+    public static InferenceNetwork CopyOf(PneumoniaNetwork network, ModelArchitecture architecture, ServingPrecision precision)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var copy = NetworkFactory.Create(architecture, loadPretrainedBackbone: false);
+        try
+        {
+            using (no_grad())
+            {
+                var source = network.state_dict();
+                foreach (var (name, value) in copy.state_dict())
+                    value.copy_(source[name]);
+            }
+
+            return Prepare(copy, precision);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The last stage's feature map for grey byte images [N,1,S,S], in the precision of the last stage.</summary>
+    public Tensor FeatureMap(Tensor bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (Precision.Precision == InferencePrecision.Fp32) return _network.FeatureMap(bytes.to_type(ScalarType.Float32));
+        if (Precision.Bf16FromStage == 0) return _network.FeatureMap(bytes.to_type(ScalarType.BFloat16));
+        var lastFloatStage = Precision.Bf16FromStage - 1;
+        using var early = _network.FeaturesThrough(bytes.to_type(ScalarType.Float32), lastFloatStage);
+        using var converted = early.to_type(ScalarType.BFloat16);
+        return _network.Backbone.ForwardFrom(converted, lastFloatStage);
+    }
+
+    /// <summary>Logits [N] (float32) from a feature map: average pool and the float head, as the network's forward does in eval mode.</summary>
+    public Tensor Logits(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        using var pooled = features.mean([2, 3]);
+        using var floats = pooled.to_type(ScalarType.Float32);
+        using var logits = _network.Head.forward(floats);
+        return logits.squeeze(1);
+    }
+
+    /// <summary>One logit per image of <paramref name="pixels"/> (uint8 [N,1,S,S]), in passes of at most <paramref name="batchSize"/>.</summary>
+    public float[] PredictLogits(Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var count = pixels.shape[0];
+        var logits = new float[count];
+        using var noGrad = no_grad();
+        for (long start = 0; start < count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var length = Math.Min(batchSize, count - start);
+            Logits(FeatureMap(pixels.narrow(0, start, length))).data<float>().CopyTo(logits, (int)start);
+        }
+        return logits;
+    }
+
+    public void Dispose() => _network.Dispose();
+}
