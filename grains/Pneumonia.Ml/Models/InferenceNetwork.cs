@@ -1,4 +1,5 @@
 using Pneumonia.Ml.Modeling;
+using Pneumonia.Ml.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -102,18 +103,7 @@ public sealed class InferenceNetwork : IDisposable
     public float[] PredictLogits(Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var count = pixels.shape[0];
-        var logits = new float[count];
-        using var noGrad = no_grad();
-        for (long start = 0; start < count; start += batchSize)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var length = Math.Min(batchSize, count - start);
-            Logits(FeatureMap(pixels.narrow(0, start, length))).data<float>().CopyTo(logits, (int)start);
-        }
-        return logits;
+        return NetworkInference.BatchedLogits(pixels, batch => Logits(FeatureMap(batch)), batchSize, cancellationToken);
     }
 
     public void Dispose() => _network.Dispose();

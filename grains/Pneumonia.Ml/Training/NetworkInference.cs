@@ -50,22 +50,31 @@ public static class NetworkInference
         network.eval();
         try
         {
-            var count = inputs.shape[0];
-            var logits = new float[count];
-            using var noGrad = no_grad();
-            for (long start = 0; start < count; start += batchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var length = Math.Min(batchSize, count - start);
-                var batch = inputs.narrow(0, start, length).to_type(ScalarType.Float32);
-                forward(batch).data<float>().CopyTo(logits, (int)start);
-            }
-            return logits;
+            return BatchedLogits(inputs, batch => forward(batch.to_type(ScalarType.Float32)), batchSize, cancellationToken);
         }
         finally
         {
             network.train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="forward"/> (inputs -> logits [n]) over <paramref name="inputs"/> in slices of at most
+    /// <paramref name="batchSize"/>, without gradients, freeing each slice's tensors before the next.
+    /// </summary>
+    internal static float[] BatchedLogits(Tensor inputs, Func<Tensor, Tensor> forward, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var count = inputs.shape[0];
+        var logits = new float[count];
+        using var noGrad = no_grad();
+        for (long start = 0; start < count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var length = Math.Min(batchSize, count - start);
+            forward(inputs.narrow(0, start, length)).data<float>().CopyTo(logits, (int)start);
+        }
+        return logits;
     }
 }
