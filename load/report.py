@@ -148,9 +148,9 @@ def predict(a):
 ## Load: POST /predict
 
 Command: `load/run.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. The API in Release, co-hosted silo,
-bundled model, default serving settings (one inference thread batching concurrent requests, 2 torch threads, bf16 from
-backbone stage 2),
-a fresh temporary data directory, warmed by 5 requests. Locust users have no think time (each sends its next request
+bundled model, default serving settings (one inference thread batching concurrent requests, 2 torch threads, batch
+norms folded, all-bf16), a fresh temporary data directory, warmed by 5 requests and {a.warmup} of `hey` at 8
+connections (the JIT's background recompilation settles). Locust users have no think time (each sends its next request
 when the answer arrives; `load/locustfile.py`) except the original file's, ramped at once, {a.duration} a run for the
 224 JPEG ({a.image}, 224 x 224), {a.extra_duration} for the others; the full-size X-ray is that image upscaled to
 2000 x 2000 (225 KB). Load generator on the same 2 cores: Locust takes about a core by itself, so its rows measure
@@ -202,7 +202,7 @@ Requests while the retrain ran (Locust, times in ms, failures = non-2xx / total)
 p = argparse.ArgumentParser()
 p.add_argument("kind", choices=["predict", "retrain"])
 for name in ("work", "users", "duration", "extra-duration", "hey", "hey-c", "hey-z", "vmhwm-kb", "vmrss-kb",
-             "baseline-vmhwm-kb", "floor", "image", "docs", "job", "running", "mixed-users", "mixed-duration"):
+             "baseline-vmhwm-kb", "floor", "image", "warmup", "docs", "job", "running", "mixed-users", "mixed-duration"):
     p.add_argument("--" + name, default="")
 p.add_argument("--no-docs", action="store_true")
 args = p.parse_args()

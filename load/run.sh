@@ -65,5 +65,5 @@ fi
 # --- 4. tables -> stdout and docs/BENCHMARKS.md -------------------------------------------------------------------
 "$PY" "$LOAD/report.py" predict --work "$WORK" --users "$USERS" --duration "$DURATION" --extra-duration "$EXTRA_DURATION" \
   --hey "$WORK/hey.txt" --hey-c "$HEY_C" --hey-z "$HEY_Z" --vmhwm-kb "$VMHWM_KB" --vmrss-kb "$VMRSS_KB" \
-  --baseline-vmhwm-kb "${BASELINE_VMHWM_KB:-0}" --floor "$WORK/floor.json" --image "$(basename "$PNEUMONIA_LOAD_IMAGE")" \
+  --baseline-vmhwm-kb "${BASELINE_VMHWM_KB:-0}" --floor "$WORK/floor.json" --image "$(basename "$PNEUMONIA_LOAD_IMAGE")" --warmup "${LOAD_WARMUP:-20s}" \
   ${LOAD_NO_DOCS:+--no-docs} --docs "$REPO/docs/BENCHMARKS.md"

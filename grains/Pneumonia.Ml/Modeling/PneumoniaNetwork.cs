@@ -36,6 +36,14 @@ public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
         register_module("head", _head);
     }
 
+    /// <summary>
+    /// Whether the backbone computes in channels-last layout (the same [N,C,H,W] tensors with NHWC strides). oneDNN's
+    /// CPU convolutions work in a channels-last layout, so NCHW activations are reordered before and after every
+    /// convolution; channels-last skips that. Measured for inference here: 1.6x the bf16 rate at batch 16, 1.2x at
+    /// batch 1, the same answers. Off by default: training keeps the layout it was measured with.
+    /// </summary>
+    public bool ChannelsLast { get; set; }
+
     /// <summary>The feature extractor; load ImageNet weights or freeze stages through it.</summary>
     public ResNetBackbone Backbone => _backbone;
 
@@ -64,7 +72,11 @@ public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
         using var bgr = input.expand(-1, 3, -1, -1);
         // Looked up, not kept in a field: converting the module (e.g. to bfloat16) replaces the buffer's tensor.
         using var centred = bgr - get_buffer(InputMeanBuffer)!;
-        return _backbone.ForwardThrough(centred, lastStage);
+        if (!ChannelsLast) return _backbone.ForwardThrough(centred, lastStage);
+        // Same shape, NHWC strides: libtorch keeps that layout through every convolution, ReLU and add that follows.
+        using var nhwc = centred.permute(0, 2, 3, 1).contiguous();
+        using var channelsLast = nhwc.permute(0, 3, 1, 2);
+        return _backbone.ForwardThrough(channelsLast, lastStage);
     }
 
     /// <summary>Logits [N] from the output of backbone stage <paramref name="completedStage"/> (see <see cref="FeaturesThrough"/>).</summary>

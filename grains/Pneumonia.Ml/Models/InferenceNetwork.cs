@@ -8,7 +8,7 @@ namespace Pneumonia.Ml.Models;
 
 /// <summary>
 /// A trained network prepared the way serving runs it: eval mode, each batch norm folded into its convolution (in
-/// float64), then the stages from <see cref="ServingPrecision.Bf16FromStage"/> converted to bfloat16. Used by
+/// float64), activations in channels-last layout, then the stages from <see cref="ServingPrecision.Bf16FromStage"/> converted to bfloat16. Used by
 /// <see cref="PneumoniaPredictor"/> and by the training pipeline, so a model card reports the answers users get.
 /// </summary>
 public sealed class InferenceNetwork : IDisposable
@@ -35,6 +35,7 @@ public sealed class InferenceNetwork : IDisposable
         // Each conv/BN pair becomes one convolution. Folding before the conversion also keeps bf16 honest: bf16 batch
         // norms (a tiny running variance plus eps, rounded to 8 bits) were what moved labels in all-bf16 serving.
         network.Backbone.FoldBatchNorm();
+        network.ChannelsLast = true;
         if (precision.Precision == InferencePrecision.Bf16)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(precision.Bf16FromStage);

@@ -44,6 +44,26 @@ public sealed class ResNetBackboneTests
     }
 
     [Fact]
+    public void Channels_last_layout_gives_the_same_logits_and_keeps_its_layout()
+    {
+        using var scope = NewDisposeScope();
+        using var network = new PneumoniaNetwork(backboneStages: 3, dropout: 0, BgrMeans);
+        network.eval();
+        using var noGrad = no_grad();
+        var images = rand(2, 1, 96, 96) * 255;
+        var expected = network.forward(images);
+
+        network.ChannelsLast = true;
+        var actual = network.forward(images);
+        var featureMap = network.FeatureMap(images);
+
+        Assert.True(allclose(actual, expected, rtol: 1e-4, atol: 1e-4));
+        // NHWC strides: the channel is the innermost dimension all the way to the last stage.
+        Assert.Equal(1L, featureMap.stride(1));
+        Assert.False(featureMap.is_contiguous());
+    }
+
+    [Fact]
     public void Random_initialisation_needs_no_onnx_file()
     {
         using var scope = NewDisposeScope();
