@@ -116,7 +116,8 @@ internal static class BenchInferenceCommand
         };
         var load = Median(() => PneumoniaPredictor.Load(modelDirectory.FullName, decoder).Dispose(), seconds, minRuns: 5);
 
-        var result = new FloorReport(forward, decode, load.TotalMilliseconds, Environment.ProcessorCount, agreement, testFiles.Count);
+        var engines = EngineComparison.Measure(threadCounts.Max(), seconds, (action, s) => Median(action, s));
+        var result = new FloorReport(forward, decode, load.TotalMilliseconds, Environment.ProcessorCount, agreement, testFiles.Count, engines);
         var markdown = Markdown(result);
         if (json is not null) File.WriteAllText(json.FullName, JsonSerializer.Serialize(result, JsonOptions));
         if (report is not null)
@@ -168,6 +169,11 @@ internal static class BenchInferenceCommand
                 $"| {a.Variant} | {a.RocAuc:F4} | {a.Accuracy:F4} | {a.Sensitivity:F4} | {a.Specificity:F4} | {a.SameLabel}/{r.TestImages} | {a.MaxProbabilityChange:F4} |");
         }
 
+        text.AppendLine();
+        text.AppendLine("Inference engines on the graph ONNX Runtime can run here (the package's ImageNet ResNet-18: 4 stages, 224 px, " +
+            "batch 1, which the ONNX file fixes), the same weights in each, median ms per image:").AppendLine();
+        text.AppendLine("| engine | ms per image |").AppendLine("| --- | ---: |");
+        foreach (var e in r.Engines) text.AppendLine(CultureInfo.InvariantCulture, $"| {e.Engine} | {e.MillisecondsPerImage:F1} |");
         return text.ToString();
     }
 
@@ -241,7 +247,7 @@ internal static class BenchInferenceCommand
 
     internal sealed record FloorReport(
         IReadOnlyList<ForwardRate> Forward, IReadOnlyList<DecodeCost> Decode, double ModelLoadMilliseconds, int Cores,
-        IReadOnlyList<Agreement> Agreement, int TestImages)
+        IReadOnlyList<Agreement> Agreement, int TestImages, IReadOnlyList<EngineComparison.EngineRate> Engines)
     {
         public ForwardRate Best(string precision) => Forward.Where(f => f.Precision == precision).MaxBy(f => f.ImagesPerSecond)!;
     }
