@@ -1,0 +1,83 @@
+using Microsoft.Extensions.DependencyInjection;
+using Pneumonia.Abstractions;
+using Pneumonia.Api.Endpoints;
+
+namespace Pneumonia.Api.Tests;
+
+/// <summary>
+/// The front end's prediction retry (<see cref="PredictionGrains.CallAsync{T}"/>) against the real co-hosted silo:
+/// attempts that hang (a dead gateway) or whose silo failed are retried on another grain; answers are never retried.
+/// The drill in load/cluster-failover.sh shows the same with a killed predictor process.
+/// </summary>
+public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<ApiFactory>, IDisposable
+{
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromMilliseconds(300);
+
+    // A broken retry would wait forever on the hanging attempt: this turns that into a failure.
+    private readonly CancellationTokenSource _deadline = new(TimeSpan.FromSeconds(30));
+
+    private IGrainFactory Grains => factory.Services.GetRequiredService<IGrainFactory>();
+
+    private static NamedImage Xray => new("x.jpeg", TestFiles.Image("test", "PNEUMONIA", 0));
+
+    [Fact]
+    public async Task An_attempt_that_never_answers_is_retried_and_the_real_grain_answers()
+    {
+        var attempts = 0;
+        var outcome = await PredictionGrains.CallAsync(Grains, grain =>
+            ++attempts == 1 ? new TaskCompletionSource<PredictionOutcome>().Task : grain.PredictAsync(Xray, false),
+            AttemptTimeout, _deadline.Token);
+
+        Assert.Equal(2, attempts);
+        Assert.Null(outcome.Error);
+        Assert.Equal(factory.BundledModelVersion, outcome.Result!.ModelVersion);
+    }
+
+    [Fact]
+    public async Task A_failed_silo_is_retried_at_once()
+    {
+        var attempts = 0;
+        var outcome = await PredictionGrains.CallAsync(Grains, grain =>
+            ++attempts == 1 ? Task.FromException<PredictionOutcome>(new SiloUnavailableException("predictor gone")) : grain.PredictAsync(Xray, false),
+            TimeSpan.FromSeconds(30), _deadline.Token);
+
+        Assert.Equal(2, attempts);
+        Assert.NotNull(outcome.Result);
+    }
+
+    [Fact]
+    public async Task An_answer_is_not_retried_even_when_it_is_an_error()
+    {
+        var attempts = 0;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => PredictionGrains.CallAsync<PredictionOutcome>(Grains, _ =>
+        {
+            attempts++;
+            return Task.FromException<PredictionOutcome>(new InvalidOperationException("no production model"));
+        }, AttemptTimeout, _deadline.Token));
+
+        Assert.Equal(1, attempts);
+    }
+
+    [Fact]
+    public async Task The_last_attempt_is_not_cut_short()
+    {
+        var attempts = 0;
+        var outcome = await PredictionGrains.CallAsync(Grains, grain => ++attempts switch
+        {
+            < 3 => new TaskCompletionSource<PredictionOutcome>().Task,
+            // Slower than an attempt may take: only the last attempt waits for it.
+            _ => DelayedAsync(grain, AttemptTimeout * 3),
+        }, AttemptTimeout, _deadline.Token);
+
+        Assert.Equal(3, attempts);
+        Assert.NotNull(outcome.Result);
+    }
+
+    public void Dispose() => _deadline.Dispose();
+
+    private static async Task<PredictionOutcome> DelayedAsync(IPredictionGrain grain, TimeSpan delay)
+    {
+        await Task.Delay(delay);
+        return await grain.PredictAsync(Xray, false);
+    }
+}
