@@ -25,11 +25,12 @@ internal static class BenchInferenceCommand
 
     // fp32 first: the others are compared with it. All-bf16 is the serving default (see PredictionOptions); from stage 2
     // (stem and stage 1 in fp32) was the default before batch norms were folded, kept for comparison.
-    private static readonly Variant[] Variants =
+    // Named by ServingPrecision.ToString(): "fp32", "bf16", "bf16 from stage 2" (load/report.py picks "bf16").
+    private static readonly ServingPrecision[] Variants =
     [
-        new("fp32", InferencePrecision.Fp32, 0),
-        new("bf16", InferencePrecision.Bf16, 0),
-        new("bf16 from stage 2", InferencePrecision.Bf16, 2),
+        ServingPrecision.Fp32,
+        ServingPrecision.Default,
+        new(InferencePrecision.Bf16, 2),
     ];
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
@@ -68,10 +69,10 @@ internal static class BenchInferenceCommand
         var threadCounts = threadList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
         var forward = new List<ForwardRate>();
-        var probabilities = new Dictionary<Variant, double[]>();
+        var probabilities = new Dictionary<ServingPrecision, double[]>();
         foreach (var variant in Variants)
         {
-            using var predictor = variant.Load(modelDirectory.FullName, decoder);
+            using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, variant);
             var size = predictor.Card.Preprocessing.InputSize;
             foreach (var threads in threadCounts)
             {
@@ -80,8 +81,8 @@ internal static class BenchInferenceCommand
                 {
                     var pixels = Enumerable.Range(0, batch).Select(i => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(testFiles[i % testFiles.Count].Path))).ToList();
                     var perPass = Measure(() => predictor.PredictPixels(pixels), seconds);
-                    forward.Add(new ForwardRate(variant.Name, threads, batch, size, batch / perPass.TotalSeconds, perPass.TotalMilliseconds));
-                    Console.Error.WriteLine($"  forward {variant.Name} threads {threads} batch {batch}: {batch / perPass.TotalSeconds:F1} images/s");
+                    forward.Add(new ForwardRate(variant.ToString(), threads, batch, size, batch / perPass.TotalSeconds, perPass.TotalMilliseconds));
+                    Console.Error.WriteLine($"  forward {variant} threads {threads} batch {batch}: {batch / perPass.TotalSeconds:F1} images/s");
                 }
             }
 
@@ -102,7 +103,7 @@ internal static class BenchInferenceCommand
         {
             var report = BinaryClassificationEvaluator.Evaluate(probabilities[v], labels, threshold);
             var p = probabilities[v];
-            return new Agreement(v.Name, report.RocAuc, report.Accuracy, report.Recall, report.Specificity,
+            return new Agreement(v.ToString(), report.RocAuc, report.Accuracy, report.Recall, report.Specificity,
                 reference.Zip(p, (a, b) => (a >= threshold) == (b >= threshold)).Count(same => same),
                 reference.Zip(p, (a, b) => Math.Abs(a - b)).Max());
         }).ToList();
@@ -232,12 +233,6 @@ internal static class BenchInferenceCommand
             .Where(l => Directory.Exists(l.Dir))
             .SelectMany(l => Directory.GetFiles(l.Dir, "*.jp*g").Order(StringComparer.Ordinal).Select(p => (p, l.Label)))
             .ToList();
-
-    /// <summary>A serving configuration: Pneumonia:Prediction:Precision and Bf16FromStage.</summary>
-    internal sealed record Variant(string Name, InferencePrecision Precision, int Bf16FromStage)
-    {
-        public PneumoniaPredictor Load(string directory, XrayImageDecoder decoder) => PneumoniaPredictor.Load(directory, decoder, new ServingPrecision(Precision, Bf16FromStage));
-    }
 
     internal sealed record ForwardRate(string Precision, int Threads, int Batch, int InputSize, double ImagesPerSecond, double MillisecondsPerPass);
 
