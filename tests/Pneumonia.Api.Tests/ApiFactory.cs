@@ -54,25 +54,11 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["Pneumonia:Silo:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Pneumonia:Silo:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Pneumonia:Silo:Persistence"] = "Memory",
-            ["Pneumonia:Silo:DataDirectory"] = _temp.Combine("state"),
-            ["Pneumonia:Data:DataDirectory"] = DataDirectory,
-            ["Pneumonia:Data:BundledModelDirectory"] = BundledModelDirectory,
-            // The base data set is imported by tests that need it, never in the background of every test.
-            ["Pneumonia:Data:BaseDatasetPath"] = "",
-            ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
-            ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
-            // Cached frozen features make these tiny retrains finish in milliseconds, too fast to watch or cancel;
-            // the cached path is tested in Pneumonia.Ml.Tests (EndToEndTrainingTests) and by the retrain benchmark.
-            ["Pneumonia:Retrain:CacheFrozenFeatures"] = "false",
-            ["Pneumonia:Api:ApiKey"] = ApiKey,
-            ["Pneumonia:Api:ImportDirectory"] = ImportDirectory,
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        var settings = TestApiSettings.Create(_temp.Combine("state"), DataDirectory, BundledModelDirectory, ApiKey);
+        // Cached frozen features make these tiny retrains finish in milliseconds, too fast to watch or cancel;
+        // the cached path is tested in Pneumonia.Ml.Tests (EndToEndTrainingTests) and by the retrain benchmark.
+        settings["Pneumonia:Retrain:CacheFrozenFeatures"] = "false";
+        settings["Pneumonia:Api:ImportDirectory"] = ImportDirectory;
         foreach (var (key, value) in Settings)
         {
             settings[key] = value;

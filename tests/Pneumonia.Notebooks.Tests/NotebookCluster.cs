@@ -89,21 +89,9 @@ public sealed class NotebookCluster : WebApplicationFactory<Program>, IAsyncLife
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["Pneumonia:Silo:SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
-            ["Pneumonia:Silo:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
-            ["Pneumonia:Silo:Persistence"] = "Memory",
-            ["Pneumonia:Silo:DashboardEnabled"] = "false",
-            ["Pneumonia:Silo:DataDirectory"] = _temp.Combine("state"),
-            ["Pneumonia:Data:DataDirectory"] = _temp.Combine("data"),
-            ["Pneumonia:Data:BundledModelDirectory"] = _temp.Combine("bundled"),
-            ["Pneumonia:Data:BaseDatasetPath"] = _temp.Combine("base"),
-            ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
-            ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
-            ["Pneumonia:Api:ApiKey"] = ApiKey,
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        var settings = TestApiSettings.Create(_temp.Combine("state"), _temp.Combine("data"), _temp.Combine("bundled"), ApiKey, _gatewayPort);
+        settings["Pneumonia:Silo:DashboardEnabled"] = "false";
+        settings["Pneumonia:Data:BaseDatasetPath"] = _temp.Combine("base");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,22 +62,12 @@ public class ReliabilityApiFactory : WebApplicationFactory<Program>, IAsyncLifet
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Pneumonia:Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Pneumonia:Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Pneumonia:Silo:Persistence"] = "File",
-            ["Pneumonia:Silo:DataDirectory"] = StateDirectory,
-            ["Pneumonia:Data:DataDirectory"] = DataDirectory,
-            ["Pneumonia:Data:BundledModelDirectory"] = BundledModelDirectory,
-            ["Pneumonia:Data:BaseDatasetPath"] = "",
-            ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.050",
-            ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
-            ["Pneumonia:Retrain:CacheFrozenFeatures"] = "false",
-            ["Pneumonia:Api:ApiKey"] = ApiKey,
-            ["Logging:LogLevel:Default"] = "Information",
-            ["Logging:LogLevel:Orleans"] = "Warning",
-        };
+        var settings = TestApiSettings.Create(StateDirectory, DataDirectory, BundledModelDirectory, ApiKey);
+        settings["Pneumonia:Silo:Persistence"] = "File";
+        settings["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.050";
+        settings["Pneumonia:Retrain:CacheFrozenFeatures"] = "false";
+        settings["Logging:LogLevel:Default"] = "Information";
+        settings["Logging:LogLevel:Orleans"] = "Warning";
         foreach (var (key, value) in Settings)
         {
             settings[key] = value;
