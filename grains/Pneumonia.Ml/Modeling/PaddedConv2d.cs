@@ -45,9 +45,8 @@ internal sealed class PaddedConv2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var (top, left, bottom, right) = (_pads[0], _pads[1], _pads[2], _pads[3]);
-        // Padding both sides by the top/left amount reads the same windows whenever it yields the same output size
-        // (the windows start at the same offsets; any extra bottom/right rows are zeros no window reaches). That
-        // holds for every even input size here, and saves the copy an explicit pad makes (and keeps for backward).
+        // Symmetric padding where it reads the same windows (every even input size here) saves the copy an explicit
+        // pad makes, and keeps for backward.
         if (SamePaddedOutput(input.shape[2], top, bottom) && SamePaddedOutput(input.shape[3], left, right))
             return nn.functional.conv2d(input, Weight, Bias, strides: _stride, padding: [top, left]);
 
@@ -80,6 +79,13 @@ internal sealed class PaddedConv2d : nn.Module<Tensor, Tensor>
         register_parameter(BiasName, new Parameter(bias, requires_grad: false));
     }
 
-    private bool SamePaddedOutput(long size, long before, long after) =>
-        before == after || (size + before + after - _kernelSize) / _stride[0] == (size + 2 * before - _kernelSize) / _stride[0];
+    private bool SamePaddedOutput(long size, long before, long after) => SymmetricPaddingReadsSameWindows(size, before, after, _kernelSize, _stride[0]);
+
+    /// <summary>
+    /// Whether padding both sides by <paramref name="before"/> gives the windows that padding <paramref name="before"/>
+    /// and <paramref name="after"/> gives: true when the output sizes agree, because the windows then start at the same
+    /// offsets and any extra trailing rows are padding no window reaches.
+    /// </summary>
+    internal static bool SymmetricPaddingReadsSameWindows(long size, long before, long after, long kernel, long stride) =>
+        before == after || (size + before + after - kernel) / stride == (size + 2 * before - kernel) / stride;
 }

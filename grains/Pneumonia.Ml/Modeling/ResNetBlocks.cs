@@ -37,8 +37,9 @@ internal sealed class ResNetStem : nn.Module<Tensor, Tensor>
         var (top, left, bottom, right) = (PoolPads[0], PoolPads[1], PoolPads[2], PoolPads[3]);
         // As in PaddedConv2d: padding both sides by the top/left amount reads the same windows when the output size
         // agrees, and max_pool2d's own padding never wins the max, as ONNX's does not: no padded copy needed.
-        if (top == left && bottom == right && PooledSize(relu.shape[2], top, bottom) == PooledSize(relu.shape[2], top, top)
-            && PooledSize(relu.shape[3], left, right) == PooledSize(relu.shape[3], left, left))
+        // (max_pool2d takes one padding for both dimensions, hence top == left.)
+        if (top == left && PaddedConv2d.SymmetricPaddingReadsSameWindows(relu.shape[2], top, bottom, PoolKernel, PoolStride)
+            && PaddedConv2d.SymmetricPaddingReadsSameWindows(relu.shape[3], left, right, PoolKernel, PoolStride))
             return nn.functional.max_pool2d(relu, PoolKernel, PoolStride, top);
 
         // ONNX max-pool padding never wins the max, so pad with -inf. (After the ReLU, 0 would give the same
@@ -46,8 +47,6 @@ internal sealed class ResNetStem : nn.Module<Tensor, Tensor>
         using var padded = nn.functional.pad(relu, [left, right, top, bottom], value: double.NegativeInfinity);
         return nn.functional.max_pool2d(padded, PoolKernel, PoolStride);
     }
-
-    private static long PooledSize(long size, long before, long after) => (size + before + after - PoolKernel) / PoolStride + 1;
 
     /// <summary>Merges the batch norm into the convolution for inference (see <see cref="PaddedConv2d.FoldBatchNorm"/>).</summary>
     public void FoldBatchNorm() => Conv.FoldBatchNorm(Bn);

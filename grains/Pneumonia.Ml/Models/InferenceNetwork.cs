@@ -8,8 +8,9 @@ namespace Pneumonia.Ml.Models;
 
 /// <summary>
 /// A trained network prepared the way serving runs it: eval mode, each batch norm folded into its convolution (in
-/// float64), activations in channels-last layout, then the stages from <see cref="ServingPrecision.Bf16FromStage"/> converted to bfloat16. Used by
-/// <see cref="PneumoniaPredictor"/> and by the training pipeline, so a model card reports the answers users get.
+/// float64), activations in channels-last layout, then the stages from <see cref="ServingPrecision.Bf16FromStage"/>
+/// converted to bfloat16. Used by <see cref="PneumoniaPredictor"/> and by the training pipeline, so a model card
+/// reports the answers users get.
 /// </summary>
 public sealed class InferenceNetwork : IDisposable
 {
@@ -31,6 +32,13 @@ public sealed class InferenceNetwork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(precision);
+        if (precision.Precision == InferencePrecision.Bf16)
+        {
+            // Checked before anything is changed: a refused precision leaves the network as it was.
+            ArgumentOutOfRangeException.ThrowIfNegative(precision.Bf16FromStage);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(precision.Bf16FromStage, network.Backbone.Stages + 1);
+        }
+
         network.eval();
         // Each conv/BN pair becomes one convolution. Folding before the conversion also keeps bf16 honest: bf16 batch
         // norms (a tiny running variance plus eps, rounded to 8 bits) were what moved labels in all-bf16 serving.
@@ -38,8 +46,6 @@ public sealed class InferenceNetwork : IDisposable
         network.ChannelsLast = true;
         if (precision.Precision == InferencePrecision.Bf16)
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(precision.Bf16FromStage);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(precision.Bf16FromStage, network.Backbone.Stages + 1);
             if (precision.Bf16FromStage == 0)
             {
                 network.to(ScalarType.BFloat16);
