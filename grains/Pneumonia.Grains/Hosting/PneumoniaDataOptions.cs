@@ -131,7 +131,7 @@ public sealed class PredictionOptions
     /// With Bf16: the first backbone stage computed in bfloat16 (0 = all of it); the stages before and the head stay
     /// float32. Serving folds each batch norm into its convolution (in float64) before converting, which is what keeps
     /// all-bf16 honest: on the bundled model's test split it gives fp32's labels on all 624 files (largest probability
-    /// change 0.049) at about 1.3x the rate of bf16 from stage 2. Before folding, the bf16 batch norms moved 4 labels
+    /// change 0.050) at about 1.4x the rate of bf16 from stage 2. Before folding, the bf16 batch norms moved 4 labels
     /// and specificity fell under the target (see docs/BENCHMARKS.md, inference-floor).
     /// </summary>
     [Range(0, 5)]
