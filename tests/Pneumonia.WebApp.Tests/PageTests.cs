@@ -1,9 +1,41 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+
 namespace Pneumonia.WebApp.Tests;
 
 /// <summary>Every page renders from the app's own files without console errors, is keyboard-navigable and labels its controls.</summary>
 [Collection(WebAppDefinition.Name)]
-public sealed class PageTests(WebAppServer server)
+public sealed class PageTests(WebAppServer server, ITestOutputHelper output)
 {
+    /// <summary>What the first page may weigh (decoded bytes of the document, styles and modules, no chart library).</summary>
+    private const int FirstLoadBudgetBytes = 150_000;
+
+    [Fact]
+    public async Task The_first_load_fetches_only_the_apps_small_files_and_leaves_plotly_for_the_first_chart()
+    {
+        await using var tab = await BrowserPage.OpenAsync(server, "predict", enterKey: false);
+        var page = tab.Page;
+        await page.WaitForLoadStateAsync(LoadState.Load);
+        var measured = await page.EvaluateAsync<JsonElement>("""
+            () => {
+              const nav = performance.getEntriesByType('navigation')[0];
+              const files = [nav, ...performance.getEntriesByType('resource')];
+              return { bytes: files.reduce((n, r) => n + r.decodedBodySize, 0), requests: files.length,
+                       names: files.map(r => new URL(r.name).pathname), load: nav.loadEventEnd };
+            }
+            """);
+        var names = measured.GetProperty("names").EnumerateArray().Select(n => n.GetString()!).ToList();
+        // Reported, not asserted: load time depends on the machine; the weight does not.
+        output.WriteLine($"first load: {measured.GetProperty("bytes").GetInt32():N0} bytes in {measured.GetProperty("requests").GetInt32()} requests, load event at {measured.GetProperty("load").GetDouble():F0} ms: {string.Join(' ', names)}");
+        Assert.DoesNotContain(names, n => n.Contains("plotly", StringComparison.Ordinal));
+        Assert.InRange(measured.GetProperty("bytes").GetInt32(), 1, FirstLoadBudgetBytes);
+
+        var plotly = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#tab-data"), r => r.Url.EndsWith("vendor/plotly-2.28.0.min.js", StringComparison.Ordinal));
+        Assert.Equal(200, plotly.Status);
+        await Expect(page.Locator("#chart-classes .main-svg").First).ToBeVisibleAsync();
+        tab.AssertNoConsoleErrors();
+    }
+
     [Fact]
     public async Task Every_page_renders_its_content_with_no_console_error_and_no_request_leaves_the_server()
     {

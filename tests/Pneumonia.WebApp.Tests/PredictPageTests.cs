@@ -27,7 +27,6 @@ public sealed class PredictPageTests(WebAppServer server)
         await Expect(heatmap).ToBeVisibleAsync();
         await card.GetByLabel("Blend").FillAsync("30");
         await Expect(heatmap).ToHaveCSSAsync("opacity", "0.3");
-        await WebAppServer.ScreenshotAsync(page, "predict-one");
         tab.AssertNoConsoleErrors();
     }
 

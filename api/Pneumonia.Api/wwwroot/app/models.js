@@ -115,7 +115,7 @@ function confusion(c, i) {
 async function history() {
   try {
     const decisions = await api('models/history');
-    document.getElementById('models-history').replaceChildren(decisions.length === 0 ? el('p', {}, 'No promotions yet.') : table([...decisions].reverse(), [
+    document.getElementById('models-history').replaceChildren(decisions.length === 0 ? el('p', {}, 'No promotions yet.') : table([...decisions].sort((x, y) => y.at.localeCompare(x.at)), [
       ['When', (d) => when(d.at)], ['Version', (d) => d.model_version], ['Result', (d) => (d.promoted ? 'became production' : 'refused')],
       ['Replaced', (d) => d.previous_version ?? '–'], ['Forced', (d) => (d.forced ? 'yes' : 'no')], ['Reason', (d) => d.reason],
       ['More', (d) => extras(d, ['status', 'model_version', 'promoted', 'previous_version', 'forced', 'reason', 'at']) ?? ''],
