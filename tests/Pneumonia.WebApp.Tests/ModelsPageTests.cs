@@ -65,13 +65,7 @@ public sealed class ModelsPageTests(WebAppServer server)
             return other;
         }
 
-        using var started = await server.Api.PostAsync("retrain?epochs=1&batch_size=8&fine_tune=false", null);
-        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
-        var jobId = System.Text.Json.JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("job_id").GetString();
-        await Wait.UntilAsync(async () => !(await server.GetAsync($"jobs/{jobId}")).GetProperty("running").GetBoolean(),
-            TimeSpan.FromSeconds(120), $"job {jobId} to end", pollMilliseconds: 100);
-        var job = await server.GetAsync($"jobs/{jobId}");
-        Assert.Equal("completed", job.GetProperty("status").GetString());
+        var job = await server.RetrainOnceAsync();
         // Whichever version is not production now (the new one, or the old one if the new one was promoted).
         var now = await server.ProductionAsync();
         return now == production ? job.GetProperty("result_version").GetString()! : production;

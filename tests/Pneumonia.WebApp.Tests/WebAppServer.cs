@@ -67,6 +67,19 @@ public sealed class WebAppServer : WebApplicationFactory<Program>, IAsyncLifetim
 
     public async Task<string> ProductionAsync() => (await GetAsync("models")).GetProperty("production").GetString()!;
 
+    /// <summary>Runs a one-epoch retrain through the REST API to its end and returns the finished job.</summary>
+    public async Task<JsonElement> RetrainOnceAsync()
+    {
+        using var started = await Api.PostAsync("retrain?epochs=1&batch_size=8&fine_tune=false", null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
+        var jobId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString();
+        await Wait.UntilAsync(async () => !(await GetAsync($"jobs/{jobId}")).GetProperty("running").GetBoolean(),
+            TimeSpan.FromSeconds(120), $"job {jobId} to end", pollMilliseconds: 100);
+        var job = await GetAsync($"jobs/{jobId}");
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        return job;
+    }
+
     /// <summary>Saves a full-page screenshot to the test output (and to PNEUMONIA_WEBAPP_SCREENSHOTS when set).</summary>
     public static async Task ScreenshotAsync(IPage page, string name)
     {
