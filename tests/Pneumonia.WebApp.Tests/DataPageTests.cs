@@ -11,8 +11,8 @@ public sealed class DataPageTests(WebAppServer server)
         var page = tab.Page;
         var before = (await server.GetAsync("dataset/stats")).GetProperty("total_images").GetInt32();
         await Expect(page.Locator("#data-facts")).ToContainTextAsync($"{before}");
-        var normal = Files.Xray("train", "NORMAL", 30);
-        var pneumonia = Files.Xray("train", "PNEUMONIA", 30);
+        var normal = Files.Xray("train", "NORMAL", 50);
+        var pneumonia = Files.Xray("train", "PNEUMONIA", 50);
         var zip = Files.Zip("labelled.zip",
             ("NORMAL/" + normal.Name, normal.Buffer),
             ("PNEUMONIA/" + pneumonia.Name, pneumonia.Buffer),

@@ -2,7 +2,7 @@ namespace Pneumonia.WebApp.Tests;
 
 /// <summary>
 /// Train: live progress pushed by the server, cancel, and the gate's decision. The first job is made to last
-/// (50 epochs) and is cancelled once the page has shown its progress move; the second (one epoch) runs to its end.
+/// (100 epochs at batch size 1) and is cancelled once the page has shown its progress move; the second (one epoch) runs to its end.
 /// </summary>
 [Collection(WebAppDefinition.Name)]
 public sealed class TrainPageTests(WebAppServer server)
@@ -14,7 +14,7 @@ public sealed class TrainPageTests(WebAppServer server)
         var page = tab.Page;
         var production = await server.ProductionAsync();
 
-        await StartAsync(page, epochs: 50, batchSize: 1);
+        await StartAsync(page, epochs: WebAppServer.LongJobEpochs, batchSize: 1);
         var panel = page.Locator("#train-progress[data-status=running]");
         await Expect(panel).ToBeVisibleAsync();
         var first = await page.WaitForFunctionAsync(
@@ -24,6 +24,9 @@ public sealed class TrainPageTests(WebAppServer server)
             "v => document.querySelector('#train-progress').dataset.status === 'running' && document.querySelector('#train-overall').value > v", moved);
         await Expect(page.Locator("#train-facts")).ToContainTextAsync("training");
         await Expect(page.Locator("#chart-loss .main-svg").First).ToBeVisibleAsync();
+        // Two finished epochs, so that the curves the page draws have something to show.
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('#train-progress').dataset.epochsDone) >= 2");
+        await Expect(page.Locator("#train-progress")).ToHaveAttributeAsync("data-status", "running");
         await WebAppServer.ScreenshotAsync(page, "train-running");
 
         await page.ClickAsync("#train-cancel");

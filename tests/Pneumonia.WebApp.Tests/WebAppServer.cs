@@ -14,6 +14,9 @@ public sealed class WebAppServer : WebApplicationFactory<Program>, IAsyncLifetim
 {
     public const string ApiKey = "webapp-test-key-0123456789";
 
+    /// <summary>The epochs of a job meant to last (the most a request may ask for here, and the patience it inherits).</summary>
+    public const int LongJobEpochs = 100;
+
     /// <summary>Where Playwright finds the browser; Debian's package by default, never a downloaded one.</summary>
     private const string ChromiumVariable = "PNEUMONIA_TEST_CHROMIUM";
 
@@ -27,9 +30,10 @@ public sealed class WebAppServer : WebApplicationFactory<Program>, IAsyncLifetim
 
     public WebAppServer()
     {
-        // Retrains inherit the card's early-stopping patience: as long as the longest run, so a 50-epoch job lasts.
-        TinyModel.Create(_temp.Combine("bundled"), earlyStoppingPatience: 50);
-        _baseImages = TestData.CopyKaggleLayout(_temp.Combine("base"), ("train", 12), ("val", 4), ("test", 4));
+        // Retrains inherit the card's early-stopping patience: as long as the longest run (MaxEpochs below), so a
+        // 100-epoch job at batch size 1 over the 80 training images lasts until the test cancels it.
+        TinyModel.Create(_temp.Combine("bundled"), earlyStoppingPatience: LongJobEpochs);
+        _baseImages = TestData.CopyKaggleLayout(_temp.Combine("base"), ("train", 40), ("val", 4), ("test", 4));
     }
 
     public Uri Address => new($"http://127.0.0.1:{_port}/");
@@ -113,6 +117,7 @@ public sealed class WebAppServer : WebApplicationFactory<Program>, IAsyncLifetim
         settings["Pneumonia:Data:BaseDatasetPath"] = _temp.Combine("base");
         // Cached frozen features would finish these tiny retrains before a page could show them move.
         settings["Pneumonia:Retrain:CacheFrozenFeatures"] = "false";
+        settings["Pneumonia:Retrain:MaxEpochs"] = $"{LongJobEpochs}";
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

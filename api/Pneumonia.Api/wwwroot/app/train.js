@@ -11,7 +11,10 @@ const KNOWN = ['running', 'progress', 'status', 'job_id', 'phase', 'epoch', 'epo
 let source = null;
 let following = null;
 let live = [];
-let lastDraw = 0;
+// Per finished epoch while the job runs (the job's own history arrives when it ends): loss, accuracy, validation AUC.
+let perEpoch = new Map();
+let pending = null;
+let newest = null;
 
 export async function init() {
   const settings = await loadSettings();
@@ -46,6 +49,7 @@ async function start(e) {
     say('train-status', `Retraining started (job ${started.job_id}).`, 'ok');
     document.getElementById('train-decision').replaceChildren();
     follow(started.job_id);
+    jobs();
   } catch (error) {
     say('train-status', error.message, 'problem');
     setEnabled(button, true);
@@ -66,6 +70,7 @@ function follow(jobId) {
   source?.close();
   following = jobId;
   live = [];
+  perEpoch = new Map();
   source = new EventSource(`jobs/${encodeURIComponent(jobId)}/events`);
   source.addEventListener('progress', (e) => render(JSON.parse(e.data)));
   source.addEventListener('end', (e) => {
@@ -106,6 +111,8 @@ function render(job) {
   if (running && job.loss !== null && job.batches_per_epoch > 0 && job.epoch > 0) {
     live.push([job.epoch - 1 + job.batch / job.batches_per_epoch, job.loss]);
   }
+  if (running) track(job);
+  panel.dataset.epochsDone = history(job).length;
   if (running) say('train-status', `Job ${job.job_id}: ${job.phase}, ${job.progress.toFixed(0)}% done.`);
   else decision(job);
   curves(job, !running);
@@ -133,13 +140,34 @@ function decision(job) {
     extras(job, KNOWN)));
 }
 
+// Events can come every 100 ms: charts are redrawn at most every 400 ms, always ending on the latest state.
 function curves(job, final) {
-  const now = performance.now();
-  if (!final && now - lastDraw < 400) return;
-  lastDraw = now;
-  const h = job.history ?? [];
+  newest = job;
+  if (final) { clearTimeout(pending); pending = null; drawCurves(job); return; }
+  pending ??= setTimeout(() => { pending = null; drawCurves(newest); }, 400);
+}
+
+// During epoch e the job reports its running training loss and the validation AUC of epoch e - 1.
+function track(job) {
+  if (job.epoch < 1) return;
+  const current = perEpoch.get(job.epoch) ?? { epoch: job.epoch };
+  if (job.loss !== null) Object.assign(current, { training_loss: job.loss, training_accuracy: job.accuracy });
+  perEpoch.set(job.epoch, current);
+  const previous = perEpoch.get(job.epoch - 1);
+  if (previous && job.validation_auc !== null) previous.validation_auc = job.validation_auc;
+}
+
+/** Finished epochs: the job's own history once it has one, else what the live events told. */
+function history(job) {
+  if (job.history?.length) return job.history;
+  return [...perEpoch.values()].filter((e) => e.validation_auc !== undefined).sort((a, b) => a.epoch - b.epoch);
+}
+
+function drawCurves(job) {
+  const h = history(job);
+  const points = [...live].sort((a, b) => a[0] - b[0]);
   draw('chart-loss', [
-    { name: 'training loss (live)', x: live.map((p) => p[0]), y: live.map((p) => p[1]), mode: 'lines', line: { color: '#9aa3ad' } },
+    { name: 'training loss (live)', x: points.map((p) => p[0]), y: points.map((p) => p[1]), mode: 'lines', line: { color: '#9aa3ad' } },
     { name: 'training loss per epoch', x: h.map((e) => e.epoch), y: h.map((e) => e.training_loss), mode: 'lines+markers', line: { color: colours.a } },
     { name: 'validation loss', x: h.map((e) => e.epoch), y: h.map((e) => e.validation_loss), mode: 'lines+markers', line: { color: colours.b } },
   ], { xaxis: { title: 'epoch' } });
