@@ -57,6 +57,9 @@ public sealed class PageTests(WebAppServer server, ITestOutputHelper output)
         await Expect(page.Locator("#train-jobs")).Not.ToBeEmptyAsync();
         await page.ClickAsync("#tab-models");
         await Expect(page.Locator("#chart-roc .main-svg").First).ToBeVisibleAsync();
+        // Charts and gauges are images to a screen reader: each has a name.
+        await Expect(page.Locator("[role=img]")).Not.ToHaveCountAsync(0);
+        await Expect(page.Locator("[role=img]:not([aria-label])")).ToHaveCountAsync(0);
         await page.ClickAsync("#tab-system");
         await Expect(page.Locator("#system-ready")).ToContainTextAsync("Ready");
         await Expect(page.Locator("#system-health")).ToContainTextAsync(await server.ProductionAsync());

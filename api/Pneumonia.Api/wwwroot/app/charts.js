@@ -27,5 +27,8 @@ export async function draw(id, traces, layout = {}) {
   const Plotly = await plotly();
   const node = document.getElementById(id);
   node.setAttribute('role', 'img');
+  // Screen readers get the figure's caption; the numbers are in the tables and facts beside each chart.
+  const caption = node.closest('figure')?.querySelector('figcaption')?.textContent;
+  if (caption && !node.hasAttribute('aria-label')) node.setAttribute('aria-label', caption);
   await Plotly.react(node, traces, { ...layoutBase, ...layout }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['sendDataToCloud'] });
 }
