@@ -73,6 +73,10 @@ function follow(jobId) {
   perEpoch = new Map();
   source = new EventSource(`jobs/${encodeURIComponent(jobId)}/events`);
   source.addEventListener('progress', (e) => render(JSON.parse(e.data)));
+  // EventSource reconnects by itself (and a finished job answers with its 'end' at once); say so meanwhile.
+  source.addEventListener('error', () => {
+    if (source?.readyState === EventSource.CONNECTING) say('train-status', 'Lost the connection to the server; reconnecting…');
+  });
   source.addEventListener('end', (e) => {
     source.close();
     source = null;
