@@ -139,9 +139,9 @@ public sealed class RetrainOptions
     public int FirstFineTunedStage { get; set; } = 3;
 
     /// <summary>
-    /// Compute the frozen stages once per image instead of once per epoch (see TrainingOptions.CacheFrozenFeatures):
-    /// what lets a 5-epoch fine-tune of the full training set finish in minutes on two cores, at the price of no
-    /// augmentation during the retrain.
+    /// Compute the frozen stages once per image and epoch, on a freshly augmented view, instead of once per batch
+    /// (see TrainingOptions.CacheFrozenFeatures): what lets a 5-epoch fine-tune of the full training set finish in
+    /// minutes on two cores while keeping the parent's augmentation on.
     /// </summary>
     public bool CacheFrozenFeatures { get; set; } = true;
 

@@ -31,8 +31,8 @@ public static class LabelScreening
 {
     /// <summary>
     /// The rates at which a correctly labelled NORMAL and PNEUMONIA image is disputed, read off the validation ROC
-    /// curve of the model: NORMAL images with probability >= p are its false-positive rate at p; PNEUMONIA images
-    /// with probability <= 1 - p are one minus its true-positive rate just above 1 - p.
+    /// curve of the model: NORMAL images with probability at least p are its false-positive rate at p; PNEUMONIA images
+    /// with probability at most 1 - p are one minus its true-positive rate just above 1 - p.
     /// </summary>
     public static (double Normal, double Pneumonia) ExpectedRates(EvaluationReport validation, LabelScreenRules rules)
     {
