@@ -47,7 +47,7 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(job.History, jobAfter.History);
         Assert.Equal(bundled.Version, second.ModelStatus().Version);
 
-        var forced = await second.Registry().PromoteAsync(job.ResultVersion!, force: true, "operator override");
+        var forced = await second.Registry().PromoteAsync(job.ResultVersion!, force: true, "operator override", gate: null);
         Assert.True(forced.Promoted && forced.Forced);
         Assert.Contains("forced past the gate", forced.Reason, StringComparison.Ordinal);
     }
@@ -79,5 +79,5 @@ public sealed class RestartTests : IDisposable
     }
 
     private Task<Orleans.TestingHost.InProcessTestCluster> StartAsync() =>
-        PneumoniaTestCluster.StartAsync(_root.Combine("data"), _root.Combine("bundled"), maxValidationAucDrop: -1.0);
+        PneumoniaTestCluster.StartAsync(_root.Combine("data"), _root.Combine("bundled"), gatePasses: false);
 }

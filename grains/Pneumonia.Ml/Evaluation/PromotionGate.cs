@@ -59,7 +59,8 @@ public static class PromotionGate
 
         var pneumonia = labels.Count(l => l);
         var normal = labels.Count - pneumonia;
-        if (pneumonia == 0 || normal == 0)
+        // DeLong's variance needs two images of each class; fewer cannot be judged at all.
+        if (pneumonia < 2 || normal < 2)
         {
             return new GateComparison(GateOutcome.NotEnoughEvidence, normal, pneumonia, [],
                 Invariant($"not enough evidence: the gate set has {normal} NORMAL and {pneumonia} PNEUMONIA images, and at least {tolerances.MinimumPerClass} of each are needed"));
