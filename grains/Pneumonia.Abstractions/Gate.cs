@@ -58,6 +58,14 @@ public sealed record GateReport(
     [property: Id(8)] DateTimeOffset EvaluatedAt)
 {
     public bool Passed => Verdict == GateVerdict.Passed;
+
+    /// <summary>Value equality, figures included (a record compares lists by reference): a report read back equals the one written.</summary>
+    public bool Equals(GateReport? other) =>
+        other is not null && Verdict == other.Verdict && CandidateVersion == other.CandidateVersion && ProductionVersion == other.ProductionVersion
+        && GateSetVersion == other.GateSetVersion && Normal == other.Normal && Pneumonia == other.Pneumonia
+        && Figures.SequenceEqual(other.Figures) && Summary == other.Summary && EvaluatedAt == other.EvaluatedAt;
+
+    public override int GetHashCode() => HashCode.Combine(Verdict, CandidateVersion, ProductionVersion, GateSetVersion, Summary, EvaluatedAt);
 }
 
 /// <summary>The fixed evaluation set of the promotion gate: never trained on, never used for early stopping.</summary>

@@ -187,7 +187,7 @@ public sealed class DatasetGrain(
         var images = await batchGrain.GetImagesAsync();
 
         var held = batch.Screen is { Held: true };
-        state.State.Batches.Add(Summarize(batch, images, held ? BatchTrainingUse.HeldForReview : BatchTrainingUse.Used, AssignGate(batchId, images)));
+        state.State.Batches.Add(Summarize(batch, images, held ? BatchTrainingUse.HeldForReview : BatchTrainingUse.Used, AssignGate(batchId, images, held)));
         foreach (var image in images)
         {
             AddToCounts(image);
@@ -296,7 +296,8 @@ public sealed class DatasetGrain(
     /// Adds the batch's gate members to the gate set and records what it adds to training; returns how many images
     /// went to the gate. Patients with test images in this batch stay out of both (training leaves them out too).
     /// </summary>
-    private int AssignGate(string batchId, IReadOnlyList<ImageRecord> images)
+    /// <param name="held">The batch is held for review: its members count (and the version moves) once it is confirmed.</param>
+    private int AssignGate(string batchId, IReadOnlyList<ImageRecord> images, bool held)
     {
         var labelled = images.Where(i => i.Label is not null).ToList();
         var testPatients = labelled.Where(i => i.Split == ImageSplit.Test).Select(i => i.PatientId).ToHashSet(StringComparer.Ordinal);
@@ -310,9 +311,9 @@ public sealed class DatasetGrain(
         state.State.Compositions[batchId] = new BatchComposition(
             train.Count(i => i.Label == ImageLabel.Normal), train.Count(i => i.Label == ImageLabel.Pneumonia),
             members.Count(m => m.Label == ImageLabel.Normal), members.Count(m => m.Label == ImageLabel.Pneumonia));
-        if (members.Count > 0)
+        state.State.Gate.AddRange(members);
+        if (members.Count > 0 && !held)
         {
-            state.State.Gate.AddRange(members);
             state.State.GateVersion++;
         }
 
@@ -333,7 +334,7 @@ public sealed class DatasetGrain(
             {
                 var summary = state.State.Batches[i];
                 var images = await GrainFactory.GetGrain<IUploadBatchGrain>(summary.BatchId).GetImagesAsync();
-                state.State.Batches[i] = summary with { GateImages = AssignGate(summary.BatchId, images) };
+                state.State.Batches[i] = summary with { GateImages = AssignGate(summary.BatchId, images, held: false) };
             }
 
             state.State.GateAssigned = true;

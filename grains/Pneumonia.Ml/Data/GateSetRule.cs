@@ -10,8 +10,8 @@ namespace Pneumonia.Ml.Data;
 /// arrives: a patient when the file name names one (the Kermany patterns of <see cref="PatientId"/>), otherwise the
 /// whole upload batch, so no patient (or batch of unknown patients) is split between training and the gate. A group
 /// is in the gate when a stable hash of it falls under <see cref="Fraction"/>: the same group always lands on the same
-/// side, on any machine, however the data set grows. The official validation images are always in the gate (too few
-/// to validate on by themselves); test images and the groups of patients who also have test images never are.
+/// side, on any machine, however the data set grows. Only training images are held out: validation images stay what
+/// their split says, and test images and the groups of patients who also have test images are never in the gate.
 /// </summary>
 public sealed record GateSetRule(double Fraction)
 {
@@ -21,7 +21,7 @@ public sealed record GateSetRule(double Fraction)
     private const string Salt = "pneumonia-gate-set-v1";
 
     public string Description => string.Create(CultureInfo.InvariantCulture,
-        $"{Fraction:P0} of patients (of whole upload batches where file names name no patient), chosen by a stable hash, plus the official validation images; never trained on, never used for early stopping, calibration or thresholds");
+        $"{Fraction:P0} of the training patients (of whole upload batches where file names name no patient), chosen by a stable hash; never trained on, never used for early stopping, calibration or thresholds");
 
     /// <summary>The group an image is held out with: its patient when the file name names one, else its batch.</summary>
     public static string GroupOf(string originalName, string patientId, string batchId) =>
@@ -32,8 +32,7 @@ public sealed record GateSetRule(double Fraction)
     public bool IsMember(DatasetSplit split, string group, bool patientHasTestImages)
     {
         ArgumentNullException.ThrowIfNull(group);
-        if (split == DatasetSplit.Test || patientHasTestImages) return false;
-        if (split == DatasetSplit.Validation) return true;
+        if (split != DatasetSplit.Train || patientHasTestImages) return false;
         return UnitHash(group) < Fraction;
     }
 
