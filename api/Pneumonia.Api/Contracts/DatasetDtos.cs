@@ -33,9 +33,14 @@ public sealed record Distribution(double Min, double Median, double Mean, double
 public sealed record ImageSizeStatistics(int Images, Distribution Width, Distribution Height, Distribution Bytes);
 
 /// <summary>The answer of <c>GET /dataset/stats</c>.</summary>
+/// <param name="Training">What a retrain would train on now.</param>
 public sealed record DatasetStatsResponse(
     int TotalImages, long TotalBytes, IReadOnlyList<SplitLabelCountDto> Counts, ImageSizeStatistics? Sizes, IReadOnlyList<BatchSummaryDto> Batches,
-    GateSetDto? GateSet, BaseDataDto? BaseData);
+    GateSetDto? GateSet, BaseDataDto? BaseData, TrainingDataDto Training);
+
+/// <summary>The labelled training images a retrain may use (not the gate set, not the test split, not held batches).</summary>
+/// <param name="HeldForReview">Labelled images in batches the label screen holds until a person confirms them.</param>
+public sealed record TrainingDataDto(int Normal, int Pneumonia, int HeldForReview);
 
 /// <summary>A sample image: a small grey PNG (base64) and its intensity histogram.</summary>
 public sealed record SampleImageDto(string Sha256, string Label, string Split, int Width, int Height, string ThumbnailPng, IReadOnlyList<int> Histogram);

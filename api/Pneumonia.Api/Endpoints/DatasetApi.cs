@@ -36,6 +36,7 @@ public static class DatasetApi
     {
         var dataset = grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
         var statistics = await dataset.GetStatisticsAsync();
+        var readiness = await dataset.GetTrainingReadinessAsync();
         var labelled = await dataset.GetLabelledImagesAsync();
         var sizes = labelled.Count == 0 ? null : new ImageSizeStatistics(
             labelled.Count,
@@ -49,7 +50,8 @@ public static class DatasetApi
             sizes,
             [.. statistics.Batches.Select(b => b.ToDto())],
             statistics.GateSet is { } gate ? new GateSetDto(gate.Version, gate.Normal, gate.Pneumonia, gate.Rule) : null,
-            statistics.BaseData?.ToDto()));
+            statistics.BaseData?.ToDto(),
+            new TrainingDataDto(readiness.TrainNormal, readiness.TrainPneumonia, readiness.HeldOutImages)));
     }
 
     internal static async Task<Results<Ok<BatchSummaryDto>, ProblemHttpResult>> ConfirmAsync(string id, IGrainFactory grains)
