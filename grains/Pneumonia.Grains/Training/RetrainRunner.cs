@@ -48,7 +48,7 @@ public sealed class RetrainRunner(
         var preprocessor = new XrayPreprocessor(parent.Preprocessing, decoder);
         progress.Report(new TrainingProgress("loading", 0, work.Epochs, 0, 0, 0, 0, 0, null, TimeSpan.Zero, null));
         using var splits = TrainingSplits.Load(
-            work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed, cancellationToken);
+            work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed, cancellationToken: cancellationToken);
 
         // The request sets the run's length and whether the backbone learns; the retrain settings decide how much of
         // it learns, how gently (a fraction of the parent's learning rates) and whether frozen features are cached;
