@@ -22,6 +22,7 @@ public sealed record UploadOutcome(UploadBatch Batch, IReadOnlyList<RejectedFile
 public sealed class UploadProcessor(
     IGrainFactory grains,
     IImageStore store,
+    LabelScreener screener,
     IOptions<PneumoniaApiOptions> options,
     TimeProvider time,
     ApiMetrics metrics)
@@ -38,12 +39,15 @@ public sealed class UploadProcessor(
     /// <summary>
     /// Validates and stores every candidate of <paramref name="items"/>, then records the batch. With
     /// <paramref name="useSplitFolders"/> (server-side imports) a <c>train</c>/<c>val</c>/<c>test</c> folder decides the
-    /// split; uploads always go to the training data.
+    /// split; uploads always go to the training data. Labelled images are screened by the production model
+    /// (<see cref="LabelScreener"/>) when <paramref name="screenLabels"/> is set.
     /// </summary>
     public async Task<UploadOutcome> ProcessAsync(
-        string batchId, string source, IEnumerable<UploadItem> items, bool useSplitFolders, CancellationToken cancellationToken)
+        string batchId, string source, IEnumerable<UploadItem> items, bool useSplitFolders, CancellationToken cancellationToken, bool screenLabels = true)
     {
         var candidates = new List<ImageRecord>();
+        var labelled = new List<LabelledUpload>();
+        var screened = new HashSet<string>(StringComparer.Ordinal);
         var rejected = new List<RejectedFile>();
         foreach (var item in items)
         {
@@ -70,13 +74,19 @@ public sealed class UploadProcessor(
 
             var stored = await store.PutAsync(candidate.Bytes, cancellationToken);
             var split = useSplitFolders ? ToContract(candidate.Split ?? DatasetSplit.Train) : ImageSplit.Train;
-            candidates.Add(new ImageRecord(
+            var record = new ImageRecord(
                 stored.Sha256, ToContract(candidate.Label), split, source, name, stored.SizeBytes, width, height,
-                PatientId.FromFileName(name.Split('/', '\\')[^1]), time.GetUtcNow()));
+                PatientId.FromFileName(name.Split('/', '\\')[^1]), time.GetUtcNow());
+            candidates.Add(record);
+            if (screenLabels && record.Label is { } label && screened.Add(record.Sha256))
+            {
+                labelled.Add(new LabelledUpload(record.Sha256, name, candidate.Bytes, label));
+            }
         }
 
+        var screen = await screener.ScreenAsync(labelled, cancellationToken);
         var rejectedResults = rejected.Select(r => new UploadFileResult(r.Name, UploadFileStatus.Rejected, null, null, r.Reason)).ToList();
-        var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, source, candidates, rejectedResults);
+        var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, source, candidates, rejectedResults, screen);
         metrics.UploadedFiles.WithLabels("accepted").Inc(batch.Accepted);
         metrics.UploadedFiles.WithLabels("duplicate").Inc(batch.Duplicates);
         metrics.UploadedFiles.WithLabels("rejected").Inc(rejected.Count);
@@ -124,6 +134,7 @@ public static class UploadExtensions
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UploadProcessor>();
+        builder.Services.AddSingleton<LabelScreener>();
         return builder;
     }
 }

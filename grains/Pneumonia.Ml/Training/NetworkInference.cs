@@ -1,4 +1,5 @@
 using Pneumonia.Ml.Modeling;
+using Pneumonia.Ml.Models;
 using static TorchSharp.torch;
 
 namespace Pneumonia.Ml.Training;
@@ -31,6 +32,42 @@ public static class NetworkInference
                 using var scope = NewDisposeScope();
                 var length = Math.Min(batchSize, pixels.shape[0] - start);
                 var features = network.FeaturesThrough(pixels.narrow(0, start, length).to_type(ScalarType.Float32), lastStage);
+                all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
+                all.narrow(0, start, length).copy_(features);
+            }
+            return all ?? throw new ArgumentException("no images to compute features for", nameof(pixels));
+        }
+        finally
+        {
+            network.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="ComputeFeatures"/>, for an augmented view: each slice of <paramref name="pixels"/> goes through
+    /// <paramref name="augment"/> (float32 grey 0..255 in and out) before the frozen stages, computed by
+    /// <paramref name="frozenStages"/> when given (a served-style copy: faster) or else by <paramref name="network"/>.
+    /// </summary>
+    public static Tensor ComputeAugmentedFeatures(
+        PneumoniaNetwork network, InferenceNetwork? frozenStages, Tensor pixels, int lastStage, Func<Tensor, Tensor> augment,
+        int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(augment);
+        var wasTraining = network.training;
+        network.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            Tensor? all = null;
+            for (long start = 0; start < pixels.shape[0]; start += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var length = Math.Min(batchSize, pixels.shape[0] - start);
+                var augmented = augment(pixels.narrow(0, start, length).to_type(ScalarType.Float32));
+                var features = frozenStages is null ? network.FeaturesThrough(augmented, lastStage) : frozenStages.FeaturesThrough(augmented, lastStage);
                 all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
                 all.narrow(0, start, length).copy_(features);
             }

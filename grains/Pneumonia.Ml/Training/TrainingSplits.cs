@@ -23,12 +23,14 @@ public sealed class TrainingSplits : IDisposable
     public XrayPixelSet Test { get; }
     public DatasetSnapshot Snapshot { get; }
 
+    /// <param name="holdOut">The gate set to leave out (the CLI's whole-catalogue training); null when the caller already did (a retrain).</param>
     public static TrainingSplits Load(
         IReadOnlyList<CatalogueEntry> catalogue,
         IImageStore store,
         XrayPreprocessor preprocessor,
         double validationFraction,
         int splitSeed,
+        GateSetRule? holdOut = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -40,6 +42,16 @@ public sealed class TrainingSplits : IDisposable
         var testPatients = labelled.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
         var usable = labelled.Where(e => e.Split == DatasetSplit.Test || !testPatients.Contains(e.PatientId)).ToList();
         var leftOut = labelled.Count - usable.Count;
+        // Where the catalogue is the server's whole data set (the CLI's), the server's gate set is held out here too, so
+        // a model trained offline (the bundled one) never learns from the images the promotion gate judges it on.
+        var gateImages = 0;
+        if (holdOut is not null)
+        {
+            var before = usable.Count;
+            usable = usable.Where(e => !holdOut.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), patientHasTestImages: false)).ToList();
+            gateImages = before - usable.Count;
+        }
+
         var split = PatientGroupedSplitter.CarveValidation(usable, validationFraction, splitSeed);
         List<CatalogueEntry> Of(DatasetSplit s) => split.Where(e => e.Split == s).ToList();
         var (train, validation, test) = (Of(DatasetSplit.Train), Of(DatasetSplit.Validation), Of(DatasetSplit.Test));
@@ -57,7 +69,8 @@ public sealed class TrainingSplits : IDisposable
             Count(validation, XrayLabel.Normal), Count(validation, XrayLabel.Pneumonia),
             Count(test, XrayLabel.Normal), Count(test, XrayLabel.Pneumonia),
             $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
-            $"{leftOut} training images of patients who also appear in the test split left out");
+            $"{leftOut} training images of patients who also appear in the test split left out" +
+            (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})"));
         return new TrainingSplits(Decode(train), Decode(validation), Decode(test), snapshot);
     }
 
