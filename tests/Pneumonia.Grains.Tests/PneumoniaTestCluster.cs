@@ -25,6 +25,8 @@ internal static class PneumoniaTestCluster
         {
             ["Pneumonia:Data:DataDirectory"] = dataDirectory,
             ["Pneumonia:Data:BundledModelDirectory"] = bundledModelDirectory,
+            // Tests add their own images; the default would import the shared Kermany set in the background.
+            ["Pneumonia:Data:BaseDatasetPath"] = "",
             ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
             // Cached frozen features make these tiny retrains finish in milliseconds, too fast to watch or cancel;
             // the cached path is tested in Pneumonia.Ml.Tests (EndToEndTrainingTests) and by the retrain benchmark.

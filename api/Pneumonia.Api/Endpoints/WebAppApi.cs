@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Hosting;
@@ -21,9 +22,15 @@ public static class WebAppApi
 
     public static WebApplication MapWebApp(this WebApplication app)
     {
-        app.UseDefaultFiles();
+        // Under dotnet run and from a publish directory the web root holds the files; a build output started directly
+        // (`dotnet api/.../bin/Release/net10.0/linux-x64/Pneumonia.Api.dll`, from any folder) has them beside the dll.
+        var files = app.Environment.WebRootFileProvider.GetFileInfo("index.html").Exists
+            ? app.Environment.WebRootFileProvider
+            : new PhysicalFileProvider(Path.Combine(AppContext.BaseDirectory, "wwwroot"));
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
         {
+            FileProvider = files,
             OnPrepareResponse = context =>
             {
                 var headers = context.Context.Response.Headers;

@@ -28,8 +28,14 @@ public sealed class PneumoniaDataOptions
     /// <see cref="LocateBaseDataset"/>), so the default finds <c>shared/data/chest_xray</c> beside the repository under
     /// <c>dotnet run</c>, from a build output and from a publish directory alike.
     /// </summary>
-    /// <remarks>The hosts' appsettings.json set it to <c>shared/data/chest_xray</c>; a silo built without them imports nothing.</remarks>
-    public string? BaseDatasetPath { get; set; }
+    /// <remarks>
+    /// The default applies also where no appsettings.json is read (a build output started from another folder, whose
+    /// content root is that folder); set it empty to import nothing.
+    /// </remarks>
+    public string? BaseDatasetPath { get; set; } = DefaultBaseDatasetPath;
+
+    /// <summary>Where the README puts the Kermany data: <c>shared/data/chest_xray</c> beside the checkout.</summary>
+    public const string DefaultBaseDatasetPath = "shared/data/chest_xray";
 
     /// <summary>
     /// An absolute <paramref name="path"/> as it is; a relative one resolved against the first of
