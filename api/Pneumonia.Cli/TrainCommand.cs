@@ -90,7 +90,7 @@ internal static class TrainCommand
     {
         var clock = Stopwatch.StartNew();
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder(new ImageLimits()));
-        using var splits = TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut, cancellationToken);
+        using var splits = TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut, cancellationToken: cancellationToken);
         Console.WriteLine($"decoded train {splits.Train.Count} / validation {splits.Validation.Count} / test {splits.Test.Count} images at {preprocessing.InputSize}px in {clock.Elapsed.TotalSeconds:0.0}s");
 
         var card = new ModelTrainingPipeline().Run(new TrainingRequest

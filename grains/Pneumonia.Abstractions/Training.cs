@@ -34,11 +34,13 @@ public sealed record TrainingEpoch(
 
 /// <summary>Everything known about a training job; persisted between epochs, so it survives a silo restart.</summary>
 /// <param name="Progress">0-100, counted in training batches.</param>
-/// <param name="Phase">"queued", "loading", "training", "validating", "calibrating", "evaluating", "gating", "registering" or "done".</param>
+/// <param name="Phase">"queued", "loading", "caching", "training", "validating", "calibrating", "evaluating", "gating", "registering" or "done".</param>
 /// <param name="ResultVersion">The model version the job produced, once registered.</param>
 /// <param name="Promoted">Whether the gate made <paramref name="ResultVersion"/> production.</param>
 /// <param name="PromotionReason">The gate's reasoning.</param>
 /// <param name="Gate">The gate's report: the new model and production compared on the gate set, figure by figure.</param>
+/// <param name="ImagesDone">In the "loading" and "caching" phases: images decoded (or run through the frozen stages) so far.</param>
+/// <param name="ImagesTotal">In those phases: the images the phase works through.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.TrainingJobInfo")]
 public sealed record TrainingJobInfo(
     [property: Id(0)] string JobId,
@@ -62,7 +64,9 @@ public sealed record TrainingJobInfo(
     [property: Id(18)] string? PromotionReason,
     [property: Id(19)] string? Error,
     [property: Id(20)] IReadOnlyList<TrainingEpoch> History,
-    [property: Id(21)] GateReport? Gate = null)
+    [property: Id(21)] GateReport? Gate = null,
+    [property: Id(22)] int ImagesDone = 0,
+    [property: Id(23)] int ImagesTotal = 0)
 {
     public bool IsFinished => Status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
 }

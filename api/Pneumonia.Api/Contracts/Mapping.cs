@@ -7,7 +7,7 @@ namespace Pneumonia.Api.Contracts;
 internal static class Mapping
 {
     public static TrainingJobResponse Idle { get; } = new(
-        false, 0, "idle", null, null, 0, 0, 0, 0, 0, false, null, null, null, null, null, null, null, null, null, null, null, null, [], false, null);
+        false, 0, "idle", null, null, 0, 0, 0, 0, 0, false, null, null, null, null, null, null, null, null, null, null, null, null, [], false, null, 0, 0);
 
     public static TrainingJobResponse ToDto(this TrainingJobInfo job) => new(
         Running: !job.IsFinished,
@@ -41,7 +41,9 @@ internal static class Mapping
         FinishedAt: job.FinishedAt,
         History: [.. job.History.Select(e => new EpochDto(e.Epoch, e.TrainingLoss, e.TrainingAccuracy, e.ValidationLoss, e.ValidationAuc, e.Seconds))],
         Promote: job.Request.Promote,
-        Gate: job.Gate?.ToDto());
+        Gate: job.Gate?.ToDto(),
+        ImagesDone: job.ImagesDone,
+        ImagesTotal: job.ImagesTotal);
 
     public static GateDto ToDto(this GateReport gate) => new(
         gate.Verdict switch

@@ -12,12 +12,14 @@ public sealed record EpochDto(int Epoch, double TrainingLoss, double TrainingAcc
 /// </summary>
 /// <param name="Status">"idle", "running", "completed", "failed" or "cancelled" (a queued job counts as running).</param>
 /// <param name="Progress">0-100, counted in training batches.</param>
-/// <param name="Phase">"queued", "loading", "training", "validating", "calibrating", "evaluating", "gating", "registering" or "done".</param>
+/// <param name="Phase">"queued", "loading", "caching", "training", "validating", "calibrating", "evaluating", "gating", "registering" or "done".</param>
 /// <param name="EtaSeconds">Estimated seconds until the job ends, while it runs.</param>
 /// <param name="ResultVersion">The model version the job produced.</param>
 /// <param name="Promoted">Whether that version became production, and <paramref name="PromotionReason"/> why (not).</param>
 /// <param name="Promote">Whether the job was asked to promote its model through the gate (false: train and judge only).</param>
 /// <param name="Gate">The gate's report on the job's model against production, with every figure.</param>
+/// <param name="ImagesDone">In the "loading" (decoding) and "caching" (frozen-stage features) phases: images done so far; <paramref name="EtaSeconds"/> is then the phase's.</param>
+/// <param name="ImagesTotal">In those phases: images the phase works through.</param>
 public sealed record TrainingJobResponse(
     bool Running,
     double Progress,
@@ -44,7 +46,9 @@ public sealed record TrainingJobResponse(
     DateTimeOffset? FinishedAt,
     IReadOnlyList<EpochDto> History,
     bool Promote,
-    GateDto? Gate);
+    GateDto? Gate,
+    int ImagesDone,
+    int ImagesTotal);
 
 /// <summary>The answer of <c>GET /jobs</c>, newest first.</summary>
 public sealed record JobListResponse(int Count, IReadOnlyList<TrainingJobResponse> Jobs);

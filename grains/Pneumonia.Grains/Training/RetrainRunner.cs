@@ -46,9 +46,12 @@ public sealed class RetrainRunner(
         var parentDirectory = models.PathOf(work.Parent.Directory);
         var parent = ModelPackage.ReadCard(parentDirectory);
         var preprocessor = new XrayPreprocessor(parent.Preprocessing, decoder);
-        progress.Report(new TrainingProgress("loading", 0, work.Epochs, 0, 0, 0, 0, 0, null, TimeSpan.Zero, null));
+        var loading = time.GetTimestamp();
+        progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, 0, work.Images.Count, TimeSpan.Zero));
         using var splits = TrainingSplits.Load(
-            work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed, cancellationToken: cancellationToken);
+            work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed,
+            decoded: (done, total) => progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, done, total, time.GetElapsedTime(loading))),
+            cancellationToken: cancellationToken);
 
         // The request sets the run's length and whether the backbone learns; the retrain settings decide how much of
         // it learns, how gently (a fraction of the parent's learning rates) and whether frozen features are cached;

@@ -288,5 +288,7 @@ public sealed class TrainingJobGrain(
         Accuracy = progress.Epoch > 0 ? progress.TrainingAccuracy : null,
         ValidationAuc = progress.ValidationAuc,
         Eta = progress.Eta,
+        ImagesDone = progress.ImagesDone,
+        ImagesTotal = progress.ImagesTotal,
     };
 }

@@ -16,7 +16,9 @@ public static class NetworkInference
         Run(network, features, batch => network.ForwardFrom(batch, completedStage), 64, cancellationToken);
 
     /// <summary>The output of backbone stages 0..<paramref name="lastStage"/> for every image, as bfloat16 (half the memory of float32).</summary>
-    public static Tensor ComputeFeatures(PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, CancellationToken cancellationToken = default)
+    /// <param name="computed">Told the number of images done after each batch.</param>
+    public static Tensor ComputeFeatures(
+        PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, Action<int>? computed = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(pixels);
@@ -34,6 +36,7 @@ public static class NetworkInference
                 var features = network.FeaturesThrough(pixels.narrow(0, start, length).to_type(ScalarType.Float32), lastStage);
                 all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
                 all.narrow(0, start, length).copy_(features);
+                computed?.Invoke((int)(start + length));
             }
             return all ?? throw new ArgumentException("no images to compute features for", nameof(pixels));
         }
@@ -50,7 +53,7 @@ public static class NetworkInference
     /// </summary>
     public static Tensor ComputeAugmentedFeatures(
         PneumoniaNetwork network, InferenceNetwork? frozenStages, Tensor pixels, int lastStage, Func<Tensor, Tensor> augment,
-        int batchSize = 64, CancellationToken cancellationToken = default)
+        int batchSize = 64, Action<int>? computed = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(pixels);
@@ -70,6 +73,7 @@ public static class NetworkInference
                 var features = frozenStages is null ? network.FeaturesThrough(augmented, lastStage) : frozenStages.FeaturesThrough(augmented, lastStage);
                 all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
                 all.narrow(0, start, length).copy_(features);
+                computed?.Invoke((int)(start + length));
             }
             return all ?? throw new ArgumentException("no images to compute features for", nameof(pixels));
         }

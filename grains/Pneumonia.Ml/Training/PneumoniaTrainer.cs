@@ -68,9 +68,20 @@ public sealed class PneumoniaTrainer
         using var frozenStages = augmentCached && architecture is not null
             ? InferenceNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0))
             : null;
-        using var trainFeatures = completedStage >= 0 && !augmentCached ? NetworkInference.ComputeFeatures(network, train.Pixels, completedStage, cancellationToken: cancellationToken) : null;
+        // Caching takes minutes on the full data set: it reports its own progress ("caching", images done of total, ETA).
+        Action<int>? Caching(int epoch, double fraction, int offset, int total, long since) => progress is null
+            ? null
+            : done => progress.Report(TrainingProgress.ImagePhase("caching", epoch, options.Epochs, fraction, offset + done, total, _time.GetElapsedTime(since)));
+        var cachingStarted = _time.GetTimestamp();
+        var toCache = (augmentCached ? 0 : train.Count) + validation.Count;
+        using var trainFeatures = completedStage >= 0 && !augmentCached
+            ? NetworkInference.ComputeFeatures(network, train.Pixels, completedStage, computed: Caching(0, 0, 0, toCache, cachingStarted), cancellationToken: cancellationToken)
+            : null;
         Tensor? augmentedFeatures = null;
-        using var validationFeatures = completedStage >= 0 ? NetworkInference.ComputeFeatures(network, validation.Pixels, completedStage, cancellationToken: cancellationToken) : null;
+        using var validationFeatures = completedStage >= 0
+            ? NetworkInference.ComputeFeatures(network, validation.Pixels, completedStage,
+                computed: Caching(0, 0, augmentCached ? 0 : train.Count, toCache, cachingStarted), cancellationToken: cancellationToken)
+            : null;
 
         var batchesPerEpoch = (int)Math.Ceiling(train.Count / (double)options.BatchSize);
         var totalBatches = batchesPerEpoch * options.Epochs;
@@ -92,7 +103,8 @@ public sealed class PneumoniaTrainer
                 {
                     augmentedFeatures?.Dispose();
                     augmentedFeatures = NetworkInference.ComputeAugmentedFeatures(
-                        network, frozenStages, train.Pixels, completedStage, batch => augmenter.Apply(batch, generator), cancellationToken: cancellationToken);
+                        network, frozenStages, train.Pixels, completedStage, batch => augmenter.Apply(batch, generator),
+                        computed: Caching(epoch, batchesDone / (double)totalBatches, 0, train.Count, _time.GetTimestamp()), cancellationToken: cancellationToken);
                 }
 
                 var cachedFeatures = augmentedFeatures ?? trainFeatures;

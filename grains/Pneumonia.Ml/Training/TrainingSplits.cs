@@ -24,6 +24,7 @@ public sealed class TrainingSplits : IDisposable
     public DatasetSnapshot Snapshot { get; }
 
     /// <param name="holdOut">The gate set to leave out (the CLI's whole-catalogue training); null when the caller already did (a retrain).</param>
+    /// <param name="decoded">Told (images decoded so far, images to decode) as the splits are decoded.</param>
     public static TrainingSplits Load(
         IReadOnlyList<CatalogueEntry> catalogue,
         IImageStore store,
@@ -31,6 +32,7 @@ public sealed class TrainingSplits : IDisposable
         double validationFraction,
         int splitSeed,
         GateSetRule? holdOut = null,
+        Action<int, int>? decoded = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -56,11 +58,20 @@ public sealed class TrainingSplits : IDisposable
         List<CatalogueEntry> Of(DatasetSplit s) => split.Where(e => e.Split == s).ToList();
         var (train, validation, test) = (Of(DatasetSplit.Train), Of(DatasetSplit.Validation), Of(DatasetSplit.Test));
 
-        XrayPixelSet Decode(List<CatalogueEntry> entries) => XrayPixelSet.Load(
-            entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
-            hash => preprocessor.LoadModelPixels(store.Read(hash)),
-            preprocessor.Parameters.InputSize,
-            cancellationToken);
+        // Progress over the three splits together: images decoded so far of all of them.
+        var total = train.Count + validation.Count + test.Count;
+        var decodedBefore = 0;
+        XrayPixelSet Decode(List<CatalogueEntry> entries)
+        {
+            var offset = decodedBefore;
+            decodedBefore += entries.Count;
+            return XrayPixelSet.Load(
+                entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
+                hash => preprocessor.LoadModelPixels(store.Read(hash)),
+                preprocessor.Parameters.InputSize,
+                decoded is null ? null : done => decoded(offset + done, total),
+                cancellationToken);
+        }
 
         int Count(List<CatalogueEntry> entries, XrayLabel label) => entries.Count(e => e.Label == label);
         var snapshot = new DatasetSnapshot(

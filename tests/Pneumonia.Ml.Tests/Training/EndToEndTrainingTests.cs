@@ -169,11 +169,17 @@ public sealed class EndToEndTrainingTests
         using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
         var before = Snapshot(network);
 
+        var reports = new List<TrainingProgress>();
         var result = new PneumoniaTrainer().Train(network, train, validation,
             new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = true, FirstFineTunedStage = 2, CacheFrozenFeatures = true, Augment = true },
-            architecture: architecture);
+            new SynchronousProgress(reports.Add), architecture: architecture);
 
         Assert.Equal(2, result.History.Count);
+        // Caching reports its own progress: the validation images once, then each epoch's augmented training view.
+        var caching = reports.Where(r => r.Phase == "caching").ToList();
+        Assert.Contains(caching, r => r.Epoch == 0 && r.ImagesDone == validation.Count && r.ImagesTotal == validation.Count);
+        Assert.Equal([1, 2], caching.Where(r => r.ImagesDone == train.Count && r.ImagesTotal == train.Count).Select(r => r.Epoch));
+        Assert.All(caching, r => Assert.InRange(r.ImagesDone, 1, r.ImagesTotal));
         var after = Snapshot(network);
         foreach (var (name, value) in before)
         {
