@@ -11,6 +11,7 @@ using Pneumonia.Grains.Hosting;
 using Pneumonia.Ml.Data;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Api.Security;
+using Pneumonia.Api.Uploads;
 using Pneumonia.Silo.Hosting;
 
 namespace Pneumonia.Api.Hosting;
@@ -21,6 +22,7 @@ public static class ApiHostingExtensions
     /// <summary>Binds and validates <see cref="PneumoniaApiOptions"/> (at start-up, including the listen-address check).</summary>
     public static WebApplicationBuilder AddPneumoniaApiOptions(this WebApplicationBuilder builder)
     {
+        StartupRefusals.ExitCleanlyOnRefusal();
         builder.Services.AddOptions<PneumoniaApiOptions>()
             .BindConfiguration(PneumoniaApiOptions.SectionName)
             .ValidateDataAnnotations()
@@ -92,7 +94,10 @@ public static class ApiHostingExtensions
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier);
+        {
+            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier;
+            Refusals.Complete(context);
+        });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Binding errors are thrown (and turned into ProblemDetails naming the parameter) instead of a bare 400.
@@ -119,7 +124,7 @@ public static class ApiHostingExtensions
         return builder;
     }
 
-    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication.</summary>
+    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication, multipart forms.</summary>
     public static WebApplication UsePneumoniaPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -128,6 +133,8 @@ public static class ApiHostingExtensions
         app.UsePneumoniaHttpMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization: a stranger's upload is refused before a byte of its body is read.
+        app.UseMiddleware<MultipartFormMiddleware>();
         return app;
     }
 

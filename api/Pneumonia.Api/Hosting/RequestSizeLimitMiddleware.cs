@@ -1,18 +1,24 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Pneumonia.Api.Uploads;
 
 namespace Pneumonia.Api.Hosting;
 
 /// <summary>
-/// Refuses a request whose declared length is over <see cref="PneumoniaApiOptions.MaxRequestBytes"/> before anything
-/// reads it, and sets the same limit on the server's body-size feature for bodies of unknown length (Kestrel also
-/// has it as its global limit; the test server has no such limit of its own).
+/// Each endpoint's body limit: its <see cref="MultipartFormContract"/>'s, else <see cref="MaxOtherBodyBytes"/> (no
+/// other endpoint reads a body). A declared length over it is refused before anything reads the body; the same limit
+/// is set on the server's body-size feature, so Kestrel cuts off a body of unknown length there (the multipart reader
+/// also counts, for servers without the feature).
 /// </summary>
 internal sealed class RequestSizeLimitMiddleware(RequestDelegate next, IOptions<PneumoniaApiOptions> options, IProblemDetailsService problemDetails)
 {
+    /// <summary>The body limit of endpoints that take no body.</summary>
+    public const long MaxOtherBodyBytes = 64 * 1024;
+
     public async Task InvokeAsync(HttpContext context)
     {
-        var limit = options.Value.MaxRequestBytes;
+        var contract = context.GetEndpoint()?.Metadata.GetMetadata<MultipartFormContract>();
+        var limit = contract?.MaxBodyBytes(options.Value) ?? MaxOtherBodyBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
             feature.MaxRequestBodySize = limit;
@@ -20,17 +26,8 @@ internal sealed class RequestSizeLimitMiddleware(RequestDelegate next, IOptions<
 
         if (context.Request.ContentLength > limit)
         {
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            await problemDetails.WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status413PayloadTooLarge,
-                    Title = "Request too large",
-                    Detail = $"The request body is {context.Request.ContentLength:N0} bytes, over the limit of {limit:N0} bytes.",
-                },
-            });
+            var expected = contract?.Expected ?? "no body (this endpoint takes its parameters in the query string)";
+            await Refusals.TooLarge(context, limit, expected, context.Request.ContentLength).WriteAsync(context, problemDetails);
             return;
         }
 
