@@ -102,7 +102,13 @@ public static class ApiHostingExtensions
 
         // Binding errors are thrown (and turned into ProblemDetails naming the parameter) instead of a bare 400.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            // RequestSizeLimitMiddleware refuses at the usual limits with ProblemDetails; Kestrel's bare refusals only above.
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestSizeLimitMiddleware.MaxHeaderBytes * RequestSizeLimitMiddleware.KestrelLimitFactor;
+            kestrel.Limits.MaxRequestLineSize = RequestSizeLimitMiddleware.MaxTargetBytes * RequestSizeLimitMiddleware.KestrelLimitFactor;
+        });
         builder.Services.Configure<FormOptions>(form =>
         {
             form.MultipartBodyLengthLimit = options.MaxRequestBytes;

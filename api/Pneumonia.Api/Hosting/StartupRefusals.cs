@@ -48,7 +48,17 @@ internal static class StartupRefusals
             return null;
         }
 
-        var text = string.Join(" ", failures.Select(failure => failure.ReplaceLineEndings(" ").Trim()));
+        var text = string.Join(" ", failures.Select(failure => Unwrapped(failure.ReplaceLineEndings(" ").Trim())));
         return text.StartsWith("Refusing to start", StringComparison.Ordinal) ? text : $"Refusing to start: {text}";
+    }
+
+    // "DataAnnotation validation failed for 'X' members: 'Y' with the error: 'message'." -> "message"
+    private static string Unwrapped(string failure)
+    {
+        const string Marker = "with the error: '";
+        var start = failure.IndexOf(Marker, StringComparison.Ordinal);
+        return start < 0 || !failure.EndsWith("'.", StringComparison.Ordinal)
+            ? failure
+            : failure[(start + Marker.Length)..^2];
     }
 }
