@@ -91,7 +91,13 @@ internal static class Refusals
             problem.ProblemDetails.Extensions[key] = value;
         }
 
-        await problems.WriteAsync(problem);
+        // A client that accepts no JSON (Accept: application/xml) still gets the refusal, as handlers' problems do.
+        if (!await problems.TryWriteAsync(problem))
+        {
+            problem.ProblemDetails.Extensions["trace_id"] = context.TraceIdentifier;
+            Complete(problem);
+            await context.Response.WriteAsJsonAsync(problem.ProblemDetails, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
+        }
     }
 
     /// <summary>
@@ -113,7 +119,7 @@ internal static class Refusals
                 $"{where} does not take a body of type '{DisplayName.Of(context.Request.ContentType ?? "none")}'; send "
                 + (ContractOf(context)?.Expected is { } expected ? $"a multipart/form-data body with {expected}" : "the media type its documentation (/docs) names")
                 + ".",
-            StatusCodes.Status404NotFound => $"There is no endpoint at {where}; /docs lists them.",
+            StatusCodes.Status404NotFound => $"No endpoint answers {where}; /docs lists them.",
             StatusCodes.Status405MethodNotAllowed => $"{DisplayName.Of(context.Request.Path)} does not take {context.Request.Method}; /docs lists its methods.",
             _ => $"{where} was refused ({details.Title ?? details.Status?.ToString(CultureInfo.InvariantCulture)}).",
         };
@@ -290,6 +296,10 @@ internal sealed class MultipartFormMiddleware(
         {
             return await reader.ReadNextSectionAsync(cancellationToken);
         }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Truncated();
+        }
         catch (InvalidDataException ex)
         {
             // The reader's messages name the multipart rule that was broken (line length, header count, missing end).
@@ -347,11 +357,19 @@ internal sealed class MultipartFormMiddleware(
         {
             return await section.Body.ReadAsync(buffer, cancellationToken);
         }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Truncated();
+        }
         catch (InvalidDataException ex)
         {
             throw Bad($"The multipart body is malformed: {ex.Message}");
         }
     }
+
+    // The reader's "Unexpected end of Stream": the body stopped before the closing boundary.
+    private static RequestRefusedException Truncated() =>
+        Bad("The multipart body ended before its closing boundary ('--' + boundary + '--'); send the complete form.");
 
     internal static HeaderDictionary Headers(MultipartSection section) => new(section.Headers ?? []);
 
