@@ -58,6 +58,12 @@ public sealed record TrainingJobInfo(
     [property: Id(20)] IReadOnlyList<TrainingEpoch> History)
 {
     public bool IsFinished => Status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
+
+    /// <summary>
+    /// The silo the job ran on (its Orleans silo address, <c>ip:port@generation</c>), set when the training thread
+    /// starts; null while queued. Added after the record's first release: a new id, never a renumbering.
+    /// </summary>
+    [Id(21)] public string? Silo { get; init; }
 }
 
 [Alias("pneumonia.StartRetrainOutcome")]

@@ -30,12 +30,18 @@ public sealed class RedisServer : IAsyncDisposable
             return new RedisServer(configured, null);
         }
 
+        return await StartPrivateAsync("--save", "", "--appendonly", "no");
+    }
+
+    /// <summary>A private <c>redis-server</c> on a free loopback port with these extra arguments, whatever <c>PNEUMONIA_TEST_REDIS</c> says.</summary>
+    public static async Task<RedisServer> StartPrivateAsync(params string[] arguments)
+    {
         var port = FreePorts.Next();
         Process process;
         try
         {
             process = Process.Start(new ProcessStartInfo("redis-server",
-                ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments])
             {
                 RedirectStandardOutput = true,
                 UseShellExecute = false,

@@ -39,7 +39,8 @@ internal static class Mapping
         CreatedAt: job.CreatedAt,
         StartedAt: job.StartedAt,
         FinishedAt: job.FinishedAt,
-        History: [.. job.History.Select(e => new EpochDto(e.Epoch, e.TrainingLoss, e.TrainingAccuracy, e.ValidationLoss, e.ValidationAuc, e.Seconds))]);
+        History: [.. job.History.Select(e => new EpochDto(e.Epoch, e.TrainingLoss, e.TrainingAccuracy, e.ValidationLoss, e.ValidationAuc, e.Seconds))],
+        Silo: job.Silo);
 
     public static MetricsSummary ToDto(this ModelMetrics m) => new(
         m.Count, m.Accuracy, m.Precision, m.Recall, m.Specificity, m.F1, m.RocAuc, m.PrAuc, m.BrierScore,

@@ -16,6 +16,7 @@ public sealed record EpochDto(int Epoch, double TrainingLoss, double TrainingAcc
 /// <param name="EtaSeconds">Estimated seconds until the job ends, while it runs.</param>
 /// <param name="ResultVersion">The model version the job produced.</param>
 /// <param name="Promoted">Whether that version became production, and <paramref name="PromotionReason"/> why (not).</param>
+/// <param name="Silo">The silo that ran (or runs) the job, as Orleans addresses it (<c>ip:port@generation</c>); null while queued.</param>
 public sealed record TrainingJobResponse(
     bool Running,
     double Progress,
@@ -40,7 +41,8 @@ public sealed record TrainingJobResponse(
     DateTimeOffset? CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    IReadOnlyList<EpochDto> History);
+    IReadOnlyList<EpochDto> History,
+    string? Silo = null);
 
 /// <summary>The answer of <c>GET /jobs</c>, newest first.</summary>
 public sealed record JobListResponse(int Count, IReadOnlyList<TrainingJobResponse> Jobs);

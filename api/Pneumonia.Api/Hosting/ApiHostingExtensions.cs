@@ -66,7 +66,7 @@ public static class ApiHostingExtensions
                 {
                     client.UseRedisClustering(redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis!));
                     // Learn of new and removed silos' gateways within seconds rather than Orleans' default minute.
-                    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+                    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = options.GatewayListRefreshPeriod);
                 }
                 else if (options.Gateways.Count > 0)
                 {
