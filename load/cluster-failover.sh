@@ -74,7 +74,8 @@ HOST="http://127.0.0.1:$API_PORT"
 DASHBOARD="http://127.0.0.1:$A_HTTP/dashboard"
 mkdir -p "$WORK/data"
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >"$WORK/redis.log" 2>&1 &
+# With its append-only file, as DEPLOY says: the silos refuse a Redis that would lose the cluster's state on a restart.
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --appendonly yes --appendfsync everysec --dir "$WORK" >"$WORK/redis.log" 2>&1 &
 PIDS[redis]=$!
 
 start_silo() {  # name silo-port gateway-port http-port roles [extra args...]
@@ -182,6 +183,20 @@ snapshot >"$WORK/state-after.txt"
 AFTER_UPLOAD="$(api -F "files=@$IMG" -F label=PNEUMONIA "$HOST/upload" | json 'd["accepted"] + d["duplicates"]')"
 if diff -q "$WORK/state-before.txt" "$WORK/state-after.txt" >/dev/null; then STATE_KEPT=yes; else STATE_KEPT=no; fi
 
+# --- 2b. restart predictor-b: the running front end sends it predictions again ----------------------------------
+b_calls() { curl -fsS --max-time 5 "$DASHBOARD/DashboardCounters" | "$PY" -c '
+import json, sys
+print(sum(s["totalCalls"] for s in json.load(sys.stdin)["simpleGrainStats"]
+          if s["grainType"].endswith("PredictionGrain") and s["siloAddress"].split("@")[0].endswith(":'"$B_SILO"'")))' 2>/dev/null || echo 0; }
+start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
+REJOINED_AT="$(date +%s.%N)"
+SERVED_AT=""
+for _ in $(seq 1 600); do
+  curl -fsS -o /dev/null -F "file=@$IMG;type=image/jpeg" "$HOST/predict" || true
+  if [[ "$(b_calls)" -gt 0 ]]; then SERVED_AT="$(date +%s.%N)"; break; fi
+done
+REJOIN="$([[ -n "$SERVED_AT" ]] && echo "$SERVED_AT - $REJOINED_AT" | bc || echo "no request within 600 predictions")"
+
 # --- 3. kill -9 the trainer mid-job, restart it -------------------------------------------------------------------
 echo "== long retrain; kill -9 the trainer while it trains; restart it"
 JOB2="$(api -X POST "$HOST/retrain?epochs=30&batch_size=8&fine_tune=true" | json 'd["job_id"]')"
@@ -202,6 +217,14 @@ JOB2_STATUS="$(echo "$JOB2_FINAL" | json 'd["status"]')"
 JOB2_ERROR="$(echo "$JOB2_FINAL" | json 'd.get("error")')"
 JOB3="$(api -X POST "$HOST/retrain?epochs=1&batch_size=16&fine_tune=true" | json 'd["job_id"]')"
 JOB3_STATUS="$(wait_job "$JOB3" 300 | json 'd["status"]')"
+
+# --- 3b. SIGTERM each silo: how long a graceful stop takes (Pneumonia:Silo:ShutdownTimeout bounds it) -------------
+stop_time() {  # name -> seconds from SIGTERM to exit
+  local pid=${PIDS[$1]} start; start="$(date +%s.%N)"
+  kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; unset "PIDS[$1]"
+  echo "$(date +%s.%N) - $start" | bc
+}
+STOP_B="$(stop_time predictor-b)"; STOP_T="$(stop_time trainer)"; STOP_A="$(stop_time predictor-a)"
 
 # --- 4. figures ---------------------------------------------------------------------------------------------------
 CPU="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
@@ -240,6 +263,8 @@ the front end and Redis share the machine.
 | trainer killed mid-job (at {float("$JOB2_PROGRESS"):.0f} %): job status while no trainer runs | HTTP $NO_TRAINER_STATUS |
 | trainer restarted -> job reported | $JOB2_STATUS {float("$JOB2_FAILED_AT") - float("$RESTART_AT"):.1f} s after the restart began ({float("$TRAINER_UP_AT") - float("$RESTART_AT"):.1f} s to start): "$JOB2_ERROR" |
 | next retrain on the restarted trainer | $JOB3_STATUS |
+| predictor-b restarted -> its first prediction from the running front end | $REJOIN s |
+| SIGTERM to exit: predictor-b / trainer / predictor-a | $STOP_B / $STOP_T / $STOP_A s |
 """)
 PY
 
