@@ -5,10 +5,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
 using Pneumonia.Grains.Hosting;
-using Pneumonia.Ml.Data;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Api.Security;
 using Pneumonia.Silo.Hosting;
@@ -51,9 +49,7 @@ public static class ApiHostingExtensions
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
             builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-            builder.Services.TryAddSingleton(services =>
-                new ContentAddressedImageStore(services.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
-            builder.Services.TryAddSingleton<IImageStore>(services => services.GetRequiredService<ContentAddressedImageStore>());
+            builder.Services.AddPneumoniaImageStore();
             builder.UseOrleansClient(client =>
             {
                 client.Configure<ClusterOptions>(cluster =>
