@@ -15,7 +15,11 @@ namespace Pneumonia.Cluster.Tests;
 /// them for real), and API front ends as Orleans clients. A unique service id keeps the cluster's keys apart from any
 /// other cluster on the same Redis; every piece shares <see cref="DataDirectory"/> and the tiny bundled model.
 /// </summary>
-public sealed class ClusterParts(string redis, TempDirectory root, string bundledModelDirectory)
+/// <remarks>
+/// With <paramref name="azureBlob"/> (a connection string) the pieces share no directory at all: each has its own data
+/// directory (its local cache), and images and model versions are in an Azure Blob Storage container of its own.
+/// </remarks>
+public sealed class ClusterParts(string redis, TempDirectory root, string bundledModelDirectory, string? azureBlob = null)
 {
     public const string ApiKey = "cluster-test-api-key-0123456789";
 
@@ -23,8 +27,29 @@ public sealed class ClusterParts(string redis, TempDirectory root, string bundle
 
     public string DataDirectory => root.Combine("data");
 
+    /// <summary>The data directory of one piece: the shared one, or its own with an object store.</summary>
+    public string DataDirectoryOf(string name) => azureBlob is null ? DataDirectory : root.Combine(name, "data");
+
+    private void AddStore(Dictionary<string, string?> settings, string name)
+    {
+        settings["Pneumonia:Data:DataDirectory"] = DataDirectoryOf(name);
+        if (azureBlob is not null)
+        {
+            settings["Pneumonia:Data:Store"] = "AzureBlob";
+            settings["Pneumonia:Data:AzureBlobConnectionString"] = azureBlob;
+            settings["Pneumonia:Data:AzureBlobContainer"] = ServiceId;
+        }
+    }
+
     /// <summary>The settings of a silo of this cluster (free ports unless given); <paramref name="gatewayPort"/> 0 opens none.</summary>
-    public Dictionary<string, string?> SiloSettings(string name, string roles, int siloPort, int gatewayPort) => new()
+    public Dictionary<string, string?> SiloSettings(string name, string roles, int siloPort, int gatewayPort)
+    {
+        var settings = BaseSiloSettings(name, roles, siloPort, gatewayPort);
+        AddStore(settings, name);
+        return settings;
+    }
+
+    private Dictionary<string, string?> BaseSiloSettings(string name, string roles, int siloPort, int gatewayPort) => new()
     {
         ["Pneumonia:Silo:Clustering"] = "Redis",
         ["Pneumonia:Silo:Persistence"] = "Redis",
@@ -38,7 +63,6 @@ public sealed class ClusterParts(string redis, TempDirectory root, string bundle
         ["Pneumonia:Silo:Roles"] = roles,
         ["Pneumonia:Silo:DashboardEnabled"] = "false",
         ["Pneumonia:Silo:DataDirectory"] = root.Combine("state", name),
-        ["Pneumonia:Data:DataDirectory"] = DataDirectory,
         ["Pneumonia:Data:BundledModelDirectory"] = bundledModelDirectory,
         ["Pneumonia:Data:BaseDatasetPath"] = "",
         ["Pneumonia:Promotion:MaxValidationAucDrop"] = "1.0",
@@ -74,16 +98,23 @@ public sealed class ClusterParts(string redis, TempDirectory root, string bundle
     }
 
     /// <summary>Starts the real API in client mode; returns once it answers <c>/health</c>.</summary>
-    public async Task<FrontEnd> StartFrontEndAsync()
+    public async Task<FrontEnd> StartFrontEndAsync(string name = "front-end")
     {
-        var frontEnd = CreateFrontEnd();
+        var frontEnd = CreateFrontEnd(name);
         using var client = frontEnd.CreateClient();
         await Wait.UntilHealthyAsync(client, "a front end to become healthy");
         return frontEnd;
     }
 
     /// <summary>The real API in client mode, not started yet (the first client it creates starts it).</summary>
-    public FrontEnd CreateFrontEnd() => new(new Dictionary<string, string>
+    public FrontEnd CreateFrontEnd(string name = "front-end")
+    {
+        var settings = BaseFrontEndSettings();
+        AddStore(settings, name);
+        return new FrontEnd(settings.ToDictionary(pair => pair.Key, pair => pair.Value!));
+    }
+
+    private Dictionary<string, string?> BaseFrontEndSettings() => new()
     {
         ["Pneumonia:Api:Mode"] = "Client",
         ["Pneumonia:Api:Clustering"] = "Redis",
@@ -93,9 +124,8 @@ public sealed class ClusterParts(string redis, TempDirectory root, string bundle
         ["Pneumonia:Api:ApiKey"] = ApiKey,
         // Tests wait for a (re)joined predictor's first request: a short refresh keeps that wait short.
         ["Pneumonia:Api:GatewayListRefreshPeriod"] = "00:00:01",
-        ["Pneumonia:Data:DataDirectory"] = DataDirectory,
         ["Logging:LogLevel:Default"] = "Warning",
-    });
+    };
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 }
