@@ -62,6 +62,37 @@ public sealed class StartOrderTests(FailoverFixture fixture, ITestOutputHelper o
         await predictor.StopAsync();
     }
 
+    [Fact]
+    public async Task A_front_end_started_before_any_silo_answers_503_and_serves_once_a_predictor_joins()
+    {
+        using var root = new TempDirectory();
+        var parts = new ClusterParts(fixture.Redis, root, fixture.BundledDirectory);
+        await using var frontEnd = parts.CreateFrontEnd();
+        using var client = frontEnd.CreateClient();
+
+        using (var health = await client.GetAsync("/health"))
+        {
+            var body = await health.Content.ReadAsStringAsync();
+            output.WriteLine($"/health with no silo: {(int)health.StatusCode} {body}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Contains("has not reached the grain cluster yet", body, StringComparison.Ordinal);
+        }
+
+        var predictor = await parts.StartSiloAsync("predictor", SiloRoles.Predictor, gateway: true);
+        var trainer = await parts.StartSiloAsync("trainer", SiloRoles.Trainer, gateway: false);
+        try
+        {
+            await Wait.UntilHealthyAsync(client, "the front end to reach the cluster");
+            using var prediction = await client.PostAsync("/predict", ImageForm());
+            Assert.Equal(HttpStatusCode.OK, prediction.StatusCode);
+        }
+        finally
+        {
+            await trainer.StopAsync();
+            await predictor.StopAsync();
+        }
+    }
+
     private static async Task AddTrainingImagesAsync(IGrainFactory grains, ContentAddressedImageStore store)
     {
         var candidates = new List<ImageRecord>();

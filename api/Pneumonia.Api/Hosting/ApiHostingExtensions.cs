@@ -50,8 +50,16 @@ public static class ApiHostingExtensions
                 .ValidateOnStart();
             builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
             builder.Services.AddPneumoniaImageStore();
+            var hostedBefore = builder.Services.Where(service => service.ServiceType == typeof(IHostedService)).ToList();
             builder.UseOrleansClient(client =>
             {
+                // Keep trying to find a gateway (ClusterConnection runs this in the background): a front end started
+                // before every silo waits for one instead of exiting.
+                client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    return true;
+                });
                 client.Configure<ClusterOptions>(cluster =>
                 {
                     cluster.ClusterId = options.ClusterId;
@@ -73,6 +81,20 @@ public static class ApiHostingExtensions
                     client.UseLocalhostClustering(options.ClientGatewayPort, options.ServiceId, options.ClusterId);
                 }
             });
+
+            // Orleans' hosted service (the client's start) runs inside ClusterConnection instead, off the host's start.
+            var orleansHosted = builder.Services.Where(service => service.ServiceType == typeof(IHostedService)).Except(hostedBefore).ToList();
+            foreach (var service in orleansHosted)
+            {
+                builder.Services.Remove(service);
+            }
+
+            builder.Services.AddSingleton(services => new ClusterConnection(
+                [.. orleansHosted.Select(service => (IHostedService)(service.ImplementationInstance
+                    ?? service.ImplementationFactory?.Invoke(services)
+                    ?? ActivatorUtilities.CreateInstance(services, service.ImplementationType!)))],
+                services.GetRequiredService<ILogger<ClusterConnection>>()));
+            builder.Services.AddHostedService(services => services.GetRequiredService<ClusterConnection>());
         }
 
         return builder;
@@ -120,6 +142,11 @@ public static class ApiHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (app.Services.GetService<ClusterConnection>() is { } connection)
+        {
+            app.Use(connection.GateAsync);
+        }
+
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UsePneumoniaHttpMetrics();
         app.UseAuthentication();
