@@ -62,13 +62,15 @@ public sealed class AzureBlobStoreTests : IAsyncLifetime
     [Fact]
     public void A_model_version_published_on_one_machine_is_downloaded_complete_on_another_and_never_changes()
     {
-        var card = TinyModel.Create(Root.Combine("trained"), epochs: 1);
+        // The repository's bundled model (11 MB of weights): a real version, no training needed.
+        var trained = Path.Combine(TestData.RepositoryRoot, "models", "bundled");
+        var card = ModelPackage.ReadCard(trained);
         var trainer = ModelStore("trainer");
 
-        var (imported, version) = trainer.Import(Root.Combine("trained"));
+        var (imported, version) = trainer.Import(trained);
         Assert.Equal(card.Version, imported.Version);
         // A second publish of the same version (a retried job, another silo) keeps the first copy.
-        Assert.Equal(version, trainer.Import(Root.Combine("trained")).Directory);
+        Assert.Equal(version, trainer.Import(trained).Directory);
         var staging = trainer.NewStagingDirectory("retry");
         File.WriteAllText(Path.Combine(staging, ModelPackage.CardFileName), "{}");
         trainer.Publish(staging, version);
@@ -78,7 +80,7 @@ public sealed class AzureBlobStoreTests : IAsyncLifetime
         Assert.StartsWith(Root.Combine("predictor"), local, StringComparison.Ordinal);
         Assert.Equal(card.Version, ModelPackage.ReadCard(local).Version);
         Assert.Equal(
-            File.ReadAllBytes(Path.Combine(Root.Combine("trained"), card.Weights.FileName)),
+            File.ReadAllBytes(Path.Combine(trained, card.Weights.FileName)),
             File.ReadAllBytes(Path.Combine(local, card.Weights.FileName)));
         Assert.False(Directory.Exists(predictor.PathOf("not-published")));
     }
