@@ -1,12 +1,14 @@
 using Microsoft.Extensions.DependencyInjection;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Endpoints;
+using Pneumonia.Api.Monitoring;
 
 namespace Pneumonia.Api.Tests;
 
 /// <summary>
 /// The front end's prediction retry (<see cref="PredictionGrains.CallAsync{T}"/>) against the real co-hosted silo:
-/// attempts that hang (a dead gateway) or whose silo failed are retried on another grain; answers are never retried.
+/// attempts that hang (a dead gateway), whose silo failed or had no model loaded yet are retried on another grain
+/// after a short pause; answers are never retried.
 /// The drill in load/cluster-failover.sh shows the same with a killed predictor process.
 /// </summary>
 public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<ApiFactory>, IDisposable
@@ -18,6 +20,8 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
 
     private IGrainFactory Grains => factory.Services.GetRequiredService<IGrainFactory>();
 
+    private ApiMetrics Metrics => factory.Services.GetRequiredService<ApiMetrics>();
+
     private static NamedImage Xray => new("x.jpeg", TestFiles.Image("test", "PNEUMONIA", 0));
 
     [Fact]
@@ -26,7 +30,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? new TaskCompletionSource<PredictionOutcome>().Task : grain.PredictAsync(Xray, false),
-            AttemptTimeout, _deadline.Token);
+            AttemptTimeout, Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
         Assert.Null(outcome.Error);
@@ -34,28 +38,45 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     }
 
     [Fact]
-    public async Task A_failed_silo_is_retried_at_once()
+    public async Task A_failed_silo_is_retried_after_a_pause_and_counted()
     {
         var attempts = 0;
+        var retried = Metrics.PredictionRetries.WithLabels(nameof(SiloUnavailableException)).Value;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? Task.FromException<PredictionOutcome>(new SiloUnavailableException("predictor gone")) : grain.PredictAsync(Xray, false),
-            TimeSpan.FromSeconds(30), _deadline.Token);
+            TimeSpan.FromSeconds(30), Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
         Assert.NotNull(outcome.Result);
+        Assert.Equal(retried + 1, Metrics.PredictionRetries.WithLabels(nameof(SiloUnavailableException)).Value);
     }
 
     [Fact]
     public async Task An_answer_is_not_retried_even_when_it_is_an_error()
     {
         var attempts = 0;
+        var rejected = new PredictionOutcome("x.jpeg", null, "InvalidImage", "not an image");
+        var outcome = await PredictionGrains.CallAsync(Grains, _ =>
+        {
+            attempts++;
+            return Task.FromResult(rejected);
+        }, AttemptTimeout, Metrics, _deadline.Token);
+
+        Assert.Equal(1, attempts);
+        Assert.Same(rejected, outcome);
+    }
+
+    [Fact]
+    public async Task No_model_on_a_silo_is_retried_elsewhere_and_reported_when_no_silo_has_one()
+    {
+        var attempts = 0;
         await Assert.ThrowsAsync<InvalidOperationException>(() => PredictionGrains.CallAsync<PredictionOutcome>(Grains, _ =>
         {
             attempts++;
             return Task.FromException<PredictionOutcome>(new InvalidOperationException("no production model"));
-        }, AttemptTimeout, _deadline.Token));
+        }, AttemptTimeout, Metrics, _deadline.Token));
 
-        Assert.Equal(1, attempts);
+        Assert.Equal(4, attempts);
     }
 
     [Fact]
@@ -64,12 +85,12 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain => ++attempts switch
         {
-            < 3 => new TaskCompletionSource<PredictionOutcome>().Task,
+            < 4 => new TaskCompletionSource<PredictionOutcome>().Task,
             // Slower than an attempt may take: only the last attempt waits for it.
             _ => DelayedAsync(grain, AttemptTimeout * 3),
-        }, AttemptTimeout, _deadline.Token);
+        }, AttemptTimeout, Metrics, _deadline.Token);
 
-        Assert.Equal(3, attempts);
+        Assert.Equal(4, attempts);
         Assert.NotNull(outcome.Result);
     }
 

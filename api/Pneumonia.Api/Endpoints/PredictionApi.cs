@@ -46,7 +46,7 @@ public static class PredictionApi
         try
         {
             outcome = await PredictionGrains.CallAsync(
-                grains, grain => grain.PredictAsync(new NamedImage(name, bytes), heatmap), options.Value.PredictionAttemptTimeout, cancellationToken);
+                grains, grain => grain.PredictAsync(new NamedImage(name, bytes), heatmap), options.Value.PredictionAttemptTimeout, metrics, cancellationToken);
         }
         catch (InvalidOperationException)
         {
@@ -108,7 +108,7 @@ public static class PredictionApi
                 NamedImage[] batch = [.. images.Select(x => x.Image)];
                 // A batch legitimately takes longer than one image: its attempt may last one timeout per 8 images.
                 var attemptTimeout = options.Value.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
-                outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, cancellationToken);
+                outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, metrics, cancellationToken);
             }
             catch (InvalidOperationException)
             {

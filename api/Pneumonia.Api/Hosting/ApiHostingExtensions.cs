@@ -5,10 +5,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
 using Pneumonia.Grains.Hosting;
-using Pneumonia.Ml.Data;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Api.Security;
 using Pneumonia.Api.Uploads;
@@ -53,11 +51,17 @@ public static class ApiHostingExtensions
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
             builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-            builder.Services.TryAddSingleton(services =>
-                new ContentAddressedImageStore(services.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
-            builder.Services.TryAddSingleton<IImageStore>(services => services.GetRequiredService<ContentAddressedImageStore>());
+            builder.Services.AddPneumoniaImageStore();
+            var hostedBefore = builder.Services.Where(service => service.ServiceType == typeof(IHostedService)).ToList();
             builder.UseOrleansClient(client =>
             {
+                // Keep trying to find a gateway (ClusterConnection runs this in the background): a front end started
+                // before every silo waits for one instead of exiting.
+                client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    return true;
+                });
                 client.Configure<ClusterOptions>(cluster =>
                 {
                     cluster.ClusterId = options.ClusterId;
@@ -68,7 +72,7 @@ public static class ApiHostingExtensions
                 {
                     client.UseRedisClustering(redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis!));
                     // Learn of new and removed silos' gateways within seconds rather than Orleans' default minute.
-                    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+                    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = options.GatewayListRefreshPeriod);
                 }
                 else if (options.Gateways.Count > 0)
                 {
@@ -79,6 +83,20 @@ public static class ApiHostingExtensions
                     client.UseLocalhostClustering(options.ClientGatewayPort, options.ServiceId, options.ClusterId);
                 }
             });
+
+            // Orleans' hosted service (the client's start) runs inside ClusterConnection instead, off the host's start.
+            var orleansHosted = builder.Services.Where(service => service.ServiceType == typeof(IHostedService)).Except(hostedBefore).ToList();
+            foreach (var service in orleansHosted)
+            {
+                builder.Services.Remove(service);
+            }
+
+            builder.Services.AddSingleton(services => new ClusterConnection(
+                [.. orleansHosted.Select(service => (IHostedService)(service.ImplementationInstance
+                    ?? service.ImplementationFactory?.Invoke(services)
+                    ?? ActivatorUtilities.CreateInstance(services, service.ImplementationType!)))],
+                services.GetRequiredService<ILogger<ClusterConnection>>()));
+            builder.Services.AddHostedService(services => services.GetRequiredService<ClusterConnection>());
         }
 
         return builder;
@@ -135,6 +153,11 @@ public static class ApiHostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (app.Services.GetService<ClusterConnection>() is { } connection)
+        {
+            app.Use(connection.GateAsync);
+        }
+
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UsePneumoniaHttpMetrics();
         app.UseAuthentication();

@@ -60,6 +60,19 @@ public sealed class PneumoniaSiloOptions : IValidatableObject
     [Range(1, 10)]
     public int MissedProbesLimit { get; set; } = 2;
 
+    /// <summary>
+    /// How long a stopping silo (SIGTERM, Ctrl+C) may take to leave the cluster, deactivate its grains and finish the
+    /// requests it holds; what is still running then is abandoned and the process exits.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Persistence=Redis: start even though the Redis server keeps neither an append-only file nor RDB snapshots
+    /// (<c>CONFIG GET appendonly</c> / <c>save</c>), so that a Redis restart loses the whole registry, every job and
+    /// upload record. Off by default: such a silo refuses to start. For tests and throw-away runs only.
+    /// </summary>
+    public bool AllowRedisWithoutPersistence { get; set; }
 
     /// <summary>Where grain state and reminders are persisted.</summary>
     [EnumDataType(typeof(SiloPersistence))]

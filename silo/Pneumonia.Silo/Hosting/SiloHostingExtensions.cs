@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Dashboard;
 using Pneumonia.Silo.Reminders;
 using Pneumonia.Silo.Storage;
@@ -37,8 +38,15 @@ public static class SiloHostingExtensions
 
         var dataDirectory = Path.GetFullPath(options.DataDirectory, builder.Environment.ContentRootPath);
 
+        // Registered before Orleans' own hosted service, so it runs (and can refuse) before the silo joins.
+        builder.Services.AddHostedService<RedisPersistenceCheck>();
+        // The whole stop (leaving the membership, grain deactivation, in-flight requests) within ShutdownTimeout.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+
         builder.UseOrleans(silo =>
         {
+            // A grain's OnDeactivateAsync may not hold a stopping silo longer than half the stop budget (Orleans: 30 s).
+            silo.Configure<GrainCollectionOptions>(collection => collection.DeactivationTimeout = options.ShutdownTimeout / 2);
             if (options.Clustering == SiloClustering.Redis)
             {
                 silo.UseRedisClusterMembership(options);
