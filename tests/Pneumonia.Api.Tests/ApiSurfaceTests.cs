@@ -356,9 +356,9 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
 
         await client.GetAsync("/health");
         var metrics = await client.GetStringAsync("/metrics/prometheus");
-        Assert.Contains("http_requests_received_total", metrics, StringComparison.Ordinal);
-        Assert.Contains($"pneumonia_model_info{{version=\"{factory.BundledModelVersion}\"}} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("pneumonia_training_job_state{state=\"idle\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration_seconds_count{", metrics, StringComparison.Ordinal);
+        Assert.Contains($"pneumonia_model_info{{otel_scope_name=\"Pneumonia.Api\",version=\"{factory.BundledModelVersion}\"}} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("pneumonia_training_job_state{otel_scope_name=\"Pneumonia.Api\",state=\"idle\"} 1", metrics, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/dashboard/")).StatusCode);
     }

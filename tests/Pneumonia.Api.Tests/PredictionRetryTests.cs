@@ -1,6 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Pneumonia.Abstractions;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Pneumonia.Api.Endpoints;
+using Pneumonia.Api.Monitoring;
 
 namespace Pneumonia.Api.Tests;
 
@@ -18,17 +21,21 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
 
     private IGrainFactory Grains => factory.Services.GetRequiredService<IGrainFactory>();
 
+    private ApiMetrics Metrics => factory.Services.GetRequiredService<ApiMetrics>();
+
     private static NamedImage Xray => new("x.jpeg", TestFiles.Image("test", "PNEUMONIA", 0));
 
     [Fact]
     public async Task An_attempt_that_never_answers_is_retried_and_the_real_grain_answers()
     {
+        using var retries = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), ApiMetrics.MeterName, "pneumonia.prediction.retries");
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? new TaskCompletionSource<PredictionOutcome>().Task : grain.PredictAsync(Xray, false),
-            AttemptTimeout, _deadline.Token);
+            AttemptTimeout, Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
+        Assert.Equal(nameof(TimeoutException), Assert.Single(retries.GetMeasurementSnapshot()).Tags["reason"]);
         Assert.Null(outcome.Error);
         Assert.Equal(factory.BundledModelVersion, outcome.Result!.ModelVersion);
     }
@@ -39,7 +46,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? Task.FromException<PredictionOutcome>(new SiloUnavailableException("predictor gone")) : grain.PredictAsync(Xray, false),
-            TimeSpan.FromSeconds(30), _deadline.Token);
+            TimeSpan.FromSeconds(30), Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
         Assert.NotNull(outcome.Result);
@@ -53,7 +60,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
         {
             attempts++;
             return Task.FromException<PredictionOutcome>(new InvalidOperationException("no production model"));
-        }, AttemptTimeout, _deadline.Token));
+        }, AttemptTimeout, Metrics, _deadline.Token));
 
         Assert.Equal(1, attempts);
     }
@@ -67,7 +74,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
             < 3 => new TaskCompletionSource<PredictionOutcome>().Task,
             // Slower than an attempt may take: only the last attempt waits for it.
             _ => DelayedAsync(grain, AttemptTimeout * 3),
-        }, AttemptTimeout, _deadline.Token);
+        }, AttemptTimeout, Metrics, _deadline.Token);
 
         Assert.Equal(3, attempts);
         Assert.NotNull(outcome.Result);

@@ -1,5 +1,6 @@
 using Orleans.Runtime.Messaging;
 using Pneumonia.Abstractions;
+using Pneumonia.Api.Monitoring;
 
 namespace Pneumonia.Api.Endpoints;
 
@@ -30,7 +31,7 @@ internal static class PredictionGrains
     /// client's response timeout, far longer than the cluster takes to notice the silo is gone.
     /// </summary>
     public static async Task<T> CallAsync<T>(
-        IGrainFactory grains, Func<IPredictionGrain, Task<T>> call, TimeSpan attemptTimeout, CancellationToken cancellationToken)
+        IGrainFactory grains, Func<IPredictionGrain, Task<T>> call, TimeSpan attemptTimeout, ApiMetrics metrics, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -48,6 +49,7 @@ internal static class PredictionGrains
             {
                 // An abandoned attempt may still finish; its answer is not needed and its faults are not observed.
                 _ = pending.ContinueWith(static t => t.Exception, TaskScheduler.Default);
+                metrics.Retried(attempt, ex);
             }
         }
     }

@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Ml.Data;
-using Pneumonia.Api.Monitoring;
 using Pneumonia.Api.Security;
 using Pneumonia.Silo.Hosting;
 
@@ -91,8 +90,7 @@ public static class ApiHostingExtensions
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
-        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier);
+        builder.Services.AddProblemDetails().WithTraceIdInProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Binding errors are thrown (and turned into ProblemDetails naming the parameter) instead of a bare 400.
@@ -119,13 +117,12 @@ public static class ApiHostingExtensions
         return builder;
     }
 
-    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication.</summary>
+    /// <summary>Middleware in order: errors as ProblemDetails, request size, authentication.</summary>
     public static WebApplication UsePneumoniaPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeLimitMiddleware>();
-        app.UsePneumoniaHttpMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;

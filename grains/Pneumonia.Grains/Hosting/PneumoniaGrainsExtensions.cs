@@ -7,6 +7,7 @@ using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Models;
 using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Prediction;
+using Pneumonia.Grains.Telemetry;
 using Pneumonia.Grains.Training;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Images;
@@ -79,6 +80,8 @@ public static class PneumoniaGrainsExtensions
         services.TryAddSingleton<ProductionModelHost>();
         services.TryAddSingleton<IProductionModelStatus>(sp => sp.GetRequiredService<ProductionModelHost>());
         services.TryAddSingleton<InferenceBatcher>();
+        services.AddMetrics();
+        services.TryAddSingleton<GrainMetrics>();
         services.TryAddSingleton<TrainingExecutor>();
         services.TryAddSingleton<RetrainRunner>();
         services.TryAddSingleton<BaseDatasetImporter>();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Grains.Hosting;
+using Pneumonia.Grains.Telemetry;
 
 namespace Pneumonia.Grains.Models;
 
@@ -30,6 +31,7 @@ public sealed class ModelRegistryGrain(
     [PersistentState("registry", GrainStorage.Name)] IPersistentState<ModelRegistryState> state,
     IOptions<PromotionOptions> promotion,
     TimeProvider time,
+    GrainMetrics metrics,
     ILogger<ModelRegistryGrain> logger) : Grain, IModelRegistryGrain
 {
     public async Task RegisterAsync(ModelVersionInfo info)
@@ -94,6 +96,7 @@ public sealed class ModelRegistryGrain(
         }
 
         await state.WriteStateAsync();
+        metrics.GateDecision(!promoted ? "refused" : gate.Passes ? "promoted" : "forced");
         logger.LogInformation("Promotion of {Version}: {Promoted} ({Reason})", version, promoted, decision.Reason);
         return decision;
     }
@@ -116,6 +119,7 @@ public sealed class ModelRegistryGrain(
         state.State.Production = new ProductionModel(previous, info.Directory, now);
         state.State.History.Add(decision);
         await state.WriteStateAsync();
+        metrics.GateDecision("rollback");
         logger.LogInformation("Rolled production back from {Current} to {Previous} ({Reason})", current.Version, previous, reason);
         return decision;
     }
