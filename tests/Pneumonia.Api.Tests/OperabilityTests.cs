@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace Pneumonia.Api.Tests;
 
@@ -55,6 +56,21 @@ public sealed class OperabilityTests(ApiFactory factory) : IClassFixture<ApiFact
     }
 
     [Fact]
+    public async Task Every_metric_the_shipped_alert_rules_use_is_exported()
+    {
+        using var client = factory.CreateClient();
+        using var form = TestFiles.Form("file", TestFiles.Images("test", "PNEUMONIA", 1));
+        await client.PostAsync("/predict", form);
+        var metrics = await client.GetStringAsync("/metrics/prometheus");
+        var rules = await File.ReadAllTextAsync(Path.Combine(TestData.RepositoryRoot, "docs", "monitoring", "alerts.yml"));
+
+        var used = Regex.Matches(rules, @"\b(?:pneumonia|http_server|orleans)_[a-z_]+").Select(m => m.Value).Distinct().ToList();
+        Assert.NotEmpty(used);
+        // pneumonia_model_loaded comes from predictor silos: the co-hosted silo here is one.
+        Assert.All(used, name => Assert.Contains($"\n{name}{{", metrics, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_problem_details_answer_carries_the_w3c_trace_id_of_the_request()
     {
         using var client = factory.CreateClient();
@@ -68,6 +84,7 @@ public sealed class OperabilityTests(ApiFactory factory) : IClassFixture<ApiFact
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(traceId, (await response.JsonAsync()).GetProperty("trace_id").GetString());
     }
+
 }
 
 /// <summary>Readiness fails, and liveness does not, when the data directory stops taking writes.</summary>

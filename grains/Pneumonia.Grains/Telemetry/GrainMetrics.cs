@@ -1,4 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using Pneumonia.Grains.Placement;
+using Pneumonia.Grains.Prediction;
 
 namespace Pneumonia.Grains.Telemetry;
 
@@ -18,10 +21,18 @@ public sealed class GrainMetrics
     private readonly UpDownCounter<int> _queued;
     private readonly Counter<long> _gateDecisions;
 
-    public GrainMetrics(IMeterFactory meters)
+    public GrainMetrics(IMeterFactory meters, IProductionModelStatus model, IOptions<SiloRoleOptions> roles)
     {
         ArgumentNullException.ThrowIfNull(meters);
+        ArgumentNullException.ThrowIfNull(roles);
         var meter = meters.Create(MeterName);
+        // Only predictor silos load a model, so only they report whether they have (a trainer's 0 would alarm).
+        if (SiloRoles.Parse(roles.Value.Roles).Contains(SiloRoles.Predictor))
+        {
+            meter.CreateObservableGauge("pneumonia.model.loaded", () => model.IsReady ? 1 : 0,
+                description: "1 when this predictor silo has loaded the production model, else 0.");
+        }
+
         _batchSize = meter.CreateHistogram<int>("pneumonia.inference.batch_size", "{image}", "Images per forward pass of the inference threads.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
         _inferenceSeconds = meter.CreateHistogram<double>("pneumonia.inference.duration", "s", "Time of one forward pass (a whole batch).",
