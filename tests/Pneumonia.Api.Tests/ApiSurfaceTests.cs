@@ -260,8 +260,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         Assert.Equal(test.GetProperty("accuracy").GetDouble(), body.GetProperty("accuracy").GetDouble());
         Assert.Equal(test.GetProperty("precision").GetDouble(), body.GetProperty("precision").GetDouble());
         Assert.Equal(test.GetProperty("recall").GetDouble(), body.GetProperty("recall").GetDouble());
-        Assert.Equal(test.GetProperty("rocAuc").GetDouble(), body.GetProperty("auc").GetDouble());
-        Assert.Equal(test.GetProperty("logLoss").GetDouble(), body.GetProperty("loss").GetDouble());
+        Assert.Equal(test.GetProperty("roc_auc").GetDouble(), body.GetProperty("auc").GetDouble());
+        Assert.Equal(test.GetProperty("log_loss").GetDouble(), body.GetProperty("loss").GetDouble());
         foreach (var field in new[] { "specificity", "f1", "confusion_matrix", "roc_curve", "calibration" })
         {
             Assert.True(body.TryGetProperty(field, out _), field);
