@@ -71,6 +71,19 @@ public sealed class OperabilityTests(ApiFactory factory) : IClassFixture<ApiFact
     }
 
     [Fact]
+    public async Task The_docs_page_asks_nothing_of_the_internet()
+    {
+        using var client = factory.CreateClient();
+        var html = await client.GetStringAsync("/docs/");
+
+        Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.Contains("\"withDefaultFonts\":false", html, StringComparison.Ordinal);
+        Assert.Contains("\"telemetry\":false", html, StringComparison.Ordinal);
+        Assert.Contains("<script src=\"scalar.js\"></script>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_problem_details_answer_carries_the_w3c_trace_id_of_the_request()
     {
         using var client = factory.CreateClient();

@@ -22,10 +22,12 @@ public static class DocsExtensions
     public static WebApplication MapPneumoniaDocs(this WebApplication app)
     {
         app.MapOpenApi();
-        // Served from this process only: Scalar's bundled script, no web fonts from a CDN, no request proxy.
+        // Served from this process only: Scalar's bundled script; no web fonts from a CDN, no telemetry, no agent.
         app.MapScalarApiReference("/docs", options => options
             .WithTitle("PneumoniaOrleans API")
             .DisableDefaultFonts()
+            .DisableTelemetry()
+            .DisableAgent()
             .AddPreferredSecuritySchemes(OpenApiConventions.ApiKeyScheme));
         return app;
     }
