@@ -1,4 +1,5 @@
 using Orleans.Dashboard;
+using Pneumonia.Abstractions;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.ServiceDefaults;
 using Pneumonia.Silo.Hosting;
@@ -6,6 +7,7 @@ using Pneumonia.Silo.Hosting;
 // A silo without the REST API: grains, storage, reminders, the dashboard (at /dashboard), the health probes
 // (/health/live, /health/ready) and the Prometheus metrics (/metrics/prometheus).
 var builder = WebApplication.CreateBuilder(args);
+builder.UsePneumoniaDefaultUrl(PneumoniaPorts.SiloHost);
 builder.AddPneumoniaSilo(silo => silo.AddPneumoniaGrains());
 builder.AddPneumoniaTelemetry("pneumonia-silo");
 builder.AddPneumoniaHealthChecks();

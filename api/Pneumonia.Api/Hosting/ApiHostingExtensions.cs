@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Ml.Data;
+using Pneumonia.Abstractions;
 using Pneumonia.Api.Security;
 using Pneumonia.Silo.Hosting;
 
@@ -152,6 +153,11 @@ public static class ApiHostingExtensions
     {
         var options = new PneumoniaApiOptions();
         configuration.GetSection(PneumoniaApiOptions.SectionName).Bind(options);
+        if (configuration[$"{PneumoniaApiOptions.SectionName}:{nameof(PneumoniaApiOptions.ClientGatewayPort)}"] is null)
+        {
+            options.ClientGatewayPort = PneumoniaPorts.Gateway + configuration.GetValue<int>(PneumoniaPorts.OffsetSetting);
+        }
+
         var validation = new DataAnnotationValidateOptions<PneumoniaApiOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
         return validation.Failed
             ? throw new OptionsValidationException(Options.DefaultName, typeof(PneumoniaApiOptions), validation.Failures)
