@@ -63,6 +63,7 @@ public sealed class NotebookSession : IAsyncDisposable
             options.ApiUrl = $"http://localhost:{PneumoniaPorts.Api + offset}";
         }
 
+        KernelFormatters.Register();
         // Not a host, so no ValidateOnStart: the same data-annotation check, before anything connects.
         Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
         return new NotebookSession(await GrainBridge.ConnectAsync(options), options);
