@@ -11,7 +11,7 @@ internal static class SiloPorts
 {
     public static void EnsureFree(PneumoniaSiloOptions options)
     {
-        var address = options.Clustering == SiloClustering.Localhost ? IPAddress.Loopback : IPAddress.Any;
+        var address = options.Clustering == SiloClustering.Localhost ? IPAddress.Loopback : IPAddress.Parse(options.AdvertisedAddress);
         EnsureFree(address, options.SiloPort, $"{PneumoniaSiloOptions.SectionName}:{nameof(PneumoniaSiloOptions.SiloPort)}");
         if (options.GatewayPort > 0)
         {
@@ -19,22 +19,28 @@ internal static class SiloPorts
         }
     }
 
+    // Something that accepts a connection holds the port. (A trial bind would not do: .NET sets SO_REUSEPORT with
+    // ReuseAddress on Linux, as Orleans does, so it binds beside a live silo; without it, a port whose connections are
+    // still closing after a restart would be refused although Orleans can use it.)
     private static void EnsureFree(IPAddress address, int port, string setting)
     {
         using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        // As Orleans binds: a port whose last connections are still closing (TIME_WAIT) counts as free.
-        probe.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        bool listening;
         try
         {
-            probe.Bind(new IPEndPoint(address, port));
-            probe.Listen();
+            listening = probe.ConnectAsync(new IPEndPoint(address, port)).Wait(TimeSpan.FromSeconds(1));
         }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        catch (AggregateException ex) when (ex.InnerException is SocketException)
+        {
+            listening = false;
+        }
+
+        if (listening)
         {
             throw new InvalidOperationException(
                 $"Port {port} ({setting}) is already in use, probably by another PneumoniaOrleans instance on this machine. " +
                 $"Move every port of this instance with {Abstractions.PneumoniaPorts.OffsetSetting} (e.g. --Pneumonia:Ports:Offset=100, " +
-                $"environment Pneumonia__Ports__Offset=100), or set {setting} alone.", ex);
+                $"environment Pneumonia__Ports__Offset=100), or set {setting} alone.");
         }
     }
 }
