@@ -40,15 +40,19 @@ internal static class EvaluateCommand
             return 2;
         }
         // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
-        var probabilities = test
+        var probabilities = Terminal.WithProgress($"evaluating {test.Count:N0} test images", test.Count, bar => test
             .Select(e => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(data.Store.PathOf(e.Sha256))))
             .Chunk(32)
             .SelectMany(batch => predictor.PredictPixels(batch))
-            .Select(p => p.Probability)
-            .ToArray();
+            .Select((p, i) =>
+            {
+                bar.Set(i + 1);
+                return p.Probability;
+            })
+            .ToArray());
         var report = BinaryClassificationEvaluator.Evaluate(probabilities, test.Select(e => e.Label == XrayLabel.Pneumonia).ToArray(), predictor.Card.Threshold);
         if (json) Console.WriteLine(JsonSerializer.Serialize(report, ModelPackage.JsonOptions));
-        else TrainCommand.Print("test", report);
+        else Terminal.Metrics(("test", report));
         return 0;
     }
 }

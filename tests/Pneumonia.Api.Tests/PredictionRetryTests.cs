@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Pneumonia.Abstractions;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Pneumonia.Api.Endpoints;
 using Pneumonia.Api.Monitoring;
 
@@ -27,12 +29,14 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     [Fact]
     public async Task An_attempt_that_never_answers_is_retried_and_the_real_grain_answers()
     {
+        using var retries = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), ApiMetrics.MeterName, "pneumonia.prediction.retries");
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? new TaskCompletionSource<PredictionOutcome>().Task : grain.PredictAsync(Xray, false),
             AttemptTimeout, Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
+        Assert.Equal(nameof(TimeoutException), Assert.Single(retries.GetMeasurementSnapshot()).Tags["failure"]);
         Assert.Null(outcome.Error);
         Assert.Equal(factory.BundledModelVersion, outcome.Result!.ModelVersion);
     }
@@ -40,15 +44,15 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     [Fact]
     public async Task A_failed_silo_is_retried_after_a_pause_and_counted()
     {
+        using var retries = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), ApiMetrics.MeterName, "pneumonia.prediction.retries");
         var attempts = 0;
-        var retried = Metrics.PredictionRetries.WithLabels(nameof(SiloUnavailableException)).Value;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? Task.FromException<PredictionOutcome>(new SiloUnavailableException("predictor gone")) : grain.PredictAsync(Xray, false),
             TimeSpan.FromSeconds(30), Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
         Assert.NotNull(outcome.Result);
-        Assert.Equal(retried + 1, Metrics.PredictionRetries.WithLabels(nameof(SiloUnavailableException)).Value);
+        Assert.Equal(nameof(SiloUnavailableException), Assert.Single(retries.GetMeasurementSnapshot()).Tags["failure"]);
     }
 
     [Fact]

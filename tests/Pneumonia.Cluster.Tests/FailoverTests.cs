@@ -101,7 +101,9 @@ public sealed class FailoverTests(FailoverFixture cluster, ITestOutputHelper out
         await Wait.UntilAsync(async () =>
         {
             var metrics = await client.GetStringAsync("/metrics/prometheus");
-            return metrics.Contains("pneumonia_cluster_silos_active 2", StringComparison.Ordinal) && !metrics.Contains($":{siloPort}@", StringComparison.Ordinal);
+            // OpenTelemetry's exporter labels every series with its meter (otel_scope_name="Pneumonia.Api").
+            return System.Text.RegularExpressions.Regex.IsMatch(metrics, @"^pneumonia_cluster_silos_active(\{[^}]*\})? 2(\.0)?\b", System.Text.RegularExpressions.RegexOptions.Multiline)
+                && !metrics.Contains($":{siloPort}@", StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(10), "/metrics/prometheus to show the killed silo gone");
 
         // The same silo started again (same ports, new generation): the running front end sends it requests again.

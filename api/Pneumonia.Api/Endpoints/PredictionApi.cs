@@ -37,7 +37,7 @@ public static class PredictionApi
         var limit = options.Value.MaxImageBytes;
         if (file.Length > limit)
         {
-            metrics.Predictions.WithLabels(nameof(InvalidImageReason.TooLarge)).Inc();
+            metrics.Predicted(nameof(InvalidImageReason.TooLarge), null);
             return ImageProblem(nameof(InvalidImageReason.TooLarge), $"The file is {file.Length:N0} bytes, over the limit of {limit:N0} bytes per image.", name);
         }
 
@@ -50,17 +50,17 @@ public static class PredictionApi
         }
         catch (InvalidOperationException)
         {
-            metrics.Predictions.WithLabels(NoModel).Inc();
+            metrics.Predicted(NoModel, null);
             return NoModelProblem();
         }
 
-        metrics.Predictions.WithLabels(outcome.ErrorCode ?? "ok").Inc();
+        metrics.Predicted(outcome.ErrorCode ?? "ok", outcome.Result?.ModelVersion);
         if (outcome.Result is not { } result)
         {
             return ImageProblem(outcome.ErrorCode ?? "Unknown", outcome.Error ?? "The image could not be classified.", name);
         }
 
-        metrics.PredictionSeconds.Observe(result.ElapsedMilliseconds / 1000);
+        metrics.PredictionTime(TimeSpan.FromMilliseconds(result.ElapsedMilliseconds));
         return TypedResults.Ok(new PredictionResponse(
             result.Label, result.Confidence, result.Probability, result.ModelVersion, result.Threshold,
             Math.Round(result.ElapsedMilliseconds, 2), result.HeatmapPng is { } png ? Convert.ToBase64String(png) : null));
@@ -112,7 +112,7 @@ public static class PredictionApi
             }
             catch (InvalidOperationException)
             {
-                metrics.Predictions.WithLabels(NoModel).Inc(images.Count);
+                metrics.Predicted(NoModel, null, images.Count);
                 return NoModelProblem();
             }
 
@@ -128,7 +128,7 @@ public static class PredictionApi
         var results = items.Select(item => item!).ToList();
         foreach (var item in results)
         {
-            metrics.Predictions.WithLabels(item.ErrorCode ?? "ok").Inc();
+            metrics.Predicted(item.ErrorCode ?? "ok", item.ModelVersion);
         }
 
         var succeeded = results.Count(r => r.Status == "ok");

@@ -57,7 +57,7 @@ internal static class PredictionGrains
             {
                 // An abandoned attempt may still finish; its answer is not needed and its faults are not observed.
                 _ = pending.ContinueWith(static t => t.Exception, TaskScheduler.Default);
-                metrics.PredictionRetries.WithLabels(ex.GetType().Name).Inc();
+                metrics.Retried(attempt, ex);
             }
 
             await Task.Delay(Jittered(Backoff[attempt - 1]), cancellationToken);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Pneumonia.Grains.Hosting;
-using Pneumonia.Api.Monitoring;
+using Pneumonia.Abstractions;
 using Pneumonia.Api.Security;
 using Pneumonia.Api.Uploads;
 using Pneumonia.Silo.Hosting;
@@ -111,11 +111,7 @@ public static class ApiHostingExtensions
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
-        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
-        {
-            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier;
-            Refusals.Complete(context);
-        });
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Refusals.Complete).WithTraceIdInProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Binding errors are thrown (and turned into ProblemDetails naming the parameter) instead of a bare 400.
@@ -148,7 +144,7 @@ public static class ApiHostingExtensions
         return builder;
     }
 
-    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication, multipart forms.</summary>
+    /// <summary>Middleware in order: errors as ProblemDetails, the cluster connection gate, request size, authentication, multipart forms.</summary>
     public static WebApplication UsePneumoniaPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -159,7 +155,6 @@ public static class ApiHostingExtensions
         }
 
         app.UseMiddleware<RequestSizeLimitMiddleware>();
-        app.UsePneumoniaHttpMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
         // After authorization: a stranger's upload is refused before a byte of its body is read.
@@ -191,6 +186,11 @@ public static class ApiHostingExtensions
     {
         var options = new PneumoniaApiOptions();
         configuration.GetSection(PneumoniaApiOptions.SectionName).Bind(options);
+        if (configuration[$"{PneumoniaApiOptions.SectionName}:{nameof(PneumoniaApiOptions.ClientGatewayPort)}"] is null)
+        {
+            options.ClientGatewayPort = PneumoniaPorts.Gateway + configuration.GetValue<int>(PneumoniaPorts.OffsetSetting);
+        }
+
         var validation = new DataAnnotationValidateOptions<PneumoniaApiOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
         return validation.Failed
             ? throw new OptionsValidationException(Options.DefaultName, typeof(PneumoniaApiOptions), validation.Failures)

@@ -99,9 +99,9 @@ public sealed class UploadProcessor(
         var screen = await screener.ScreenAsync(labelled, cancellationToken);
         var rejectedResults = rejected.Select(r => new UploadFileResult(r.Name, UploadFileStatus.Rejected, null, null, r.Reason)).ToList();
         var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, source, candidates, rejectedResults, screen);
-        metrics.UploadedFiles.WithLabels("accepted").Inc(batch.Accepted);
-        metrics.UploadedFiles.WithLabels("duplicate").Inc(batch.Duplicates);
-        metrics.UploadedFiles.WithLabels("rejected").Inc(rejected.Count);
+        metrics.Uploaded("accepted", batch.Accepted);
+        metrics.Uploaded("duplicate", batch.Duplicates);
+        metrics.Uploaded("rejected", rejected.Count);
         return new UploadOutcome(batch, rejected);
     }
 

@@ -8,6 +8,7 @@ using Pneumonia.Grains.Models;
 using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Prediction;
 using Pneumonia.Grains.Storage;
+using Pneumonia.Grains.Telemetry;
 using Pneumonia.Grains.Training;
 using Azure.Storage.Blobs;
 using Pneumonia.Ml.Data;
@@ -81,6 +82,8 @@ public static class PneumoniaGrainsExtensions
         services.TryAddSingleton<ProductionModelHost>();
         services.TryAddSingleton<IProductionModelStatus>(sp => sp.GetRequiredService<ProductionModelHost>());
         services.TryAddSingleton<InferenceBatcher>();
+        services.AddMetrics();
+        services.TryAddSingleton<GrainMetrics>();
         services.TryAddSingleton<TrainingExecutor>();
         services.TryAddSingleton<RetrainRunner>();
         services.TryAddSingleton<GateEvaluator>();

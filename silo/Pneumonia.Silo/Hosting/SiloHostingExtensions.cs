@@ -24,18 +24,21 @@ public static class SiloHostingExtensions
     {
         builder.Services.AddOptions<PneumoniaSiloOptions>()
             .BindConfiguration(PneumoniaSiloOptions.SectionName)
+            .PostConfigure<IConfiguration>((silo, configuration) => silo.ApplyPortOffset(configuration))
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
         // The options decide which services exist, and Orleans reads the ports while the host resolves its services,
         // before the start-up validation above runs: so they are read and validated now, with the same rules.
         var options = builder.Configuration.GetSection(PneumoniaSiloOptions.SectionName).Get<PneumoniaSiloOptions>() ?? new();
+        options.ApplyPortOffset(builder.Configuration);
         var validation = new DataAnnotationValidateOptions<PneumoniaSiloOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
         if (validation.Failed)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(PneumoniaSiloOptions), validation.Failures);
         }
 
+        SiloPorts.EnsureFree(options);
         var dataDirectory = Path.GetFullPath(options.DataDirectory, builder.Environment.ContentRootPath);
 
         // Registered before Orleans' own hosted service, so it runs (and can refuse) before the silo joins.
