@@ -337,6 +337,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         var escape = await AssertProblemAsync(await _client.PostAsync("/admin/import?path=../..", null), 400);
         Assert.DoesNotContain(factory.TempPath, escape.GetRawText(), StringComparison.Ordinal);
         await AssertProblemAsync(await _client.PostAsync("/admin/import?path=/etc", null), 400);
+        // Found by the reliability fuzz: a NUL in the path was a 500 (Path.GetFullPath throws on it).
+        await AssertProblemAsync(await _client.PostAsync("/admin/import?path=%00&path=0", null), 400);
         await AssertProblemAsync(await _client.PostAsync("/admin/import?path=missing", null), 404);
     }
 

@@ -111,7 +111,9 @@ public sealed class FailoverTests(FailoverFixture cluster, ITestOutputHelper out
         var rejoined = Stopwatch.StartNew();
         await WaitUntilServedElsewhereAsync(client, "the restarted predictor to get requests from the running front end");
         output.WriteLine($"restarted predictor served its first request {rejoined.Elapsed.TotalSeconds:F1} s after it joined");
-        Assert.Contains($":{siloPort}@", await client.GetStringAsync("/metrics/prometheus"), StringComparison.Ordinal);
+        // Membership, which the gauges read at each scrape, lists the rejoined silo as active within moments.
+        await Wait.UntilAsync(async () => (await client.GetStringAsync("/metrics/prometheus")).Contains($":{siloPort}@", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "/metrics/prometheus to show the restarted silo");
     }
 
     [Fact]

@@ -128,6 +128,13 @@ public static class DatasetApi
             return TypedResults.Problem("source must be 1-128 letters, digits, '-', '_' or '.'.", statusCode: StatusCodes.Status400BadRequest);
         }
 
+        // A NUL or another character no file name may hold cannot name anything in the import directory.
+        if (path.Any(c => char.IsControl(c)) || path.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            return TypedResults.Problem("path holds a control character; send a relative path inside the import directory, e.g. path=chest_xray.",
+                statusCode: StatusCodes.Status400BadRequest, extensions: new Dictionary<string, object?> { ["field"] = "path" });
+        }
+
         // The path is the client's, so it is only ever resolved inside the import directory, and errors never show the server path.
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(configured, environment.ContentRootPath));
         var full = Path.GetFullPath(Path.Combine(root, path));

@@ -46,8 +46,15 @@ async function refresh() {
 }
 
 async function card(version) {
-  if (!cards.has(version)) cards.set(version, await api(`models/${encodeURIComponent(version)}`));
+  if (!cards.has(version)) cards.set(version, camelCase(await api(`models/${encodeURIComponent(version)}`)));
   return cards.get(version);
+}
+
+// GET /models/{version} answers in the API's snake_case; the charts below read the card's own field names.
+function camelCase(value) {
+  if (Array.isArray(value)) return value.map(camelCase);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), camelCase(inner)]));
 }
 
 async function compare() {
