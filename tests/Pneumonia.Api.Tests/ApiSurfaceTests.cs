@@ -61,6 +61,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         { "anim.gif", "gif", 415, "UnsupportedFormat" },
         { "bomb.png", "bomb", 422, "TooManyPixels" },
         { "huge.jpeg", "oversize", 413, "TooLarge" },
+        { "thumbnail.jpeg", "thumbnail", 422, "TooSmall" },
+        { "strip.jpeg", "strip", 422, "ExtremeAspectRatio" },
     };
 
     [Theory]
@@ -103,6 +105,23 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         Assert.Equal(["ok", "error", "ok", "error", "error"], results.Select(r => r.GetProperty("status").GetString()));
         Assert.Equal([null, "Corrupt", null, "TooLarge", "UnsupportedFormat"], results.Select(r => r.GetProperty("error_code").GetString()));
         Assert.InRange(results[0].GetProperty("probability").GetDouble(), 0, 1);
+    }
+
+    [Fact]
+    public async Task Images_too_small_or_too_elongated_for_a_chest_film_are_refused_by_batch_predictions_and_uploads_naming_the_limit()
+    {
+        using var batchForm = TestFiles.Form("files", [("thumb.jpeg", BadFile("thumbnail")), ("strip.jpeg", BadFile("strip")), ("ok.jpeg", TestFiles.Image("test", "NORMAL", 5))]);
+        var batch = await (await factory.CreateClient().PostAsync("/predict/batch", batchForm)).JsonAsync();
+        var results = batch.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["TooSmall", "ExtremeAspectRatio", null], results.Select(r => r.GetProperty("error_code").GetString()));
+        Assert.Contains("under the minimum of 64 pixels a side", results[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("over the limit of 3:1", results[1].GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        using var uploadForm = TestFiles.Form("files", [("thumb.jpeg", BadFile("thumbnail"))], ("label", "NORMAL"));
+        using var upload = await _client.PostAsync("/upload", uploadForm);
+        var body = await AssertProblemAsync(upload, 422);
+        Assert.Contains("original resolution", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("TooSmall", body.GetProperty("rejected")[0].GetProperty("code").GetString());
     }
 
     [Fact]
@@ -391,6 +410,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         "gif" => TestFiles.Gif,
         "bomb" => CraftedImages.PngClaiming(30_000, 30_000),
         "oversize" => [.. TestFiles.Image("test", "NORMAL", 3), .. new byte[SmallLimitsApiFactory.MaxImageBytes]],
+        "thumbnail" => TestFiles.Resized(TestFiles.Image("test", "NORMAL", 4), 48, 40),
+        "strip" => TestFiles.Resized(TestFiles.Image("test", "NORMAL", 4), 700, 200),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

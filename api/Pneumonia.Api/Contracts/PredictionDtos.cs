@@ -18,7 +18,7 @@ public sealed record PredictionResponse(
 
 /// <summary>One file of <c>POST /predict/batch</c>: a prediction, or the error that prevented it.</summary>
 /// <param name="Status">"ok" or "error".</param>
-/// <param name="ErrorCode">e.g. "Corrupt", "NotAnImage", "UnsupportedFormat", "TooManyPixels", "TooLarge", "Empty".</param>
+/// <param name="ErrorCode">e.g. "Corrupt", "NotAnImage", "UnsupportedFormat", "TooManyPixels", "TooSmall", "ExtremeAspectRatio", "TooLarge", "Empty".</param>
 public sealed record BatchPredictionItem(
     string Name,
     string Status,

@@ -136,14 +136,15 @@ public static class PredictionApi
     }
 
     /// <summary>
-    /// The status for an image the model would not take: 413 too large, 415 not a JPEG/PNG, 422 too many pixels,
-    /// 400 empty or damaged.
+    /// The status for an image the model would not take: 413 too large, 415 not a JPEG/PNG, 422 too many pixels, too
+    /// small or too elongated to be a chest film, 400 empty or damaged.
     /// </summary>
     internal static int StatusFor(string code) => code switch
     {
         nameof(InvalidImageReason.TooLarge) => StatusCodes.Status413PayloadTooLarge,
         nameof(InvalidImageReason.NotAnImage) or nameof(InvalidImageReason.UnsupportedFormat) => StatusCodes.Status415UnsupportedMediaType,
-        nameof(InvalidImageReason.TooManyPixels) => StatusCodes.Status422UnprocessableEntity,
+        nameof(InvalidImageReason.TooManyPixels) or nameof(InvalidImageReason.TooSmall) or nameof(InvalidImageReason.ExtremeAspectRatio)
+            => StatusCodes.Status422UnprocessableEntity,
         nameof(InvalidImageReason.Empty) or nameof(InvalidImageReason.Corrupt) => StatusCodes.Status400BadRequest,
         _ => StatusCodes.Status400BadRequest,
     };

@@ -4,6 +4,7 @@ using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Hosting;
 using Pneumonia.Api.Monitoring;
+using Pneumonia.Grains.Hosting;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Data.Uploads;
 using Pneumonia.Ml.Images;
@@ -23,10 +24,11 @@ public sealed class UploadProcessor(
     IGrainFactory grains,
     IImageStore store,
     IOptions<PneumoniaApiOptions> options,
+    IOptions<ImageInputOptions> imageOptions,
     TimeProvider time,
     ApiMetrics metrics)
 {
-    private readonly XrayImageDecoder _decoder = new(new ImageLimits(MaxFileBytes: options.Value.MaxImageBytes));
+    private readonly XrayImageDecoder _decoder = new(imageOptions.Value.ToLimits(options.Value.MaxImageBytes));
 
     /// <summary>A reader with the configured per-image, per-archive and per-request limits.</summary>
     public UploadReader CreateReader() => new(new UploadLimits(
@@ -123,6 +125,7 @@ public static class UploadExtensions
     public static WebApplicationBuilder AddPneumoniaUploads(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddPneumoniaImageInput();
         builder.Services.AddSingleton<UploadProcessor>();
         return builder;
     }

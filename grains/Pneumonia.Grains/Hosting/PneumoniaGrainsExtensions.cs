@@ -9,7 +9,6 @@ using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Prediction;
 using Pneumonia.Grains.Training;
 using Pneumonia.Ml.Data;
-using Pneumonia.Ml.Images;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
@@ -20,7 +19,7 @@ public static class PneumoniaGrainsExtensions
 {
     /// <summary>
     /// Adds the options (<see cref="PneumoniaDataOptions"/>, <see cref="PromotionOptions"/>, <see cref="RetrainOptions"/>,
-    /// <see cref="PredictionOptions"/>, validated at start-up), the image and model stores, the per-silo production
+    /// <see cref="PredictionOptions"/>, <see cref="ImageInputOptions"/>, validated at start-up), the image and model stores, the per-silo production
     /// model (<see cref="ProductionModelHost"/>, also as <see cref="IProductionModelStatus"/>) and its inference
     /// thread (<see cref="InferenceBatcher"/>), the training executor,
     /// the base data set importer, and the start-up steps (bundled model, job recovery scan, model refresh loop).
@@ -70,7 +69,7 @@ public static class PneumoniaGrainsExtensions
         services.AddOptions<SiloRoleOptions>().BindConfiguration(SiloRoleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(_ => new XrayImageDecoder(ImageLimits.Default));
+        services.AddPneumoniaImageInput();
         services.TryAddSingleton(sp => new ContentAddressedImageStore(sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
         services.TryAddSingleton<ModelStore>();
         // Callers depend on the abstractions; the directory implementations are the default (docs/DEPLOY.md).

@@ -146,6 +146,23 @@ public sealed class XrayImageDecoder
                 $"and {Limits.MaxSide} pixels a side.");
         }
 
+        var (shorter, longer) = (Math.Min(info.Width, info.Height), Math.Max(info.Width, info.Height));
+        if (shorter < Limits.MinSide)
+        {
+            throw new InvalidImageException(
+                InvalidImageReason.TooSmall,
+                $"The image is {info.Width} x {info.Height} pixels, under the minimum of {Limits.MinSide} pixels a side: " +
+                "send the X-ray at its original resolution (chest films are several hundred pixels a side), not a thumbnail.");
+        }
+
+        if (longer > Limits.MaxAspectRatio * shorter)
+        {
+            throw new InvalidImageException(
+                InvalidImageReason.ExtremeAspectRatio,
+                $"The image is {info.Width} x {info.Height} pixels, an aspect ratio of {(double)longer / shorter:0.##}:1, over the " +
+                $"limit of {Limits.MaxAspectRatio:0.##}:1: send one whole chest film, not a strip, a panorama or a collage.");
+        }
+
         return format;
     }
 
