@@ -41,8 +41,9 @@ internal static class ClassifyCommand
                     File.WriteAllBytes(Path.Combine(heatmapDirectory.FullName, Path.GetFileNameWithoutExtension(file.Name) + ".heatmap.png"), png);
                 }
                 Console.WriteLine(json
-                    ? JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion }, s_compactJson)
-                    : $"{file.Name}: {prediction.Label} (confidence {prediction.Confidence:0.000}; P(pneumonia) {prediction.Probability:0.000}, threshold {prediction.Threshold:0.000}; model {prediction.ModelVersion})");
+                    ? JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion, outOfDistribution = prediction.Distribution }, s_compactJson)
+                    : $"{file.Name}: {prediction.Label} (confidence {prediction.Confidence:0.000}; P(pneumonia) {prediction.Probability:0.000}, threshold {prediction.Threshold:0.000}; model {prediction.ModelVersion})" +
+                      (prediction.Distribution is { IsOutOfDistribution: true } d ? $" WARNING: does not look like the training X-rays (score {d.Score:0.00} > {d.Threshold:0.00})" : ""));
             }
             catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException)
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Pneumonia.Ml.Evaluation;
 
 namespace Pneumonia.Api.Tests;
 
@@ -122,6 +123,40 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         var body = await AssertProblemAsync(upload, 422);
         Assert.Contains("original resolution", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("TooSmall", body.GetProperty("rejected")[0].GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Predictions_say_whether_an_image_looks_like_the_training_xrays_and_uploads_flag_those_that_do_not()
+    {
+        var page = NonXrayImages.Create("document", 2, 256, 256);
+        var noise = NonXrayImages.Create("uniform-noise", 4, 128, 128); // small: this factory allows 50 kB per image
+        using var batchForm = TestFiles.Form("files", [("xray.jpeg", TestFiles.Image("test", "NORMAL", 6)), ("page.png", page), ("noise.png", noise)]);
+        var batch = await (await factory.CreateClient().PostAsync("/predict/batch", batchForm)).JsonAsync();
+        var results = batch.GetProperty("results").EnumerateArray().ToList();
+        // The tiny test model's threshold is the 99th percentile of only 16 validation images, so an X-ray's flag may go
+        // either way; what matters here is that every answer carries one.
+        Assert.Contains(results[0].GetProperty("out_of_distribution").ValueKind, new[] { JsonValueKind.True, JsonValueKind.False });
+        foreach (var stranger in results.Skip(1))
+        {
+            Assert.True(stranger.GetProperty("out_of_distribution").GetBoolean());
+            Assert.True(stranger.GetProperty("ood_score").GetDouble() > stranger.GetProperty("ood_threshold").GetDouble());
+        }
+
+        using var single = TestFiles.Form("file", [("page.png", page)]);
+        var one = await (await factory.CreateClient().PostAsync("/predict", single)).JsonAsync();
+        Assert.True(one.GetProperty("out_of_distribution").GetBoolean());
+        Assert.Equal(results[1].GetProperty("ood_score").GetDouble(), one.GetProperty("ood_score").GetDouble(), 3);
+
+        // A flag, not a refusal: the page is stored (unlabelled, so never trained on) and named in the report.
+        using var uploadForm = TestFiles.Form("files", [("page.png", page), ("xray.jpeg", TestFiles.Image("test", "NORMAL", 7))]);
+        using var upload = await _client.PostAsync("/upload", uploadForm);
+        var report = await upload.JsonAsync();
+        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        Assert.Equal(2, report.GetProperty("accepted").GetInt32() + report.GetProperty("duplicates").GetInt32());
+        var flagged = report.GetProperty("out_of_distribution").EnumerateArray().ToList();
+        var flaggedPage = Assert.Single(flagged, f => f.GetProperty("name").GetString() == "page.png");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(page)), flaggedPage.GetProperty("sha256").GetString());
+        Assert.True(flaggedPage.GetProperty("score").GetDouble() > flaggedPage.GetProperty("threshold").GetDouble());
     }
 
     [Fact]

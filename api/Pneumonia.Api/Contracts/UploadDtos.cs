@@ -16,6 +16,10 @@ public sealed record UploadedFile(string Name, string Status, string? Sha256, st
 /// <param name="BatchId">The upload batch, kept for ever.</param>
 /// <param name="Accepted">Images added now.</param>
 /// <param name="Duplicates">Images already in the dataset (or twice in this request).</param>
+/// <param name="OutOfDistribution">
+/// Stored images the production model's out-of-distribution check flagged (empty when none); null when the check
+/// could not run (no production model, or one without the check).
+/// </param>
 public sealed record UploadResponse(
     string Status,
     string BatchId,
@@ -25,4 +29,13 @@ public sealed record UploadResponse(
     int AcceptedNormal,
     int AcceptedPneumonia,
     int AcceptedUnlabelled,
-    IReadOnlyList<UploadedFile> Files);
+    IReadOnlyList<UploadedFile> Files,
+    IReadOnlyList<OutOfDistributionFile>? OutOfDistribution = null);
+
+/// <summary>
+/// An image of an upload that was added (or already known) but does not look like the chest X-rays the production
+/// model was trained on (a photo, a document, a blank or noise image): flagged for a person to look at, not refused.
+/// </summary>
+/// <param name="Score">Its distance from the training X-rays in the model's feature space (about 1 typical).</param>
+/// <param name="Threshold">The production model's threshold on <paramref name="Score"/>.</param>
+public sealed record OutOfDistributionFile(string Name, string Sha256, double Score, double Threshold);

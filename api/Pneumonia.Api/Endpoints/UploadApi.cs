@@ -54,7 +54,7 @@ public static class UploadApi
                 return new UploadSource(DisplayName.OfFile(file.FileName), stream);
             });
             var batchId = processor.NewBatchId("upload");
-            var outcome = await processor.ProcessAsync(batchId, batchId, processor.CreateReader().Read(sources, looseLabel), useSplitFolders: false, cancellationToken);
+            var outcome = await processor.ProcessAsync(batchId, batchId, processor.CreateReader().Read(sources, looseLabel), useSplitFolders: false, cancellationToken, checkDistribution: true);
             return ToResult(outcome);
         }
         finally
@@ -80,7 +80,8 @@ public static class UploadApi
                 accepted.Count(f => f.Label == ImageLabel.Normal),
                 accepted.Count(f => f.Label == ImageLabel.Pneumonia),
                 accepted.Count(f => f.Label is null),
-                files));
+                files,
+                outcome.OutOfDistribution));
         }
 
         var codes = outcome.Rejected.Select(r => r.Code).Distinct().ToList();
