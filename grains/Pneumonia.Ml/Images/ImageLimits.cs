@@ -34,6 +34,13 @@ public sealed record ImageLimits(
     /// </summary>
     public static ImageLimits AnyShape { get; } = new(MinSide: 1, MaxAspectRatio: 16_384);
 
+    /// <summary>Whether an image of <paramref name="width"/> x <paramref name="height"/> passes the pixel, side and shape limits (not the byte limit).</summary>
+    public bool AdmitsSize(int width, int height)
+    {
+        var (shorter, longer) = (Math.Min(width, height), Math.Max(width, height));
+        return longer <= MaxSide && (long)width * height <= MaxPixels && shorter >= MinSide && longer <= MaxAspectRatio * shorter;
+    }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless every limit is positive and the side bounds are ordered.</summary>
     public void Validate()
     {
