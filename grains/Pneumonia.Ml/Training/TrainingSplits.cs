@@ -35,10 +35,11 @@ public sealed class TrainingSplits : IDisposable
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(preprocessor);
         // Images stored before today's input limits (a 1 x 1 upload, a strip) would now be refused by the decoder:
-        // they are left out rather than failing the whole run.
+        // they are left out rather than failing the whole run. A size recorded as 0 means unknown: the decoder judges.
         var limits = preprocessor.Decoder.Limits;
-        var outsideLimits = catalogue.Count(e => e.Label is not null && !limits.AdmitsSize(e.Width, e.Height));
-        var labelled = catalogue.Where(e => e.Label is not null && limits.AdmitsSize(e.Width, e.Height)).ToList();
+        bool Admitted(CatalogueEntry e) => e.Width <= 0 || e.Height <= 0 || limits.AdmitsSize(e.Width, e.Height);
+        var outsideLimits = catalogue.Count(e => e.Label is not null && !Admitted(e));
+        var labelled = catalogue.Where(e => e.Label is not null && Admitted(e)).ToList();
         // The official Kermany split shares ~170 patient ids between train and test (by the person-number rule): their
         // training images are left out so that no patient the test reports on was ever learnt from.
         var testPatients = labelled.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
