@@ -19,12 +19,12 @@ install_tools
 build_api
 start_api retrain --Pneumonia:Data:BaseDatasetPath="$PNEUMONIA_LOAD_IMAGES"
 
-# The base data set is imported in the background at start-up: the retrain is refused (400) until it is there.
+# The base data set is imported in the background at start-up: the retrain is refused (503) until it is there.
 echo "== POST /retrain?epochs=$EPOCHS&batch_size=32&fine_tune=true (once the base data set is imported)"
 for i in $(seq 1 180); do
   code="$(curl -s -o "$WORK/started.json" -w '%{http_code}' -X POST "$HOST/retrain?epochs=$EPOCHS&batch_size=32&fine_tune=true")"
   [[ "$code" == 202 ]] && break
-  [[ "$code" == 400 ]] || { echo "POST /retrain answered $code:"; cat "$WORK/started.json"; exit 1; }
+  [[ "$code" == 503 ]] || { echo "POST /retrain answered $code:"; cat "$WORK/started.json"; exit 1; }
   sleep 1
 done
 [[ "$code" == 202 ]] || { echo "the base data set was not imported after 180 s"; exit 1; }

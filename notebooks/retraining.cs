@@ -5,19 +5,21 @@
 // upstream): `dotnet run notebooks/retraining.cs` writes the same charts and tables to one HTML page.
 using Pneumonia.Abstractions;
 using Pneumonia.Notebooks;
+using Pneumonia.Notebooks.Rendering;
 using Pneumonia.Notebooks.Views;
 
 await using var session = await NotebookSession.ConnectAsync(args);
 var report = new HtmlReport("3. Retraining experiments");
 var experiments = new Experiments(session);
 report.Heading("Uploaded batches").Add(Experiments.UploadTable(await experiments.UploadLabelledBatchesAsync(perLabel: 8)));
-RetrainRequest[] settings = [new(Epochs: 1, BatchSize: 8, FineTune: false), new(Epochs: 1, BatchSize: 16, FineTune: true)];
+// Promote: false trains, registers and judges each candidate; production is left alone.
+RetrainRequest[] settings = [new(Epochs: 1, BatchSize: 8, FineTune: false, Promote: false), new(Epochs: 1, BatchSize: 16, FineTune: true, Promote: false)];
 var jobs = new List<TrainingJobInfo>();
 foreach (var request in settings)
 {
     var last = "";
     jobs.Add(await experiments.RunAsync(request, view => Console.WriteLine(last = view.ToHtml())));
-    report.Heading($"Job {jobs[^1].JobId}").Add(new Pneumonia.Notebooks.Rendering.HtmlView(last));
+    report.Heading($"Job {jobs[^1].JobId}").Add(new HtmlView(last));
 }
 
 var cards = await experiments.CardsAsync(jobs);
@@ -26,6 +28,10 @@ report.Heading("Versions").Add(ModelViews.MetricsTable(cards))
     .Heading("ROC curves").Add(ModelViews.RocCurves(cards))
     .Heading("Confusion matrices").Add(ModelViews.ConfusionMatrices(cards))
     .Heading("Calibration").Add(ModelViews.CalibrationCurves(cards))
-    .Heading("Promote").Add(Experiments.Decision(await session.Registry.PromoteAsync(cards[^1].Version, force: true, reason: "file-based app experiment")))
-    .Heading("Roll back").Add(Experiments.Decision(await session.Registry.RollbackAsync("file-based app: back to the previous model")));
+    .Heading("The promotion gate").Add(Experiments.GateTable(jobs));
+// Production changes only when asked: `dotnet run notebooks/retraining.cs -- --promote <version>` (through the gate).
+var promote = Array.IndexOf(args, "--promote") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+report.Heading("Promotion").Add(promote is null
+    ? HtmlView.Message("Production unchanged: run with --promote <version> to promote a candidate through the gate.")
+    : Experiments.Decision(await experiments.PromoteAsync(promote, force: false, reason: "file-based app")));
 Console.WriteLine(report.Save(NotebookSession.Resolve(session.Options.OutputDirectory, "OutputDirectory"), "retraining.html"));

@@ -20,11 +20,13 @@ app.MapHealthApi();
 app.MapPredictionApi();
 app.MapUploadApi();
 app.MapTrainingApi();
+app.MapTrainingEventsApi();
 app.MapModelsApi();
 app.MapDatasetApi();
 app.MapPneumoniaMonitoring();
 app.MapPneumoniaDocs();
 app.MapPneumoniaDashboard();
+app.MapWebApp();
 
 app.Run();
 

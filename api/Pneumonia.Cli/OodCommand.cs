@@ -34,17 +34,23 @@ internal static class OodCommand
             Description = "The share of training patients carved out as validation, as the model was trained with (train's default).",
             DefaultValueFactory = _ => 0.1,
         };
+        var gateFraction = new Option<double>("--gate-fraction")
+        {
+            Description = "The promotion gate share the model was trained with (train's --gate-fraction); 0, the default, for models trained before the gate set was held out (the bundled one). The card's data snapshot hash tells whether the split matches.",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("calibrate",
             "Fit the out-of-distribution detector on the training images' pooled features and set its threshold at the 99th percentile " +
             "of the validation images' scores (the patient-grouped split train uses); writes it into the model card. The weights are not changed.")
-        { model, data, validationFraction };
+        { model, data, validationFraction, gateFraction };
         command.SetAction(parse =>
         {
             var directory = parse.GetValue(model)!.FullName;
             var card = ModelPackage.ReadCard(directory);
             var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
             var preprocessor = new XrayPreprocessor(card.Preprocessing, new XrayImageDecoder(ImageLimits.Default));
-            using var splits = TrainingSplits.Load(dataDirectory.LoadCatalogue().Entries, dataDirectory.Store, preprocessor, parse.GetValue(validationFraction), splitSeed: 17);
+            var holdOut = parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null;
+            using var splits = TrainingSplits.Load(dataDirectory.LoadCatalogue().Entries, dataDirectory.Store, preprocessor, parse.GetValue(validationFraction), splitSeed: 17, holdOut);
             if (splits.Snapshot.SnapshotHash != card.Dataset.SnapshotHash)
             {
                 Console.Error.WriteLine($"warning: these train + validation images (snapshot {splits.Snapshot.SnapshotHash[..12]}) are not the ones the card records ({card.Dataset.SnapshotHash[..12]})");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Models;
@@ -30,6 +31,11 @@ internal static class TrainCommand
         var stages = new Option<int>("--stages") { Description = "Residual stages of the backbone to keep (1-4).", DefaultValueFactory = _ => 3 };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.2 };
         var validationFraction = new Option<double>("--validation-fraction") { DefaultValueFactory = _ => 0.1 };
+        var gateFraction = new Option<double>("--gate-fraction")
+        {
+            Description = "Hold out the server's promotion gate set (this share of training patients, as Pneumonia:Promotion:GateFraction) so the model never trains on the images the gate judges it on; 0 holds out nothing.",
+            DefaultValueFactory = _ => GateSetRule.DefaultFraction,
+        };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var report = new Option<FileInfo?>("--report") { Description = "Also write the run's figures (metrics, time, memory, size) to this markdown file, e.g. docs/BENCHMARKS.md." };
         var reportSection = new Option<string>("--report-section") { Description = "The section of --report to (re)write.", DefaultValueFactory = _ => "training" };
@@ -37,7 +43,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
         {
             dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
-            cacheFrozen, seed, inputSize, stages, dropout, validationFraction, threads, report, reportSection,
+            cacheFrozen, seed, inputSize, stages, dropout, validationFraction, gateFraction, threads, report, reportSection,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -69,7 +75,8 @@ internal static class TrainCommand
             var clock = Stopwatch.StartNew();
             var card = Train(dataDirectory, preprocessing, options, parentDirectory,
                 parentDirectory is null ? NetworkFactory.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
-                parse.GetValue(validationFraction), parse.GetValue(output)!.FullName, cancel);
+                parse.GetValue(validationFraction), parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null,
+                parse.GetValue(output)!.FullName, cancel);
             if (parse.GetValue(report) is { } reportFile)
                 WriteReport(reportFile.FullName, parse.GetValue(reportSection)!, card, clock.Elapsed);
             return 0;
@@ -79,11 +86,11 @@ internal static class TrainCommand
 
     private static ModelCard Train(
         DataDirectory data, PreprocessingParameters preprocessing, TrainingOptions options, string? parentDirectory,
-        ModelArchitecture? architecture, double validationFraction, string outputDirectory, CancellationToken cancellationToken)
+        ModelArchitecture? architecture, double validationFraction, GateSetRule? holdOut, string outputDirectory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder(new ImageLimits()));
-        using var splits = TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, cancellationToken);
+        using var splits = TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut, cancellationToken: cancellationToken);
         Console.WriteLine($"decoded train {splits.Train.Count} / validation {splits.Validation.Count} / test {splits.Test.Count} images at {preprocessing.InputSize}px in {clock.Elapsed.TotalSeconds:0.0}s");
 
         var card = new ModelTrainingPipeline().Run(new TrainingRequest

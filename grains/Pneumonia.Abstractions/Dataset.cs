@@ -49,21 +49,27 @@ public enum UploadFileStatus
 /// <summary>What happened to one file (or one archive entry) of an upload.</summary>
 /// <param name="Name">The client's name for it (archive entries: their path inside the archive).</param>
 /// <param name="Reason">Why it was rejected, or which earlier image it duplicates.</param>
+/// <param name="ModelProbability">The production model's calibrated probability of PNEUMONIA for a labelled image (the label screen).</param>
+/// <param name="Disputed">The production model strongly disagrees with the uploader's label.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.UploadFileResult")]
 public sealed record UploadFileResult(
     [property: Id(0)] string Name,
     [property: Id(1)] UploadFileStatus Status,
     [property: Id(2)] string? Sha256,
     [property: Id(3)] ImageLabel? Label,
-    [property: Id(4)] string? Reason);
+    [property: Id(4)] string? Reason,
+    [property: Id(5)] double? ModelProbability = null,
+    [property: Id(6)] bool Disputed = false);
 
 /// <summary>One upload request: every file's outcome. Batches are written once and never changed or deleted.</summary>
+/// <param name="Screen">What the label screen found, for a batch with labelled images screened by a production model.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.UploadBatch")]
 public sealed record UploadBatch(
     [property: Id(0)] string BatchId,
     [property: Id(1)] string Source,
     [property: Id(2)] DateTimeOffset CreatedAt,
-    [property: Id(3)] IReadOnlyList<UploadFileResult> Files)
+    [property: Id(3)] IReadOnlyList<UploadFileResult> Files,
+    [property: Id(4)] LabelScreenSummary? Screen = null)
 {
     public int Accepted => Files.Count(f => f.Status == UploadFileStatus.Accepted);
     public int Duplicates => Files.Count(f => f.Status == UploadFileStatus.Duplicate);
@@ -81,7 +87,10 @@ public sealed record UploadBatchSummary(
     [property: Id(5)] int Rejected,
     [property: Id(6)] int AcceptedNormal,
     [property: Id(7)] int AcceptedPneumonia,
-    [property: Id(8)] int AcceptedUnlabelled);
+    [property: Id(8)] int AcceptedUnlabelled,
+    [property: Id(9)] BatchTrainingUse TrainingUse = BatchTrainingUse.Used,
+    [property: Id(10)] int GateImages = 0,
+    [property: Id(11)] LabelScreenSummary? Screen = null);
 
 /// <summary>Images and bytes per split and label ("unlabelled" for null labels).</summary>
 [GenerateSerializer, Immutable, Alias("pneumonia.SplitLabelCount")]
@@ -92,9 +101,100 @@ public sealed record SplitLabelCount(
     [property: Id(3)] long Bytes);
 
 /// <summary>The dataset at a glance: counts per split and label, per source, and the upload history.</summary>
+/// <param name="GateSet">The promotion gate's fixed evaluation set (its images are counted in <paramref name="Counts"/> under their stored split too).</param>
+/// <param name="BaseData">Whether the base data set was found and imported.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.DatasetStatistics")]
 public sealed record DatasetStatistics(
     [property: Id(0)] int TotalImages,
     [property: Id(1)] long TotalBytes,
     [property: Id(2)] IReadOnlyList<SplitLabelCount> Counts,
-    [property: Id(3)] IReadOnlyList<UploadBatchSummary> Batches);
+    [property: Id(3)] IReadOnlyList<UploadBatchSummary> Batches,
+    [property: Id(4)] GateSetSummary? GateSet = null,
+    [property: Id(5)] BaseDataStatus? BaseData = null);
+
+/// <summary>Whether a batch's images are trained on.</summary>
+[Alias("pneumonia.BatchTrainingUse")]
+public enum BatchTrainingUse
+{
+    /// <summary>Trained on (and its held-out share is in the gate set).</summary>
+    Used = 0,
+
+    /// <summary>The label screen found far more disputed labels than usual: kept, but not used until a person confirms it.</summary>
+    HeldForReview = 1,
+
+    /// <summary>Was held; a person confirmed its labels, so it is used.</summary>
+    Confirmed = 2,
+}
+
+/// <summary>The production model's opinion of one labelled upload image.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.LabelCheck")]
+public sealed record LabelCheck(
+    [property: Id(0)] string Sha256,
+    [property: Id(1)] double Probability,
+    [property: Id(2)] bool Disputed);
+
+/// <summary>
+/// What the label screen found in one batch: how many labels the production model strongly disputes, against the
+/// rate expected of correctly labelled images, and whether the batch is held out of training for review.
+/// </summary>
+/// <param name="ExpectedDisputeRate">The rate of disputed labels expected of a correctly labelled batch.</param>
+/// <param name="Reason">For a person: why the batch is (not) held.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.LabelScreenSummary")]
+public sealed record LabelScreenSummary(
+    [property: Id(0)] string ModelVersion,
+    [property: Id(1)] int Checked,
+    [property: Id(2)] int Disputed,
+    [property: Id(3)] double ExpectedDisputeRate,
+    [property: Id(4)] bool Held,
+    [property: Id(5)] string Reason);
+
+/// <summary>The label screen of one batch: the summary and each checked image.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.LabelScreen")]
+public sealed record LabelScreen(
+    [property: Id(0)] LabelScreenSummary Summary,
+    [property: Id(1)] IReadOnlyList<LabelCheck> Checks);
+
+[Alias("pneumonia.BaseDataState")]
+public enum BaseDataState
+{
+    /// <summary>No base data set is configured: retrains use uploads only.</summary>
+    NotConfigured = 0,
+
+    /// <summary>Configured, but nothing is at the path.</summary>
+    NotFound = 1,
+
+    Importing = 2,
+
+    Imported = 3,
+
+    Failed = 4,
+}
+
+/// <summary>The base data set's import, as the silo that imports it reports it.</summary>
+/// <param name="Message">One plain sentence for people and logs.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.BaseDataStatus")]
+public sealed record BaseDataStatus(
+    [property: Id(0)] BaseDataState State,
+    [property: Id(1)] string? Path,
+    [property: Id(2)] string Message,
+    [property: Id(3)] DateTimeOffset At);
+
+/// <summary>
+/// What a retrain may use: every labelled image except the gate set and the batches held for review (test images
+/// included: they are only evaluated), and whether the base data set is still being imported.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.TrainingData")]
+public sealed record TrainingData(
+    [property: Id(0)] IReadOnlyList<ImageRecord> Images,
+    [property: Id(1)] BaseDataStatus? BaseData,
+    [property: Id(2)] int HeldOutImages);
+
+/// <summary>Counts a retrain is judged on before it starts, without moving every row.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.TrainingReadiness")]
+public sealed record TrainingReadiness(
+    [property: Id(0)] int TrainNormal,
+    [property: Id(1)] int TrainPneumonia,
+    [property: Id(2)] int GateNormal,
+    [property: Id(3)] int GatePneumonia,
+    [property: Id(4)] int HeldOutImages,
+    [property: Id(5)] BaseDataStatus? BaseData);

@@ -34,7 +34,9 @@ public sealed record ModelVersionInfo(
     [property: Id(7)] string CardJson);
 
 /// <summary>A decision about the production pointer, kept in the registry's history (refusals too).</summary>
-/// <param name="Reason">Why it was (or was not) promoted, e.g. the gate's comparison of validation ROC-AUCs.</param>
+/// <param name="Reason">Why it was (or was not) promoted: who asked, and the gate's summary.</param>
+/// <param name="Forced">Promoted by a person's explicit request whatever the gate said (rollbacks count as forced).</param>
+/// <param name="Gate">The gate's report with every figure, when the candidate was evaluated on the gate set.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.PromotionDecision")]
 public sealed record PromotionDecision(
     [property: Id(0)] string Version,
@@ -42,7 +44,8 @@ public sealed record PromotionDecision(
     [property: Id(2)] string? PreviousVersion,
     [property: Id(3)] bool Forced,
     [property: Id(4)] string Reason,
-    [property: Id(5)] DateTimeOffset At);
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6)] GateReport? Gate = null);
 
 /// <summary>The version that answers predictions now.</summary>
 [GenerateSerializer, Immutable, Alias("pneumonia.ProductionModel")]
@@ -74,10 +77,12 @@ public interface IModelRegistryGrain : IGrainWithStringKey
     Task<ProductionModel?> GetProductionAsync();
 
     /// <summary>
-    /// Makes <paramref name="version"/> production if it passes the gate (its validation ROC-AUC is not worse than
-    /// production's by more than the configured tolerance) or <paramref name="force"/> is set; the decision is recorded either way.
+    /// Makes <paramref name="version"/> production if <paramref name="gate"/> (its comparison with the current
+    /// production model on the gate set, see <see cref="IGateEvaluatorGrain"/>) passed, or <paramref name="force"/> is
+    /// set; the decision is recorded either way. Without a report, or with one made against another production model,
+    /// nothing is promoted unless forced.
     /// </summary>
-    Task<PromotionDecision> PromoteAsync(string version, bool force, string reason);
+    Task<PromotionDecision> PromoteAsync(string version, bool force, string reason, GateReport? gate);
 
     /// <summary>
     /// Points production back at the version it replaced last; when there is none, returns a decision that is not

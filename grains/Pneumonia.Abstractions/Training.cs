@@ -1,11 +1,16 @@
 namespace Pneumonia.Abstractions;
 
 /// <summary>What <c>POST /retrain</c> asks for.</summary>
+/// <param name="Promote">
+/// True: the trained model replaces production if it passes the gate. False: it is trained, registered and judged by
+/// the gate, and production is left alone (to compare candidates; promote one later with <c>POST /select-model</c>).
+/// </param>
 [GenerateSerializer, Immutable, Alias("pneumonia.RetrainRequest")]
 public sealed record RetrainRequest(
     [property: Id(0)] int Epochs,
     [property: Id(1)] int BatchSize,
-    [property: Id(2)] bool FineTune);
+    [property: Id(2)] bool FineTune,
+    [property: Id(3)] bool Promote = true);
 
 [Alias("pneumonia.TrainingJobStatus")]
 public enum TrainingJobStatus
@@ -29,10 +34,13 @@ public sealed record TrainingEpoch(
 
 /// <summary>Everything known about a training job; persisted between epochs, so it survives a silo restart.</summary>
 /// <param name="Progress">0-100, counted in training batches.</param>
-/// <param name="Phase">"queued", "loading", "training", "validating", "calibrating", "evaluating", "registering" or "done".</param>
+/// <param name="Phase">"queued", "loading", "caching", "training", "validating", "calibrating", "evaluating", "gating", "registering" or "done".</param>
 /// <param name="ResultVersion">The model version the job produced, once registered.</param>
 /// <param name="Promoted">Whether the gate made <paramref name="ResultVersion"/> production.</param>
 /// <param name="PromotionReason">The gate's reasoning.</param>
+/// <param name="Gate">The gate's report: the new model and production compared on the gate set, figure by figure.</param>
+/// <param name="ImagesDone">In the "loading" and "caching" phases: images decoded (or run through the frozen stages) so far.</param>
+/// <param name="ImagesTotal">In those phases: the images the phase works through.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.TrainingJobInfo")]
 public sealed record TrainingJobInfo(
     [property: Id(0)] string JobId,
@@ -55,7 +63,10 @@ public sealed record TrainingJobInfo(
     [property: Id(17)] bool? Promoted,
     [property: Id(18)] string? PromotionReason,
     [property: Id(19)] string? Error,
-    [property: Id(20)] IReadOnlyList<TrainingEpoch> History)
+    [property: Id(20)] IReadOnlyList<TrainingEpoch> History,
+    [property: Id(21)] GateReport? Gate = null,
+    [property: Id(22)] int ImagesDone = 0,
+    [property: Id(23)] int ImagesTotal = 0)
 {
     public bool IsFinished => Status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
 }
@@ -65,7 +76,15 @@ public enum StartRetrainOutcome
 {
     Started = 0,
     AlreadyRunning = 1,
+
+    /// <summary>No production model to start from.</summary>
     NothingToTrain = 2,
+
+    /// <summary>Too few trainable labelled images of a class.</summary>
+    NotEnoughData = 3,
+
+    /// <summary>The base data set is still being imported: try again shortly.</summary>
+    DataNotReady = 4,
 }
 
 /// <param name="JobId">The new job, or the one already running.</param>

@@ -60,6 +60,38 @@ public sealed class Experiments(NotebookSession session)
     public static HtmlView Decision(PromotionDecision d) =>
         Html.Table(["version", "promoted", "forced", "previous", "reason"], [[d.Version, d.Promoted, d.Forced, d.PreviousVersion, d.Reason]], "Decision");
 
+    /// <summary>
+    /// Makes <paramref name="version"/> production through the promotion gate: the cluster scores it and production on
+    /// the gate set as both are served, and promotes it only if no figure is worse than its tolerance (unless
+    /// <paramref name="force"/>, which is recorded as forced). The one call in these notebooks that changes production.
+    /// </summary>
+    public async Task<PromotionDecision> PromoteAsync(string version, bool force, string reason = "notebook")
+    {
+        var gate = await session.Grains.GetGrain<IGateEvaluatorGrain>(version).EvaluateAsync();
+        return await session.Registry.PromoteAsync(version, force, reason, gate);
+    }
+
+    /// <summary>
+    /// What the promotion gate said of each job's model against production: the verdict and each figure as
+    /// candidate vs production (difference), on the same gate images.
+    /// </summary>
+    public static HtmlView GateTable(IEnumerable<TrainingJobInfo> jobs)
+    {
+        string[] figures = ["roc_auc", "sensitivity", "specificity", "brier", "ece"];
+        static string Cell(GateReport gate, string name) =>
+            gate.Figures.FirstOrDefault(f => f.Name == name) is { } f
+                ? FormattableString.Invariant($"{f.Candidate:0.0000} vs {f.Production:0.0000} ({f.Difference:+0.0000;-0.0000;0}){(f.Passed ? "" : " ✗")}")
+                : "";
+        return Html.Table(
+            ["job", "version", "against", "gate images", "verdict", .. figures],
+            jobs.Where(j => j.Gate is not null).Select(j => (IReadOnlyList<object?>)
+            [
+                j.JobId, j.ResultVersion, j.Gate!.ProductionVersion, $"{j.Gate.Normal} NORMAL / {j.Gate.Pneumonia} PNEUMONIA", j.Gate.Verdict,
+                .. figures.Select(name => (object?)Cell(j.Gate, name)),
+            ]),
+            "The promotion gate: each candidate against production on the same gate set");
+    }
+
     /// <summary>The cards of the versions some jobs produced, in job order.</summary>
     public async Task<IReadOnlyList<ModelCardView>> CardsAsync(IEnumerable<TrainingJobInfo> jobs)
     {
@@ -90,7 +122,7 @@ public sealed class Experiments(NotebookSession session)
         return new HtmlView(
             $"<div><strong>{Html.Encode(job.JobId)}</strong> {job.Status} / {Html.Encode(job.Phase)}: epoch {job.Epoch}/{job.Request.Epochs}, batch {job.Batch}/{job.BatchesPerEpoch}, " +
             $"{job.Progress:0.#}%, loss {job.Loss:0.###}, validation AUC {job.ValidationAuc:0.###}{(job.Eta is { } eta ? $", ETA {eta:mm\\:ss}" : "")}" +
-            $"{(job.ResultVersion is null ? "" : $" → {Html.Encode(job.ResultVersion)} (promoted: {job.Promoted})")}{(job.Error is null ? "" : " error: " + Html.Encode(job.Error))}" +
+            $"{(job.ResultVersion is null ? "" : $" → {Html.Encode(job.ResultVersion)} (gate: {job.Gate?.Verdict}, promoted: {job.Promoted})")}{(job.Error is null ? "" : " error: " + Html.Encode(job.Error))}" +
             $"<div style=\"width:300px;height:8px;background:#eee\"><div style=\"width:{width}px;height:8px;background:#2ca02c\"></div></div></div>");
     }
 }

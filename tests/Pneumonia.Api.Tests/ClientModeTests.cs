@@ -34,6 +34,8 @@ public sealed class ClientModeApiFactory : ApiFactory
             ["Pneumonia:Silo:DataDirectory"] = Path.Combine(TempPath, "silo-state"),
             ["Pneumonia:Data:DataDirectory"] = DataDirectory,
             ["Pneumonia:Data:BundledModelDirectory"] = BundledModelDirectory,
+            // appsettings.json's default finds the shared Kermany data from here; this test uploads its own.
+            ["Pneumonia:Data:BaseDatasetPath"] = "",
             ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
             ["Logging:LogLevel:Default"] = "Warning",
         });

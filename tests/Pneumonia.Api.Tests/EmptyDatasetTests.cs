@@ -8,12 +8,15 @@ namespace Pneumonia.Api.Tests;
 public sealed class EmptyDatasetTests(ApiFactory factory) : IClassFixture<ApiFactory>
 {
     [Fact]
-    public async Task Retrain_with_nothing_to_train_on_is_a_400_with_the_reason_and_nothing_starts()
+    public async Task Retrain_with_nothing_to_train_on_is_a_422_naming_what_is_missing_and_nothing_starts()
     {
         using var response = await factory.CreateAuthorizedClient().PostAsync("/retrain", null);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("0 NORMAL and 0 PNEUMONIA", text, StringComparison.Ordinal);
+        var problem = await response.JsonAsync();
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var detail = problem.GetProperty("detail").GetString();
+        Assert.Contains("has 0 NORMAL and 0 PNEUMONIA", detail, StringComparison.Ordinal);
+        Assert.Contains("MinimumTrainingImagesPerClass", detail, StringComparison.Ordinal);
+        Assert.Contains("POST /upload", detail, StringComparison.Ordinal);
 
         var progress = await (await factory.CreateClient().GetAsync("/retrain-progress")).JsonAsync();
         Assert.Equal(("idle", false, 0.0), (progress.GetProperty("status").GetString(), progress.GetProperty("running").GetBoolean(), progress.GetProperty("progress").GetDouble()));

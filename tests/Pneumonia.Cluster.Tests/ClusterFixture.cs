@@ -93,10 +93,9 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Pneumonia:Data:DataDirectory"] = DataDirectory,
             ["Pneumonia:Data:BundledModelDirectory"] = Root.Combine("bundled"),
             ["Pneumonia:Data:BaseDatasetPath"] = "",
-            ["Pneumonia:Promotion:MaxValidationAucDrop"] = "1.0",
             ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        }.With(TestGateSettings.Lenient));
         var calls = new ConcurrentDictionary<Type, int>();
         builder.AddPneumoniaSilo(silo => silo.AddPneumoniaGrains().AddIncomingGrainCallFilter(context =>
         {

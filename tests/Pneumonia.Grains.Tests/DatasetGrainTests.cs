@@ -19,7 +19,7 @@ public sealed class DatasetGrainTests(GrainsClusterFixture fixture)
         var copyOfA = a with { OriginalName = "copy-of-a.jpeg" };
         var rejected = new UploadFileResult("notes.txt", UploadFileStatus.Rejected, null, ImageLabel.Normal, "NotAnImage");
 
-        var batch = await dataset.AddBatchAsync(firstId, "upload", [a, b, copyOfA, c], [rejected]);
+        var batch = await dataset.AddBatchAsync(firstId, "upload", [a, b, copyOfA, c], [rejected], screen: null);
 
         Assert.Equal((3, 1, 1), (batch.Accepted, batch.Duplicates, batch.Rejected));
         Assert.Contains(a.OriginalName, batch.Files.Single(f => f.Status == UploadFileStatus.Duplicate).Reason, StringComparison.Ordinal);
@@ -32,7 +32,7 @@ public sealed class DatasetGrainTests(GrainsClusterFixture fixture)
         Assert.Equal((3, 1, 1, 2, 1, 0), (summary.Accepted, summary.Duplicates, summary.Rejected, summary.AcceptedNormal, summary.AcceptedPneumonia, summary.AcceptedUnlabelled));
 
         // The same batch id again (a retried request) returns the first result and changes nothing.
-        var again = await dataset.AddBatchAsync(firstId, "upload", [a, b, copyOfA, c], [rejected]);
+        var again = await dataset.AddBatchAsync(firstId, "upload", [a, b, copyOfA, c], [rejected], screen: null);
         Assert.Equal(batch.CreatedAt, again.CreatedAt);
         Assert.Equal(batch.Files, again.Files);
         Assert.Equal(afterFirst.TotalImages, (await dataset.GetStatisticsAsync()).TotalImages);
@@ -41,7 +41,7 @@ public sealed class DatasetGrainTests(GrainsClusterFixture fixture)
         var secondId = $"batch-{Guid.NewGuid():N}";
         var reupload = c with { Source = secondId, OriginalName = "again.jpeg", AddedAt = c.AddedAt.AddMinutes(1) };
         var unlabelled = await Uploads.CandidateAsync(store, files[3], null, ImageSplit.Train, secondId);
-        var second = await dataset.AddBatchAsync(secondId, "upload", [reupload, unlabelled], []);
+        var second = await dataset.AddBatchAsync(secondId, "upload", [reupload, unlabelled], [], screen: null);
 
         Assert.Equal((1, 1, 0), (second.Accepted, second.Duplicates, second.Rejected));
         Assert.Contains(firstId, second.Files.Single(f => f.Status == UploadFileStatus.Duplicate).Reason, StringComparison.Ordinal);

@@ -25,7 +25,7 @@ public sealed class GrainsClusterFixture : IAsyncLifetime
     {
         Bundled = TinyModel.Create(Root.Combine("bundled"));
         Alternate = TinyModel.Create(AlternateDirectory, seed: 2, epochs: 1);
-        Cluster = await PneumoniaTestCluster.StartAsync(Root.Combine("data"), Root.Combine("bundled"), maxValidationAucDrop: 1.0);
+        Cluster = await PneumoniaTestCluster.StartAsync(Root.Combine("data"), Root.Combine("bundled"), gatePasses: true);
     }
 
     public async Task DisposeAsync()

@@ -27,7 +27,7 @@ public sealed class ModelRegistryTests(GrainsClusterFixture fixture)
     public async Task Promoting_an_unknown_version_is_refused_and_a_version_cannot_change()
     {
         var registry = fixture.Cluster.Registry();
-        await Assert.ThrowsAsync<ArgumentException>(() => registry.PromoteAsync("no-such-version", force: true, "test"));
+        await Assert.ThrowsAsync<ArgumentException>(() => registry.PromoteAsync("no-such-version", force: true, "test", gate: null));
 
         var bundled = (await registry.ListAsync()).Single(v => v.Version == fixture.Bundled.Version);
         await registry.RegisterAsync(bundled); // the same content again: a no-op

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -17,7 +16,8 @@ namespace Pneumonia.Grains.Tests;
 /// </summary>
 internal static class PneumoniaTestCluster
 {
-    public static async Task<InProcessTestCluster> StartAsync(string dataDirectory, string bundledModelDirectory, double maxValidationAucDrop)
+    /// <param name="gatePasses">True: the promotion gate is sized for the tests' few images (<see cref="TestGateSettings.Lenient"/>); false: it refuses every unforced promotion.</param>
+    public static async Task<InProcessTestCluster> StartAsync(string dataDirectory, string bundledModelDirectory, bool gatePasses)
     {
         var builder = new InProcessTestClusterBuilder(1);
         builder.Options.ConfigureFileLogging = false;
@@ -25,13 +25,14 @@ internal static class PneumoniaTestCluster
         {
             ["Pneumonia:Data:DataDirectory"] = dataDirectory,
             ["Pneumonia:Data:BundledModelDirectory"] = bundledModelDirectory,
-            ["Pneumonia:Promotion:MaxValidationAucDrop"] = maxValidationAucDrop.ToString(CultureInfo.InvariantCulture),
+            // Tests add their own images; the default would import the shared Kermany set in the background.
+            ["Pneumonia:Data:BaseDatasetPath"] = "",
             ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
             // Cached frozen features make these tiny retrains finish in milliseconds, too fast to watch or cancel;
             // the cached path is tested in Pneumonia.Ml.Tests (EndToEndTrainingTests) and by the retrain benchmark.
             ["Pneumonia:Retrain:CacheFrozenFeatures"] = "false",
             ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
-        }));
+        }.With(gatePasses ? TestGateSettings.Lenient : TestGateSettings.Refusing)));
         builder.ConfigureSilo((_, silo) => silo
             .AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = Path.Combine(dataDirectory, "state"))
             .UseFileReminderService(reminders => reminders.DataDirectory = Path.Combine(dataDirectory, "state"))

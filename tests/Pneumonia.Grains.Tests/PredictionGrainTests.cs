@@ -76,7 +76,7 @@ public sealed class PredictionGrainTests(GrainsClusterFixture fixture, ITestOutp
         })).ToList();
 
         await WaitUntilServedAsync(versions, before);
-        var promotion = await registry.PromoteAsync(card.Version, force: true, "model switch test");
+        var promotion = await registry.PromoteAsync(card.Version, force: true, "model switch test", gate: null);
         await WaitUntilServedAsync(versions, card.Version);
         var rollback = await registry.RollbackAsync("model switch test done");
         await WaitUntilServedAsync(versions, before);

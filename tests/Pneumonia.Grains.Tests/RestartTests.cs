@@ -18,14 +18,16 @@ public sealed class RestartTests : IDisposable
         await using (var first = await StartAsync())
         {
             var empty = await first.Coordinator().StartAsync(new RetrainRequest(1, 8, false));
-            Assert.Equal(StartRetrainOutcome.NothingToTrain, empty.Outcome);
-            Assert.Contains("both classes", empty.Reason, StringComparison.Ordinal);
+            Assert.Equal(StartRetrainOutcome.NotEnoughData, empty.Outcome);
+            Assert.Contains("needs at least 1 trainable labelled images of each class", empty.Reason, StringComparison.Ordinal);
+            Assert.Contains("has 0 NORMAL and 0 PNEUMONIA", empty.Reason, StringComparison.Ordinal);
 
             await first.AddTrainingBatchAsync(skip: 0, test: 2);
             var start = await first.Coordinator().StartAsync(new RetrainRequest(1, 8, false));
             job = (await first.WaitForJobAsync(start.JobId!, TimeSpan.FromSeconds(120)))[^1];
-            Assert.Equal((TrainingJobStatus.Completed, false), (job.Status, job.Promoted));
-            Assert.Contains("refused by the gate", job.PromotionReason, StringComparison.Ordinal);
+            Assert.True((TrainingJobStatus.Completed, false) == (job.Status, job.Promoted), $"{job.Status}: {job.Error}");
+            Assert.Contains("not enough evidence", job.PromotionReason, StringComparison.Ordinal);
+            Assert.Equal(GateVerdict.NotEnoughEvidence, job.Gate!.Verdict);
             Assert.Equal(bundled.Version, (await first.Registry().GetProductionAsync())!.Version);
 
             statistics = await first.Dataset().GetStatisticsAsync();
@@ -47,7 +49,7 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(job.History, jobAfter.History);
         Assert.Equal(bundled.Version, second.ModelStatus().Version);
 
-        var forced = await second.Registry().PromoteAsync(job.ResultVersion!, force: true, "operator override");
+        var forced = await second.Registry().PromoteAsync(job.ResultVersion!, force: true, "operator override", gate: null);
         Assert.True(forced.Promoted && forced.Forced);
         Assert.Contains("forced past the gate", forced.Reason, StringComparison.Ordinal);
     }
@@ -79,5 +81,5 @@ public sealed class RestartTests : IDisposable
     }
 
     private Task<Orleans.TestingHost.InProcessTestCluster> StartAsync() =>
-        PneumoniaTestCluster.StartAsync(_root.Combine("data"), _root.Combine("bundled"), maxValidationAucDrop: -1.0);
+        PneumoniaTestCluster.StartAsync(_root.Combine("data"), _root.Combine("bundled"), gatePasses: false);
 }

@@ -40,6 +40,6 @@ internal static class Uploads
             }
         }
 
-        return await cluster.Dataset().AddBatchAsync(batchId, batchId, candidates, []);
+        return await cluster.Dataset().AddBatchAsync(batchId, batchId, candidates, [], screen: null);
     }
 }

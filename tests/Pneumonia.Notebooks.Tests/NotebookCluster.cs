@@ -20,17 +20,7 @@ public sealed class NotebookCluster : WebApplicationFactory<Program>, IAsyncLife
     public NotebookCluster()
     {
         TinyModel.Create(_temp.Combine("bundled"));
-        foreach (var split in new[] { "train", "val", "test" })
-        {
-            foreach (var label in new[] { "NORMAL", "PNEUMONIA" })
-            {
-                var folder = Directory.CreateDirectory(_temp.Combine("base", split, label)).FullName;
-                foreach (var image in TestData.Images(split, label, 4))
-                {
-                    File.Copy(image, Path.Combine(folder, Path.GetFileName(image)));
-                }
-            }
-        }
+        TestData.CopyKaggleLayout(_temp.Combine("base"), ("train", 4), ("val", 4), ("test", 4));
     }
 
     public string OutputDirectory => _temp.Combine("output");

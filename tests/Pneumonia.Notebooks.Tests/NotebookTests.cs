@@ -15,7 +15,7 @@ public sealed partial class NotebookTests(NotebookCluster cluster) : IClassFixtu
     [
         ("dataset", 4, 2),
         ("predict", 1, 1),
-        ("retraining", 5, 4),
+        ("retraining", 5, 3),
         ("model-report", 4, 3),
     ];
 

@@ -18,7 +18,7 @@ public sealed class OpenApiFuzzTests
     private const int RequestsPerOperation = 30;
 
     // Streams for as long as the client listens: not a request/response operation.
-    private static readonly string[] Streaming = ["/dashboard/Trace"];
+    private static readonly string[] Streaming = ["/dashboard/Trace", "/jobs/{id}/events"];
 
     private static readonly string[] Strings =
     [

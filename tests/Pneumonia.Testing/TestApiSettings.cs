@@ -10,7 +10,7 @@ namespace Pneumonia.Testing;
 public static class TestApiSettings
 {
     public static Dictionary<string, string?> Create(
-        string stateDirectory, string dataDirectory, string bundledModelDirectory, string apiKey, int? gatewayPort = null) => new()
+        string stateDirectory, string dataDirectory, string bundledModelDirectory, string apiKey, int? gatewayPort = null) => new Dictionary<string, string?>
     {
         ["Pneumonia:Silo:SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
         ["Pneumonia:Silo:GatewayPort"] = (gatewayPort ?? FreePorts.Next()).ToString(CultureInfo.InvariantCulture),
@@ -24,5 +24,5 @@ public static class TestApiSettings
         ["Pneumonia:Retrain:ProgressInterval"] = "00:00:00.100",
         ["Pneumonia:Api:ApiKey"] = apiKey,
         ["Logging:LogLevel:Default"] = "Warning",
-    };
+    }.With(TestGateSettings.Lenient);
 }

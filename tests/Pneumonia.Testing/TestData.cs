@@ -19,6 +19,29 @@ public static class TestData
     public static IReadOnlyList<string> Images(string split, string label, int count) =>
         Directory.GetFiles(Path.Combine(ChestXrayRoot, split, label), "*.jpeg").Order(StringComparer.Ordinal).Take(count).ToList();
 
+    /// <summary>
+    /// Copies the first <c>Count</c> images of each label of each split into <paramref name="destination"/> in the
+    /// Kaggle layout (split/LABEL/file), a small base data set for an API host to import; returns how many were copied.
+    /// </summary>
+    public static int CopyKaggleLayout(string destination, params (string Split, int Count)[] splits)
+    {
+        var copied = 0;
+        foreach (var (split, count) in splits)
+        {
+            foreach (var label in new[] { "NORMAL", "PNEUMONIA" })
+            {
+                var folder = Directory.CreateDirectory(Path.Combine(destination, split, label)).FullName;
+                foreach (var image in Images(split, label, count))
+                {
+                    File.Copy(image, Path.Combine(folder, Path.GetFileName(image)));
+                    copied++;
+                }
+            }
+        }
+
+        return copied;
+    }
+
     private static string FindChestXrayRoot()
     {
         var configured = Environment.GetEnvironmentVariable(ChestXrayVariable);

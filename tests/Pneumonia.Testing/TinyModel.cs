@@ -14,7 +14,9 @@ public static class TinyModel
     public const int InputSize = 64;
 
     /// <summary>Trains the model into <paramref name="outputDirectory"/> and returns its card.</summary>
-    public static ModelCard Create(string outputDirectory, long seed = 1, int epochs = 3, string? parentDirectory = null, ServingPrecision? serving = null)
+    /// <param name="earlyStoppingPatience">Recorded in the card, so retrains from this model inherit it (default: <paramref name="epochs"/>).</param>
+    public static ModelCard Create(
+        string outputDirectory, long seed = 1, int epochs = 3, string? parentDirectory = null, ServingPrecision? serving = null, int? earlyStoppingPatience = null)
     {
         var preprocessing = PreprocessingParameters.Default with { InputSize = InputSize };
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder());
@@ -27,7 +29,7 @@ public static class TinyModel
             Train = train,
             Validation = validation,
             Test = test,
-            Options = new TrainingOptions { Epochs = epochs, BatchSize = 8, Seed = seed, FineTune = false, HeadLearningRate = 1e-2, EarlyStoppingPatience = epochs },
+            Options = new TrainingOptions { Epochs = epochs, BatchSize = 8, Seed = seed, FineTune = false, HeadLearningRate = 1e-2, EarlyStoppingPatience = earlyStoppingPatience ?? epochs },
             Preprocessing = preprocessing,
             Dataset = snapshot,
             ParentModelDirectory = parentDirectory,

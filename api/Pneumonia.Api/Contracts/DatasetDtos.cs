@@ -4,7 +4,27 @@ namespace Pneumonia.Api.Contracts;
 public sealed record SplitLabelCountDto(string Split, string Label, int Images, long Bytes);
 
 /// <summary>One upload or import batch.</summary>
-public sealed record BatchSummaryDto(string BatchId, string Source, DateTimeOffset CreatedAt, int Accepted, int Duplicates, int Rejected, int AcceptedNormal, int AcceptedPneumonia, int AcceptedUnlabelled);
+/// <param name="TrainingUse">"used", "held_for_review" (the label screen found far more disputed labels than usual; POST /dataset/batches/{id}/confirm uses it) or "confirmed".</param>
+/// <param name="GateImages">How many of its images were held out into the gate set.</param>
+/// <param name="LabelScreen">What the label screen found, for an upload with labelled images.</param>
+public sealed record BatchSummaryDto(
+    string BatchId, string Source, DateTimeOffset CreatedAt, int Accepted, int Duplicates, int Rejected, int AcceptedNormal, int AcceptedPneumonia,
+    int AcceptedUnlabelled, string TrainingUse, int GateImages, LabelScreenDto? LabelScreen);
+
+/// <summary>The label screen of one batch.</summary>
+/// <param name="Checked">Labelled images the production model scored.</param>
+/// <param name="Disputed">Labels it strongly disputes.</param>
+/// <param name="ExpectedDisputeRate">The share of labels it disputes on correctly labelled images.</param>
+/// <param name="Held">The batch is kept out of training until a person confirms it.</param>
+public sealed record LabelScreenDto(string ModelVersion, int Checked, int Disputed, double ExpectedDisputeRate, bool Held, string Reason);
+
+/// <summary>The promotion gate's fixed evaluation set: never trained on; candidate and production are compared on it.</summary>
+/// <param name="Version">Grows by one whenever images join it.</param>
+public sealed record GateSetDto(int Version, int Normal, int Pneumonia, string Rule);
+
+/// <summary>Whether the base data set was found and imported.</summary>
+/// <param name="State">"not_configured", "not_found", "importing", "imported" or "failed".</param>
+public sealed record BaseDataDto(string State, string? Path, string Message, DateTimeOffset At);
 
 /// <summary>Minimum, median, mean and maximum of a quantity.</summary>
 public sealed record Distribution(double Min, double Median, double Mean, double Max);
@@ -13,7 +33,14 @@ public sealed record Distribution(double Min, double Median, double Mean, double
 public sealed record ImageSizeStatistics(int Images, Distribution Width, Distribution Height, Distribution Bytes);
 
 /// <summary>The answer of <c>GET /dataset/stats</c>.</summary>
-public sealed record DatasetStatsResponse(int TotalImages, long TotalBytes, IReadOnlyList<SplitLabelCountDto> Counts, ImageSizeStatistics? Sizes, IReadOnlyList<BatchSummaryDto> Batches);
+/// <param name="Training">What a retrain would train on now.</param>
+public sealed record DatasetStatsResponse(
+    int TotalImages, long TotalBytes, IReadOnlyList<SplitLabelCountDto> Counts, ImageSizeStatistics? Sizes, IReadOnlyList<BatchSummaryDto> Batches,
+    GateSetDto? GateSet, BaseDataDto? BaseData, TrainingDataDto Training);
+
+/// <summary>The labelled training images a retrain may use (not the gate set, not the test split, not held batches).</summary>
+/// <param name="HeldForReview">Labelled images in batches the label screen holds until a person confirms them.</param>
+public sealed record TrainingDataDto(int Normal, int Pneumonia, int HeldForReview);
 
 /// <summary>A sample image: a small grey PNG (base64) and its intensity histogram.</summary>
 public sealed record SampleImageDto(string Sha256, string Label, string Split, int Width, int Height, string ThumbnailPng, IReadOnlyList<int> Histogram);

@@ -7,7 +7,7 @@ namespace Pneumonia.Api.Contracts;
 internal static class Mapping
 {
     public static TrainingJobResponse Idle { get; } = new(
-        false, 0, "idle", null, null, 0, 0, 0, 0, 0, false, null, null, null, null, null, null, null, null, null, null, null, null, []);
+        false, 0, "idle", null, null, 0, 0, 0, 0, 0, false, null, null, null, null, null, null, null, null, null, null, null, null, [], false, null, 0, 0);
 
     public static TrainingJobResponse ToDto(this TrainingJobInfo job) => new(
         Running: !job.IsFinished,
@@ -39,7 +39,22 @@ internal static class Mapping
         CreatedAt: job.CreatedAt,
         StartedAt: job.StartedAt,
         FinishedAt: job.FinishedAt,
-        History: [.. job.History.Select(e => new EpochDto(e.Epoch, e.TrainingLoss, e.TrainingAccuracy, e.ValidationLoss, e.ValidationAuc, e.Seconds))]);
+        History: [.. job.History.Select(e => new EpochDto(e.Epoch, e.TrainingLoss, e.TrainingAccuracy, e.ValidationLoss, e.ValidationAuc, e.Seconds))],
+        Promote: job.Request.Promote,
+        Gate: job.Gate?.ToDto(),
+        ImagesDone: job.ImagesDone,
+        ImagesTotal: job.ImagesTotal);
+
+    public static GateDto ToDto(this GateReport gate) => new(
+        gate.Verdict switch
+        {
+            GateVerdict.Passed => "passed",
+            GateVerdict.Refused => "refused",
+            _ => "not_enough_evidence",
+        },
+        gate.CandidateVersion, gate.ProductionVersion, gate.GateSetVersion, gate.Normal, gate.Pneumonia,
+        [.. gate.Figures.Select(f => new GateFigureDto(f.Name, f.Candidate, f.Production, f.Difference, f.Lower95, f.Upper95, f.PValue, f.HigherIsBetter, f.Tolerance, f.Passed, f.Method))],
+        gate.Summary, gate.EvaluatedAt);
 
     public static MetricsSummary ToDto(this ModelMetrics m) => new(
         m.Count, m.Accuracy, m.Precision, m.Recall, m.Specificity, m.F1, m.RocAuc, m.PrAuc, m.BrierScore,
@@ -51,11 +66,35 @@ internal static class Mapping
 
     public static ConfusionMatrixDto ToDto(this ConfusionMatrix c) => new(c.TruePositives, c.FalsePositives, c.TrueNegatives, c.FalseNegatives);
 
-    public static ModelDto ToDto(this ModelVersionInfo info, string? production) => new(
-        info.Version, info.CreatedAt, info.ParentVersion, info.Threshold, info.Version == production, info.Validation.ToDto(), info.Test?.ToDto());
+    public static ModelDto ToDto(this ModelVersionInfo info, string? production, GateReport? gate) => new(
+        info.Version, info.CreatedAt, info.ParentVersion, info.Threshold, info.Version == production, info.Validation.ToDto(), info.Test?.ToDto(), gate?.ToDto());
 
     public static PromotionResponse ToDto(this PromotionDecision d) => new(
-        d.Promoted ? "ok" : "refused", d.Version, d.Promoted, d.PreviousVersion, d.Forced, d.Reason, d.At);
+        d.Promoted ? "ok" : "refused", d.Version, d.Promoted, d.PreviousVersion, d.Forced, d.Reason, d.At, d.Gate?.ToDto());
+
+    public static BatchSummaryDto ToDto(this UploadBatchSummary b) => new(
+        b.BatchId, b.Source, b.CreatedAt, b.Accepted, b.Duplicates, b.Rejected, b.AcceptedNormal, b.AcceptedPneumonia, b.AcceptedUnlabelled,
+        b.TrainingUse.ToApiName(), b.GateImages, b.Screen?.ToDto());
+
+    public static LabelScreenDto ToDto(this LabelScreenSummary s) => new(s.ModelVersion, s.Checked, s.Disputed, s.ExpectedDisputeRate, s.Held, s.Reason);
+
+    public static BaseDataDto ToDto(this BaseDataStatus b) => new(
+        b.State switch
+        {
+            BaseDataState.NotConfigured => "not_configured",
+            BaseDataState.NotFound => "not_found",
+            BaseDataState.Importing => "importing",
+            BaseDataState.Imported => "imported",
+            _ => "failed",
+        },
+        b.Path, b.Message, b.At);
+
+    public static string ToApiName(this BatchTrainingUse use) => use switch
+    {
+        BatchTrainingUse.HeldForReview => "held_for_review",
+        BatchTrainingUse.Confirmed => "confirmed",
+        _ => "used",
+    };
 
     public static string ToApiName(this ImageLabel? label) => label switch
     {

@@ -1,7 +1,7 @@
 namespace Pneumonia.Api.Contracts;
 
 /// <summary>The answer of <c>POST /retrain</c> (202).</summary>
-public sealed record RetrainStartedResponse(string Status, string JobId, int Epochs, int BatchSize, bool FineTune);
+public sealed record RetrainStartedResponse(string Status, string JobId, int Epochs, int BatchSize, bool FineTune, bool Promote);
 
 /// <summary>One finished epoch.</summary>
 public sealed record EpochDto(int Epoch, double TrainingLoss, double TrainingAccuracy, double ValidationLoss, double ValidationAuc, double Seconds);
@@ -12,10 +12,14 @@ public sealed record EpochDto(int Epoch, double TrainingLoss, double TrainingAcc
 /// </summary>
 /// <param name="Status">"idle", "running", "completed", "failed" or "cancelled" (a queued job counts as running).</param>
 /// <param name="Progress">0-100, counted in training batches.</param>
-/// <param name="Phase">"queued", "loading", "training", "validating", "calibrating", "evaluating", "registering" or "done".</param>
+/// <param name="Phase">"queued", "loading", "caching", "training", "validating", "calibrating", "evaluating", "gating", "registering" or "done".</param>
 /// <param name="EtaSeconds">Estimated seconds until the job ends, while it runs.</param>
 /// <param name="ResultVersion">The model version the job produced.</param>
 /// <param name="Promoted">Whether that version became production, and <paramref name="PromotionReason"/> why (not).</param>
+/// <param name="Promote">Whether the job was asked to promote its model through the gate (false: train and judge only).</param>
+/// <param name="Gate">The gate's report on the job's model against production, with every figure.</param>
+/// <param name="ImagesDone">In the "loading" (decoding) and "caching" (frozen-stage features) phases: images done so far; <paramref name="EtaSeconds"/> is then the phase's.</param>
+/// <param name="ImagesTotal">In those phases: images the phase works through.</param>
 public sealed record TrainingJobResponse(
     bool Running,
     double Progress,
@@ -40,7 +44,11 @@ public sealed record TrainingJobResponse(
     DateTimeOffset? CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    IReadOnlyList<EpochDto> History);
+    IReadOnlyList<EpochDto> History,
+    bool Promote,
+    GateDto? Gate,
+    int ImagesDone,
+    int ImagesTotal);
 
 /// <summary>The answer of <c>GET /jobs</c>, newest first.</summary>
 public sealed record JobListResponse(int Count, IReadOnlyList<TrainingJobResponse> Jobs);

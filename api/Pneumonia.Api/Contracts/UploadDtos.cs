@@ -9,13 +9,16 @@ public sealed record RejectedFile(string Name, string Reason, string Code);
 /// <summary>One file or entry of an upload and what happened to it.</summary>
 /// <param name="Status">"accepted", "duplicate" or "rejected".</param>
 /// <param name="Label">"NORMAL", "PNEUMONIA" or null (kept, not trained on).</param>
-public sealed record UploadedFile(string Name, string Status, string? Sha256, string? Label, string? Reason);
+/// <param name="ModelProbability">The production model's calibrated probability of PNEUMONIA for a labelled image (the label screen).</param>
+/// <param name="LabelDisputed">The production model strongly disagrees with the label: worth a second look.</param>
+public sealed record UploadedFile(string Name, string Status, string? Sha256, string? Label, string? Reason, double? ModelProbability, bool LabelDisputed);
 
 /// <summary>The answer of <c>POST /upload</c>.</summary>
 /// <param name="Status">"ok" when at least one image was added or already known.</param>
 /// <param name="BatchId">The upload batch, kept for ever.</param>
 /// <param name="Accepted">Images added now.</param>
 /// <param name="Duplicates">Images already in the dataset (or twice in this request).</param>
+/// <param name="TrainingUse">"used", or "held_for_review" when the label screen keeps the batch out of training until POST /dataset/batches/{batch_id}/confirm.</param>
 /// <param name="OutOfDistribution">
 /// Stored images the production model's out-of-distribution check flagged (empty when none); null when the check
 /// could not run (no production model, or one without the check).
@@ -30,6 +33,8 @@ public sealed record UploadResponse(
     int AcceptedPneumonia,
     int AcceptedUnlabelled,
     IReadOnlyList<UploadedFile> Files,
+    string TrainingUse,
+    LabelScreenDto? LabelScreen,
     IReadOnlyList<OutOfDistributionFile>? OutOfDistribution = null);
 
 /// <summary>

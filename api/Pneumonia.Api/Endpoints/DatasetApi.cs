@@ -23,6 +23,8 @@ public static class DatasetApi
         var group = app.MapGroup("/dataset").WithTags("Dataset");
         group.MapGet("/stats", StatsAsync).WithSummary("Counts per split and label, image sizes and the upload batches.");
         group.MapGet("/samples", SamplesAsync).WithSummary("A fixed sample per label: thumbnails (PNG, base64) and intensity histograms.");
+        group.MapPost("/batches/{id}/confirm", ConfirmAsync).RequireApiKey()
+            .WithSummary("Confirms the labels of a batch the label screen held for review: from now on it is trained on.");
 
         app.MapGroup("/admin").WithTags("Admin").RequireApiKey()
             .MapPost("/import", ImportAsync)
@@ -34,6 +36,7 @@ public static class DatasetApi
     {
         var dataset = grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
         var statistics = await dataset.GetStatisticsAsync();
+        var readiness = await dataset.GetTrainingReadinessAsync();
         var labelled = await dataset.GetLabelledImagesAsync();
         var sizes = labelled.Count == 0 ? null : new ImageSizeStatistics(
             labelled.Count,
@@ -45,7 +48,18 @@ public static class DatasetApi
             statistics.TotalBytes,
             [.. statistics.Counts.Select(c => new SplitLabelCountDto(c.Split.ToApiName(), c.Label.ToApiName(), c.Images, c.Bytes))],
             sizes,
-            [.. statistics.Batches.Select(b => new BatchSummaryDto(b.BatchId, b.Source, b.CreatedAt, b.Accepted, b.Duplicates, b.Rejected, b.AcceptedNormal, b.AcceptedPneumonia, b.AcceptedUnlabelled))]));
+            [.. statistics.Batches.Select(b => b.ToDto())],
+            statistics.GateSet is { } gate ? new GateSetDto(gate.Version, gate.Normal, gate.Pneumonia, gate.Rule) : null,
+            statistics.BaseData?.ToDto(),
+            new TrainingDataDto(readiness.TrainNormal, readiness.TrainPneumonia, readiness.HeldOutImages)));
+    }
+
+    internal static async Task<Results<Ok<BatchSummaryDto>, ProblemHttpResult>> ConfirmAsync(string id, IGrainFactory grains)
+    {
+        var batch = Names.IsValidKey(id) ? await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).ConfirmBatchAsync(id) : null;
+        return batch is null
+            ? TypedResults.Problem($"There is no batch '{DisplayName.Of(id)}'; GET /dataset/stats lists them.", statusCode: StatusCodes.Status404NotFound, title: "Unknown batch")
+            : TypedResults.Ok(batch.ToDto());
     }
 
     internal static async Task<Results<Ok<DatasetSamplesResponse>, ValidationProblem>> SamplesAsync(

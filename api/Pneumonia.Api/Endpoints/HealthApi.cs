@@ -46,7 +46,15 @@ public static class HealthApi
         }
 
         return TypedResults.Ok(new HealthResponse(
-            "ok", time.GetUtcNow(), true, status?.Version ?? production.Version, production.Version, production.Since, mode, null));
+            "ok", time.GetUtcNow(), true, status?.Version ?? production.Version, production.Version, production.Since, mode, null,
+            await BaseDataSentenceAsync(grains)));
+    }
+
+    /// <summary>Serving does not need the base data set, training does: said in a sentence, without failing the check.</summary>
+    private static async Task<string?> BaseDataSentenceAsync(IGrainFactory grains)
+    {
+        var readiness = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetTrainingReadinessAsync();
+        return readiness.BaseData is { State: not BaseDataState.Imported } status ? status.Message : null;
     }
 
     private static JsonHttpResult<HealthResponse> Unavailable(TimeProvider time, string mode, string detail) =>

@@ -32,7 +32,17 @@ public static class ModelsApi
         var registry = grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
         var versions = await registry.ListAsync();
         var production = (await registry.GetProductionAsync())?.Version;
-        return TypedResults.Ok(new ModelListResponse(production, versions.Count, [.. versions.Select(v => v.ToDto(production))]));
+        // History is newest first: the first report found for a version is its latest.
+        var gates = new Dictionary<string, GateReport>(StringComparer.Ordinal);
+        foreach (var decision in await registry.GetHistoryAsync())
+        {
+            if (decision.Gate is { } gate)
+            {
+                gates.TryAdd(decision.Version, gate);
+            }
+        }
+
+        return TypedResults.Ok(new ModelListResponse(production, versions.Count, [.. versions.Select(v => v.ToDto(production, gates.GetValueOrDefault(v.Version)))]));
     }
 
     internal static async Task<Ok<IReadOnlyList<PromotionResponse>>> HistoryAsync(IGrainFactory grains)
@@ -62,13 +72,16 @@ public static class ModelsApi
         }
 
         var why = string.IsNullOrWhiteSpace(reason) ? $"POST /select-model{(force ? " (forced)" : string.Empty)}" : DisplayName.Of(reason);
-        var decision = await registry.PromoteAsync(modelName, force, why);
+        // The gate judges the candidate against today's production on today's gate set (a few seconds on a trainer
+        // silo). A forced promotion is evaluated too, so its record says what it overrode.
+        var gate = await grains.GetGrain<IGateEvaluatorGrain>(modelName).EvaluateAsync();
+        var decision = await registry.PromoteAsync(modelName, force, why, gate);
         return decision.Promoted
             ? TypedResults.Ok(decision.ToDto())
             : TypedResults.Problem(
-                $"The promotion gate refused {modelName}: {decision.Reason} Use force=true to promote it anyway (recorded).",
+                $"The promotion gate refused {modelName}: {decision.Reason} Use force=true to promote it anyway (recorded as forced).",
                 statusCode: StatusCodes.Status409Conflict, title: "Refused by the promotion gate",
-                extensions: new Dictionary<string, object?> { ["model_version"] = modelName, ["reason"] = decision.Reason });
+                extensions: new Dictionary<string, object?> { ["model_version"] = modelName, ["reason"] = decision.Reason, ["gate"] = decision.Gate?.ToDto() });
     }
 
     internal static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> RollbackAsync(IGrainFactory grains, string? reason = null)
@@ -82,7 +95,8 @@ public static class ModelsApi
 
     internal static async Task<Results<Ok<ModelMetricsResponse>, ProblemHttpResult>> MetricsAsync(IGrainFactory grains)
     {
-        var production = await grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default).GetProductionAsync();
+        var registry = grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
+        var production = await registry.GetProductionAsync();
         var info = production is null ? null : await grains.GetGrain<IModelVersionGrain>(production.Version).GetAsync();
         if (info is null)
         {
@@ -98,7 +112,8 @@ public static class ModelsApi
             report.PrAuc, report.BrierScore, report.ExpectedCalibrationError, report.ConfusionMatrix.ToDto(),
             [.. report.RocCurve.Select(p => new RocPointDto(p.Threshold, p.FalsePositiveRate, p.TruePositiveRate))],
             [.. report.CalibrationBins.Select(b => new CalibrationBinDto(b.Lower, b.Upper, b.Count, b.MeanPredicted, b.FractionPositive))],
-            card.Validation.ToSummary()));
+            card.Validation.ToSummary(),
+            (await registry.GetHistoryAsync()).FirstOrDefault(d => d.Version == card.Version && d.Promoted && d.Gate is not null)?.Gate?.ToDto()));
     }
 
     private static ProblemHttpResult UnknownVersion(string? version) =>

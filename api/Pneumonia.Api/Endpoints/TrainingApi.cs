@@ -14,7 +14,7 @@ public static class TrainingApi
     {
         var group = app.MapGroup("").WithTags("Training");
         group.MapPost("/retrain", StartAsync).RequireApiKey()
-            .WithSummary("Starts a retrain on every labelled image (202); 409 while a job runs; 400 when there is nothing to train on.");
+            .WithSummary("Starts a retrain on the labelled images outside the gate set (202); promote=false trains and judges without touching production; 409 while a job runs; 422 when there are too few labelled images; 503 while the base data set is being imported.");
         group.MapGet("/retrain-progress", GetProgressAsync)
             .WithSummary("The running job, else the latest one, else {running: false, status: idle}.");
         group.MapPost("/stop-retrain", StopAsync).RequireApiKey()
@@ -29,7 +29,8 @@ public static class TrainingApi
         IOptions<RetrainOptions> limits,
         int epochs = 5,
         int batch_size = 32,
-        bool fine_tune = true)
+        bool fine_tune = true,
+        bool promote = true)
     {
         // The parameters keep the original API's snake_case names, so binding errors name them as clients wrote them.
         var (batchSize, fineTune) = (batch_size, fine_tune);
@@ -51,12 +52,16 @@ public static class TrainingApi
             return TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(e => e)));
         }
 
-        var request = new RetrainRequest(epochs, batchSize, fineTune);
+        var request = new RetrainRequest(epochs, batchSize, fineTune, promote);
         var result = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).StartAsync(request);
         return result.Outcome switch
         {
             StartRetrainOutcome.Started => TypedResults.Accepted(
-                $"/jobs/{result.JobId}", new RetrainStartedResponse("started", result.JobId!, epochs, batchSize, fineTune)),
+                $"/jobs/{result.JobId}", new RetrainStartedResponse("started", result.JobId!, epochs, batchSize, fineTune, promote)),
+            StartRetrainOutcome.NotEnoughData => TypedResults.Problem(
+                result.Reason, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Not enough labelled images to train on"),
+            StartRetrainOutcome.DataNotReady => TypedResults.Problem(
+                result.Reason, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The base data set is still being imported"),
             StartRetrainOutcome.AlreadyRunning => TypedResults.Problem(
                 $"Training job {result.JobId} is running; wait for it to end or POST /stop-retrain.",
                 statusCode: StatusCodes.Status409Conflict, title: "A training job is running",

@@ -72,7 +72,8 @@ public static class UploadApi
         var batch = outcome.Batch;
         var accepted = batch.Files.Where(f => f.Status == UploadFileStatus.Accepted).ToList();
         var files = batch.Files.Select(f => new UploadedFile(
-            f.Name, f.Status.ToString().ToLowerInvariant(), f.Sha256, f.Status == UploadFileStatus.Rejected ? null : f.Label.ToApiName(), f.Reason)).ToList();
+            f.Name, f.Status.ToString().ToLowerInvariant(), f.Sha256, f.Status == UploadFileStatus.Rejected ? null : f.Label.ToApiName(), f.Reason,
+            f.ModelProbability, f.Disputed)).ToList();
         if (batch.Accepted + batch.Duplicates > 0)
         {
             return TypedResults.Ok(new UploadResponse(
@@ -81,6 +82,8 @@ public static class UploadApi
                 accepted.Count(f => f.Label == ImageLabel.Pneumonia),
                 accepted.Count(f => f.Label is null),
                 files,
+                (batch.Screen is { Held: true } ? BatchTrainingUse.HeldForReview : BatchTrainingUse.Used).ToApiName(),
+                batch.Screen?.ToDto(),
                 outcome.OutOfDistribution));
         }
 

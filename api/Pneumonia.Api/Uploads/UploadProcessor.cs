@@ -28,6 +28,7 @@ public sealed record UploadOutcome(UploadBatch Batch, IReadOnlyList<RejectedFile
 public sealed class UploadProcessor(
     IGrainFactory grains,
     IImageStore store,
+    LabelScreener screener,
     IOptions<PneumoniaApiOptions> options,
     IOptions<ImageInputOptions> imageOptions,
     TimeProvider time,
@@ -45,7 +46,8 @@ public sealed class UploadProcessor(
     /// <summary>
     /// Validates and stores every candidate of <paramref name="items"/>, then records the batch. With
     /// <paramref name="useSplitFolders"/> (server-side imports) a <c>train</c>/<c>val</c>/<c>test</c> folder decides the
-    /// split; uploads always go to the training data.
+    /// split; uploads always go to the training data. Labelled images are screened by the production model
+    /// (<see cref="LabelScreener"/>) when <paramref name="screenLabels"/> is set.
     /// </summary>
     /// <remarks>
     /// With <paramref name="checkDistribution"/> each stored image also goes through the production model's
@@ -53,9 +55,12 @@ public sealed class UploadProcessor(
     /// it flags are listed in the outcome, never refused (a rare but real X-ray may look unusual).
     /// </remarks>
     public async Task<UploadOutcome> ProcessAsync(
-        string batchId, string source, IEnumerable<UploadItem> items, bool useSplitFolders, CancellationToken cancellationToken, bool checkDistribution = false)
+        string batchId, string source, IEnumerable<UploadItem> items, bool useSplitFolders, CancellationToken cancellationToken, bool screenLabels = true,
+        bool checkDistribution = false)
     {
         var candidates = new List<ImageRecord>();
+        var labelled = new List<LabelledUpload>();
+        var screened = new HashSet<string>(StringComparer.Ordinal);
         var rejected = new List<RejectedFile>();
         var check = checkDistribution ? new OutOfDistributionFlags(grains, options.Value) : null;
         foreach (var item in items)
@@ -88,13 +93,19 @@ public sealed class UploadProcessor(
             }
 
             var split = useSplitFolders ? ToContract(candidate.Split ?? DatasetSplit.Train) : ImageSplit.Train;
-            candidates.Add(new ImageRecord(
+            var record = new ImageRecord(
                 stored.Sha256, ToContract(candidate.Label), split, source, name, stored.SizeBytes, width, height,
-                PatientId.FromFileName(name.Split('/', '\\')[^1]), time.GetUtcNow()));
+                PatientId.FromFileName(name.Split('/', '\\')[^1]), time.GetUtcNow());
+            candidates.Add(record);
+            if (screenLabels && record.Label is { } label && screened.Add(record.Sha256))
+            {
+                labelled.Add(new LabelledUpload(record.Sha256, name, candidate.Bytes, label));
+            }
         }
 
+        var screen = await screener.ScreenAsync(labelled, cancellationToken);
         var rejectedResults = rejected.Select(r => new UploadFileResult(r.Name, UploadFileStatus.Rejected, null, null, r.Reason)).ToList();
-        var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, source, candidates, rejectedResults);
+        var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, source, candidates, rejectedResults, screen);
         metrics.UploadedFiles.WithLabels("accepted").Inc(batch.Accepted);
         metrics.UploadedFiles.WithLabels("duplicate").Inc(batch.Duplicates);
         metrics.UploadedFiles.WithLabels("rejected").Inc(rejected.Count);
@@ -215,6 +226,7 @@ public static class UploadExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddPneumoniaImageInput();
         builder.Services.AddSingleton<UploadProcessor>();
+        builder.Services.AddSingleton<LabelScreener>();
         return builder;
     }
 }

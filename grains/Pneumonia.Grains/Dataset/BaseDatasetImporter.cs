@@ -21,19 +21,29 @@ public sealed class BaseDatasetImporter(
     /// <summary>The source recorded on base data set images.</summary>
     public const string Source = "kermany";
 
+    private const int ProgressEvery = 500;
+
     /// <summary>
     /// Stores every valid image and catalogues the lot as one batch. The batch id defaults to one derived from the
     /// images' hashes, so importing the same data again returns the batch recorded the first time.
     /// </summary>
-    public async Task<UploadBatch> ImportAsync(string path, string? batchId = null, KaggleImportOptions? options = null, CancellationToken cancellationToken = default)
+    /// <param name="progress">Told the number of files read so far, every few hundred files.</param>
+    public async Task<UploadBatch> ImportAsync(
+        string path, string? batchId = null, KaggleImportOptions? options = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var reader = new KaggleDatasetReader(decoder, options);
         var candidates = new List<ImageRecord>();
         var rejected = new List<UploadFileResult>();
+        var read = 0;
         foreach (var file in reader.Read(path))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (++read % ProgressEvery == 0)
+            {
+                progress?.Report(read);
+            }
+
             if (reader.Check(file, out var rejection) is not { } size)
             {
                 // A file refused before reading (layout, archive safety) has no label; one the decoder refused has its folder's.
@@ -49,7 +59,7 @@ public sealed class BaseDatasetImporter(
         }
 
         batchId ??= $"{Source}-{ImageCatalogue.SnapshotHash(candidates.Select(c => c.ToEntry()))[..16]}";
-        var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, Source, candidates, rejected);
+        var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, Source, candidates, rejected, screen: null);
         logger.LogInformation("Imported {Path} as batch {BatchId}: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected",
             path, batchId, batch.Accepted, batch.Duplicates, batch.Rejected);
         return batch;

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
+using Pneumonia.Grains.Hosting;
+using Pneumonia.Ml.Data;
 
 namespace Pneumonia.Grains.Dataset;
 
@@ -15,7 +18,36 @@ public sealed class DatasetState
     /// that dies in between leaves it here, and the next activation finishes it (see <see cref="DatasetGrain"/>).
     /// </summary>
     [Id(2)] public PendingBatch? Pending { get; set; }
+
+    /// <summary>The promotion gate's evaluation set: the members of every batch (held batches' members count once confirmed).</summary>
+    [Id(3)] public List<GateMember> Gate { get; set; } = [];
+
+    /// <summary>Grows by one whenever the effective gate set changes (a batch adds members, a held batch is confirmed).</summary>
+    [Id(4)] public int GateVersion { get; set; }
+
+    /// <summary>
+    /// False for state written before the gate set existed: the next activation assigns the images already stored
+    /// with the same rule, once.
+    /// </summary>
+    [Id(5)] public bool GateAssigned { get; set; }
+
+    /// <summary>Per batch: its trainable and gate images per class, so readiness needs no rows.</summary>
+    [Id(6)] public Dictionary<string, BatchComposition> Compositions { get; set; } = [];
+
+    [Id(7)] public BaseDataStatus? BaseData { get; set; }
 }
+
+/// <summary>One gate-set image and the batch that added it.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.GateMember")]
+public sealed record GateMember([property: Id(0)] string Sha256, [property: Id(1)] ImageLabel Label, [property: Id(2)] string BatchId);
+
+/// <summary>What one batch adds to training and to the gate set, per class.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.BatchComposition")]
+public sealed record BatchComposition(
+    [property: Id(0)] int TrainNormal,
+    [property: Id(1)] int TrainPneumonia,
+    [property: Id(2)] int GateNormal,
+    [property: Id(3)] int GatePneumonia);
 
 /// <summary>The arguments of an <see cref="IDatasetGrain.AddBatchAsync"/> call that has not finished yet.</summary>
 [GenerateSerializer, Immutable, Alias("pneumonia.PendingBatch")]
@@ -23,7 +55,8 @@ public sealed record PendingBatch(
     [property: Id(0)] string BatchId,
     [property: Id(1)] string Source,
     [property: Id(2)] IReadOnlyList<ImageRecord> Candidates,
-    [property: Id(3)] IReadOnlyList<UploadFileResult> Rejected);
+    [property: Id(3)] IReadOnlyList<UploadFileResult> Rejected,
+    [property: Id(4)] LabelScreen? Screen = null);
 
 /// <summary>
 /// The dataset: which batches exist and how many images there are per split and label. Each image is registered
@@ -38,21 +71,30 @@ public sealed record PendingBatch(
 /// next activation; the replay is idempotent (identical records count as this batch's, the batch grain keeps its
 /// first write).
 /// </remarks>
+/// <para>
+/// The gate set is this grain's fact too: which images the promotion gate judges models on. A held-out share of every
+/// batch's labelled images (<see cref="GateSetRule"/>) joins it when the batch is added; they are never trained on.
+/// A batch the label screen holds keeps all its images out of training and out of the gate until a person confirms it.
+/// </para>
 public sealed class DatasetGrain(
     [PersistentState("dataset", GrainStorage.Name)] IPersistentState<DatasetState> state,
+    IOptions<PromotionOptions> promotion,
     TimeProvider time) : Grain, IDatasetGrain
 {
+    private GateSetRule GateRule => new(promotion.Value.GateFraction);
+
     // Enough concurrent registrations to hide storage latency without flooding the silo with one message per image.
     private const int RegistrationsInFlight = 32;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        await AssignGateToStoredBatchesAsync();
         await FinishPendingAsync();
         await base.OnActivateAsync(cancellationToken);
     }
 
     public async Task<UploadBatch> AddBatchAsync(
-        string batchId, string source, IReadOnlyList<ImageRecord> candidates, IReadOnlyList<UploadFileResult> rejected)
+        string batchId, string source, IReadOnlyList<ImageRecord> candidates, IReadOnlyList<UploadFileResult> rejected, LabelScreen? screen)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(batchId);
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
@@ -65,7 +107,7 @@ public sealed class DatasetGrain(
                 ?? throw new InvalidOperationException($"Batch {batchId} is listed but its rows are missing.");
         }
 
-        var pending = new PendingBatch(batchId, source, [.. candidates], [.. rejected]);
+        var pending = new PendingBatch(batchId, source, [.. candidates], [.. rejected], screen);
         state.State.Pending = pending;
         try
         {
@@ -93,6 +135,9 @@ public sealed class DatasetGrain(
     private async Task<UploadBatch> AddPendingAsync(PendingBatch pending)
     {
         var (batchId, source, candidates, rejected) = (pending.BatchId, pending.Source, pending.Candidates, pending.Rejected);
+        var checks = (pending.Screen?.Checks ?? []).ToDictionary(c => c.Sha256, StringComparer.Ordinal);
+        UploadFileResult WithCheck(UploadFileResult result) =>
+            result.Sha256 is { } sha && checks.TryGetValue(sha, out var check) ? result with { ModelProbability = check.Probability, Disputed = check.Disputed } : result;
         var batchGrain = GrainFactory.GetGrain<IUploadBatchGrain>(batchId);
         var results = new UploadFileResult?[candidates.Count];
         var firstByHash = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -135,18 +180,20 @@ public sealed class DatasetGrain(
             }
         }
 
-        var files = results.Select(r => r!).Concat(rejected.Select(r => r with { Status = UploadFileStatus.Rejected })).ToList();
-        await batchGrain.RecordAsync(new UploadBatch(batchId, source, time.GetUtcNow(), files), accepted);
+        var files = results.Select(r => WithCheck(r!)).Concat(rejected.Select(r => r with { Status = UploadFileStatus.Rejected })).ToList();
+        await batchGrain.RecordAsync(new UploadBatch(batchId, source, time.GetUtcNow(), files, pending.Screen?.Summary), accepted);
         // The batch grain keeps the first write: after a retry its copy (not the one built now) is the truth.
         var batch = await batchGrain.GetAsync() ?? throw new InvalidOperationException($"Batch {batchId} was not stored.");
         var images = await batchGrain.GetImagesAsync();
 
-        state.State.Batches.Add(Summarize(batch, images));
+        var held = batch.Screen is { Held: true };
+        state.State.Batches.Add(Summarize(batch, images, held ? BatchTrainingUse.HeldForReview : BatchTrainingUse.Used, AssignGate(batchId, images, held)));
         foreach (var image in images)
         {
             AddToCounts(image);
         }
 
+        state.State.GateAssigned = true;
         state.State.Pending = null;
         await state.WriteStateAsync();
         return batch;
@@ -155,15 +202,144 @@ public sealed class DatasetGrain(
     public Task<DatasetStatistics> GetStatisticsAsync()
     {
         var counts = state.State.Counts.OrderBy(c => c.Split).ThenBy(c => c.Label.HasValue).ThenBy(c => c.Label).ToList();
+        var gate = EffectiveGate().ToList();
+        var gateSummary = new GateSetSummary(
+            state.State.GateVersion, gate.Count(m => m.Label == ImageLabel.Normal), gate.Count(m => m.Label == ImageLabel.Pneumonia), GateRule.Description);
         return Task.FromResult(new DatasetStatistics(
-            counts.Sum(c => c.Images), counts.Sum(c => c.Bytes), counts, [.. state.State.Batches]));
+            counts.Sum(c => c.Images), counts.Sum(c => c.Bytes), counts, [.. state.State.Batches], gateSummary, state.State.BaseData));
     }
 
-    public async Task<IReadOnlyList<ImageRecord>> GetLabelledImagesAsync()
+    public Task<IReadOnlyList<ImageRecord>> GetLabelledImagesAsync() =>
+        LabelledImagesOfAsync(state.State.Batches.Select(b => b.BatchId));
+
+    public async Task<TrainingData> GetTrainingDataAsync()
     {
-        var withImages = state.State.Batches.Where(b => b.AcceptedNormal + b.AcceptedPneumonia > 0).Select(b => b.BatchId).ToList();
+        var used = state.State.Batches.Where(b => b.TrainingUse != BatchTrainingUse.HeldForReview).Select(b => b.BatchId);
+        var gate = state.State.Gate.Select(m => m.Sha256).ToHashSet(StringComparer.Ordinal);
+        var images = (await LabelledImagesOfAsync(used)).Where(image => !gate.Contains(image.Sha256)).ToList();
+        return new TrainingData(images, state.State.BaseData, HeldOutImages());
+    }
+
+    public Task<TrainingReadiness> GetTrainingReadinessAsync()
+    {
+        var used = state.State.Batches
+            .Where(b => b.TrainingUse != BatchTrainingUse.HeldForReview)
+            .Select(b => state.State.Compositions.GetValueOrDefault(b.BatchId))
+            .OfType<BatchComposition>()
+            .ToList();
+        return Task.FromResult(new TrainingReadiness(
+            used.Sum(c => c.TrainNormal), used.Sum(c => c.TrainPneumonia), used.Sum(c => c.GateNormal), used.Sum(c => c.GatePneumonia),
+            HeldOutImages(), state.State.BaseData));
+    }
+
+    public Task<GateSet> GetGateSetAsync() =>
+        Task.FromResult(new GateSet(state.State.GateVersion, [.. EffectiveGate().Select(m => new GateImage(m.Sha256, m.Label))]));
+
+    public async Task<UploadBatchSummary?> ConfirmBatchAsync(string batchId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(batchId);
+        var index = state.State.Batches.FindIndex(b => b.BatchId == batchId);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var summary = state.State.Batches[index];
+        if (summary.TrainingUse != BatchTrainingUse.HeldForReview)
+        {
+            return summary;
+        }
+
+        state.State.Batches[index] = summary = summary with { TrainingUse = BatchTrainingUse.Confirmed };
+        if (summary.GateImages > 0)
+        {
+            state.State.GateVersion++;
+        }
+
+        await state.WriteStateAsync();
+        return summary;
+    }
+
+    public async Task SetBaseDataStatusAsync(BaseDataStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        if (state.State.BaseData is { } current && current.State == status.State && current.Message == status.Message)
+        {
+            return;
+        }
+
+        state.State.BaseData = status;
+        await state.WriteStateAsync();
+    }
+
+    private async Task<IReadOnlyList<ImageRecord>> LabelledImagesOfAsync(IEnumerable<string> batchIds)
+    {
+        var withImages = state.State.Batches
+            .Where(b => b.AcceptedNormal + b.AcceptedPneumonia > 0)
+            .Select(b => b.BatchId)
+            .Intersect(batchIds, StringComparer.Ordinal)
+            .ToList();
         var perBatch = await Task.WhenAll(withImages.Select(id => GrainFactory.GetGrain<IUploadBatchGrain>(id).GetImagesAsync()));
         return perBatch.SelectMany(images => images).Where(image => image.Label is not null).ToList();
+    }
+
+    private IEnumerable<GateMember> EffectiveGate()
+    {
+        var held = state.State.Batches.Where(b => b.TrainingUse == BatchTrainingUse.HeldForReview).Select(b => b.BatchId).ToHashSet(StringComparer.Ordinal);
+        return state.State.Gate.Where(m => !held.Contains(m.BatchId));
+    }
+
+    private int HeldOutImages() =>
+        state.State.Batches.Where(b => b.TrainingUse == BatchTrainingUse.HeldForReview).Sum(b => b.AcceptedNormal + b.AcceptedPneumonia);
+
+    /// <summary>
+    /// Adds the batch's gate members to the gate set and records what it adds to training; returns how many images
+    /// went to the gate. Patients with test images in this batch stay out of both (training leaves them out too).
+    /// </summary>
+    /// <param name="held">The batch is held for review: its members count (and the version moves) once it is confirmed.</param>
+    private int AssignGate(string batchId, IReadOnlyList<ImageRecord> images, bool held)
+    {
+        var labelled = images.Where(i => i.Label is not null).ToList();
+        var testPatients = labelled.Where(i => i.Split == ImageSplit.Test).Select(i => i.PatientId).ToHashSet(StringComparer.Ordinal);
+        var rule = GateRule;
+        var members = labelled
+            .Where(i => rule.IsMember(CatalogueMapper.ToDataset(i.Split), GateSetRule.GroupOf(i.OriginalName, i.PatientId, batchId), testPatients.Contains(i.PatientId)))
+            .Select(i => new GateMember(i.Sha256, i.Label!.Value, batchId))
+            .ToList();
+        var gate = members.Select(m => m.Sha256).ToHashSet(StringComparer.Ordinal);
+        var train = labelled.Where(i => i.Split == ImageSplit.Train && !gate.Contains(i.Sha256) && !testPatients.Contains(i.PatientId)).ToList();
+        state.State.Compositions[batchId] = new BatchComposition(
+            train.Count(i => i.Label == ImageLabel.Normal), train.Count(i => i.Label == ImageLabel.Pneumonia),
+            members.Count(m => m.Label == ImageLabel.Normal), members.Count(m => m.Label == ImageLabel.Pneumonia));
+        state.State.Gate.AddRange(members);
+        if (members.Count > 0 && !held)
+        {
+            state.State.GateVersion++;
+        }
+
+        return members.Count;
+    }
+
+    /// <summary>Data stored before the gate set existed: its images are assigned with the same rule, once.</summary>
+    private async Task AssignGateToStoredBatchesAsync()
+    {
+        if (state.State.GateAssigned)
+        {
+            return;
+        }
+
+        if (state.State.Batches.Count > 0)
+        {
+            for (var i = 0; i < state.State.Batches.Count; i++)
+            {
+                var summary = state.State.Batches[i];
+                var images = await GrainFactory.GetGrain<IUploadBatchGrain>(summary.BatchId).GetImagesAsync();
+                state.State.Batches[i] = summary with { GateImages = AssignGate(summary.BatchId, images, held: false) };
+            }
+
+            state.State.GateAssigned = true;
+            await state.WriteStateAsync();
+        }
     }
 
     private void AddToCounts(ImageRecord image)
@@ -180,7 +356,8 @@ public sealed class DatasetGrain(
         }
     }
 
-    private static UploadBatchSummary Summarize(UploadBatch batch, IReadOnlyList<ImageRecord> images) => new(
+    private static UploadBatchSummary Summarize(UploadBatch batch, IReadOnlyList<ImageRecord> images, BatchTrainingUse use, int gateImages) => new(
         batch.BatchId, batch.Source, batch.CreatedAt, batch.Accepted, batch.Duplicates, batch.Rejected,
-        images.Count(i => i.Label == ImageLabel.Normal), images.Count(i => i.Label == ImageLabel.Pneumonia), images.Count(i => i.Label is null));
+        images.Count(i => i.Label == ImageLabel.Normal), images.Count(i => i.Label == ImageLabel.Pneumonia), images.Count(i => i.Label is null),
+        use, gateImages, batch.Screen);
 }

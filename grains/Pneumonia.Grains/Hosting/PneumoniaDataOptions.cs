@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Models;
 
 namespace Pneumonia.Grains.Hosting;
@@ -21,9 +23,40 @@ public sealed class PneumoniaDataOptions
 
     /// <summary>
     /// A Kaggle-layout folder or .zip on the server's disk imported as the base data set (source "kermany") at start-up
-    /// when the data set has no such batch yet; null imports nothing.
+    /// when the data set has no such batch yet; empty imports nothing. A relative path is looked for from the content
+    /// root and each directory above it, then from the application's directory and each above it (see
+    /// <see cref="LocateBaseDataset"/>), so the default finds <c>shared/data/chest_xray</c> beside the repository under
+    /// <c>dotnet run</c>, from a build output and from a publish directory alike.
     /// </summary>
-    public string? BaseDatasetPath { get; set; }
+    /// <remarks>
+    /// The default applies also where no appsettings.json is read (a build output started from another folder, whose
+    /// content root is that folder); set it empty to import nothing.
+    /// </remarks>
+    public string? BaseDatasetPath { get; set; } = DefaultBaseDatasetPath;
+
+    /// <summary>Where the README puts the Kermany data: <c>shared/data/chest_xray</c> beside the checkout.</summary>
+    public const string DefaultBaseDatasetPath = "shared/data/chest_xray";
+
+    /// <summary>
+    /// An absolute <paramref name="path"/> as it is; a relative one resolved against the first of
+    /// <paramref name="roots"/> or their ancestors under which it exists, else against the first root (so a
+    /// missing data set is reported at the path people expect).
+    /// </summary>
+    public static string LocateBaseDataset(string path, params string[] roots)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Path.IsPathRooted(path) || roots.Length == 0) return Path.GetFullPath(path);
+        foreach (var root in roots)
+        {
+            for (var directory = new DirectoryInfo(Path.GetFullPath(root)); directory is not null; directory = directory.Parent)
+            {
+                var candidate = Path.Combine(directory.FullName, path);
+                if (Directory.Exists(candidate) || File.Exists(candidate)) return candidate;
+            }
+        }
+
+        return Path.GetFullPath(path, roots[0]);
+    }
 
     /// <summary>The content-addressed image store.</summary>
     public string ImagesDirectory => Path.Combine(DataDirectory, "images");
@@ -38,17 +71,56 @@ public sealed class PromotionOptions
     public const string SectionName = "Pneumonia:Promotion";
 
     /// <summary>
-    /// A new model replaces production only if its validation ROC-AUC is at least production's minus this.
-    /// 0 demands no loss at all; negative values demand an improvement.
+    /// The share of patients (of whole upload batches where file names name no patient) held out of training into
+    /// the gate set, on which candidate and production are compared. Changing it later moves no image already assigned.
     /// </summary>
-    [Range(-1.0, 1.0)]
-    public double MaxValidationAucDrop { get; set; } = 0.005;
+    [Range(0.05, 0.5)]
+    public double GateFraction { get; set; } = GateSetRule.DefaultFraction;
+
+    /// <summary>Fewer gate images of either class than this is "not enough evidence": nothing is promoted without force.</summary>
+    [Range(1, 100_000)]
+    public int MinimumGateImagesPerClass { get; set; } = 100;
+
+    /// <summary>How far the lower end of the 95% interval (DeLong) of the ROC-AUC difference may fall below zero.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxAucDrop { get; set; } = 0.005;
+
+    /// <summary>How much gate-set sensitivity (each model at its own threshold) may drop; a significant drop (McNemar) refuses anyway.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxSensitivityDrop { get; set; } = 0.02;
+
+    /// <summary>How much gate-set specificity may drop; a significant drop (McNemar) refuses anyway.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxSpecificityDrop { get; set; } = 0.02;
+
+    /// <summary>How much the gate-set Brier score may rise.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxBrierIncrease { get; set; } = 0.01;
+
+    /// <summary>How much the gate-set expected calibration error may rise.</summary>
+    [Range(0.0, 1.0)]
+    public double MaxEceIncrease { get; set; } = 0.02;
+
+    /// <summary>p-value under which a drop in sensitivity or specificity counts as real, whatever its size.</summary>
+    [Range(1e-9, 0.5)]
+    public double SignificanceLevel { get; set; } = 0.05;
+
+    public GateTolerances Tolerances => new(
+        MaxAucDrop, MaxSensitivityDrop, MaxSpecificityDrop, MaxBrierIncrease, MaxEceIncrease, MinimumGateImagesPerClass, SignificanceLevel);
 }
 
 /// <summary>Defaults and limits of retraining; bound from <see cref="SectionName"/>.</summary>
 public sealed class RetrainOptions
 {
     public const string SectionName = "Pneumonia:Retrain";
+
+    /// <summary>
+    /// A retrain needs at least this many trainable labelled images of each class (gate set and held batches not
+    /// counted); fewer is refused with what is missing. A model fitted, calibrated and thresholded on a handful of
+    /// images is worse than none.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MinimumTrainingImagesPerClass { get; set; } = 100;
 
     /// <summary>The most epochs a request may ask for.</summary>
     [Range(1, 500)]
@@ -73,9 +145,9 @@ public sealed class RetrainOptions
     public int FirstFineTunedStage { get; set; } = 3;
 
     /// <summary>
-    /// Compute the frozen stages once per image instead of once per epoch (see TrainingOptions.CacheFrozenFeatures):
-    /// what lets a 5-epoch fine-tune of the full training set finish in minutes on two cores, at the price of no
-    /// augmentation during the retrain.
+    /// Compute the frozen stages once per image and epoch, on a freshly augmented view, instead of once per batch
+    /// (see TrainingOptions.CacheFrozenFeatures): what lets a 5-epoch fine-tune of the full training set finish in
+    /// minutes on two cores while keeping the parent's augmentation on.
     /// </summary>
     public bool CacheFrozenFeatures { get; set; } = true;
 

@@ -59,7 +59,7 @@ public static class PneumoniaGrainsExtensions
                 options.DataDirectory = Path.GetFullPath(options.DataDirectory, environment.ContentRootPath);
                 options.BundledModelDirectory = Path.GetFullPath(options.BundledModelDirectory, environment.ContentRootPath);
                 if (!string.IsNullOrEmpty(options.BaseDatasetPath))
-                    options.BaseDatasetPath = Path.GetFullPath(options.BaseDatasetPath, environment.ContentRootPath);
+                    options.BaseDatasetPath = PneumoniaDataOptions.LocateBaseDataset(options.BaseDatasetPath, environment.ContentRootPath, AppContext.BaseDirectory);
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
@@ -80,6 +80,7 @@ public static class PneumoniaGrainsExtensions
         services.TryAddSingleton<InferenceBatcher>();
         services.TryAddSingleton<TrainingExecutor>();
         services.TryAddSingleton<RetrainRunner>();
+        services.TryAddSingleton<GateEvaluator>();
         services.TryAddSingleton<BaseDatasetImporter>();
         services.AddSingleton<PneumoniaSiloStartup>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PneumoniaSiloStartup>());

@@ -55,11 +55,58 @@ internal sealed class PneumoniaSiloStartup(
             _refresh = RefreshLoopAsync(registry, _stopping.Token);
         }
 
-        if (data.Value.BaseDatasetPath is { Length: > 0 } basePath)
+        if (await BaseDatasetToImportAsync() is { } basePath)
         {
             _import = Task.Run(() => ImportBaseDatasetAsync(basePath, _stopping.Token), CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// Records the base data set's state before anything can ask (so a retrain sent right after start-up sees
+    /// "importing", never an empty data set) and returns the path to import, or null when there is nothing to do.
+    /// </summary>
+    private async Task<string?> BaseDatasetToImportAsync()
+    {
+        var dataset = grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
+        var statistics = await dataset.GetStatisticsAsync();
+        var path = data.Value.BaseDatasetPath;
+        var imported = statistics.Batches.Any(b => b.Source == BaseDatasetImporter.Source);
+        BaseDataStatus status;
+        string? toImport = null;
+        if (imported)
+        {
+            status = Status(BaseDataState.Imported, path, "The base data set is imported.");
+        }
+        else if (string.IsNullOrEmpty(path))
+        {
+            status = Status(BaseDataState.NotConfigured, null,
+                "No base data set is configured (Pneumonia:Data:BaseDatasetPath is empty): retrains use uploaded images only.");
+        }
+        else if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            status = Status(BaseDataState.NotFound, path,
+                $"The base data set was not found at {path}: retrains use uploaded images only. Set Pneumonia:Data:BaseDatasetPath to the chest_xray folder (or .zip) to use it.");
+        }
+        else
+        {
+            status = Status(BaseDataState.Importing, path, $"The base data set at {path} is being imported.");
+            toImport = path;
+        }
+
+        if (status.State is BaseDataState.NotFound)
+        {
+            logger.LogWarning("{Message}", status.Message);
+        }
+        else if (status.State is not BaseDataState.Imported)
+        {
+            logger.LogInformation("{Message}", status.Message);
+        }
+
+        await dataset.SetBaseDataStatusAsync(status);
+        return toImport;
+    }
+
+    private BaseDataStatus Status(BaseDataState state, string? path, string message) => new(state, path, message, time.GetUtcNow());
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -114,27 +161,25 @@ internal sealed class PneumoniaSiloStartup(
 
     private async Task ImportBaseDatasetAsync(string path, CancellationToken cancellationToken)
     {
+        var dataset = grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
         try
         {
-            var statistics = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetStatisticsAsync();
-            if (statistics.Batches.Any(b => b.Source == BaseDatasetImporter.Source))
-            {
-                return;
-            }
-
-            if (!File.Exists(path) && !Directory.Exists(path))
-            {
-                logger.LogWarning("No base data set at {Path}: retrains will use uploads only", path);
-                return;
-            }
-
             logger.LogInformation("Importing the base data set from {Path}", path);
-            var batch = await importer.ImportAsync(path, cancellationToken: cancellationToken);
-            logger.LogInformation("Base data set imported: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected", batch.Accepted, batch.Duplicates, batch.Rejected);
+            var progress = new Progress<int>(files => dataset.SetBaseDataStatusAsync(
+                Status(BaseDataState.Importing, path, $"The base data set at {path} is being imported: {files:N0} files read so far.")).Ignore());
+            var batch = await importer.ImportAsync(path, progress: progress, cancellationToken: cancellationToken);
+            var message = $"The base data set is imported: {batch.Accepted:N0} images accepted, {batch.Duplicates:N0} duplicates, {batch.Rejected:N0} rejected.";
+            logger.LogInformation("{Message}", message);
+            await dataset.SetBaseDataStatusAsync(Status(BaseDataState.Imported, path, message));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The silo is stopping; the next start imports again (the import is idempotent).
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             logger.LogError(ex, "Importing the base data set from {Path} failed", path);
+            await dataset.SetBaseDataStatusAsync(Status(BaseDataState.Failed, path, $"Importing the base data set from {path} failed: {ex.Message}"));
         }
     }
 }

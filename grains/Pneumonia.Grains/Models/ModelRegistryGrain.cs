@@ -1,8 +1,5 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
-using Pneumonia.Grains.Hosting;
 
 namespace Pneumonia.Grains.Models;
 
@@ -28,7 +25,6 @@ public sealed class ModelRegistryState
 /// </summary>
 public sealed class ModelRegistryGrain(
     [PersistentState("registry", GrainStorage.Name)] IPersistentState<ModelRegistryState> state,
-    IOptions<PromotionOptions> promotion,
     TimeProvider time,
     ILogger<ModelRegistryGrain> logger) : Grain, IModelRegistryGrain
 {
@@ -62,7 +58,7 @@ public sealed class ModelRegistryGrain(
 
     public Task<ProductionModel?> GetProductionAsync() => Task.FromResult(state.State.Production);
 
-    public async Task<PromotionDecision> PromoteAsync(string version, bool force, string reason)
+    public async Task<PromotionDecision> PromoteAsync(string version, bool force, string reason, GateReport? gate)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(version);
         if (!state.State.Versions.Contains(version))
@@ -70,18 +66,23 @@ public sealed class ModelRegistryGrain(
             throw new ArgumentException($"Model version {version} is not registered.", nameof(version));
         }
 
+        if (gate is not null && gate.CandidateVersion != version)
+        {
+            throw new ArgumentException($"The gate report is about {gate.CandidateVersion}, not {version}.", nameof(gate));
+        }
+
         var now = time.GetUtcNow();
         var current = state.State.Production;
         if (current?.Version == version)
         {
-            return new PromotionDecision(version, Promoted: true, version, force, "already production; nothing changed", now);
+            return new PromotionDecision(version, Promoted: true, version, force, "already production; nothing changed", now, gate);
         }
 
         var candidate = await GetInfoAsync(version);
-        var gate = current is null ? (Passes: true, Text: "no production model") : Gate(candidate, await GetInfoAsync(current.Version));
-        var promoted = gate.Passes || force;
-        var because = force && !gate.Passes ? $"forced past the gate: {gate.Text}" : gate.Text;
-        var decision = new PromotionDecision(version, promoted, current?.Version, force, $"{reason}: {because}", now);
+        var (passes, because) = Judge(gate, current);
+        var promoted = passes || force;
+        var text = force && !passes ? $"forced past the gate: {because}" : because;
+        var decision = new PromotionDecision(version, promoted, current?.Version, force && !passes, $"{reason}: {text}", now, gate);
         state.State.History.Add(decision);
         if (promoted)
         {
@@ -96,6 +97,30 @@ public sealed class ModelRegistryGrain(
         await state.WriteStateAsync();
         logger.LogInformation("Promotion of {Version}: {Promoted} ({Reason})", version, promoted, decision.Reason);
         return decision;
+    }
+
+    /// <summary>
+    /// Whether the gate's report lets the candidate replace <paramref name="current"/>. The report must compare with
+    /// the production model of now: a report against an earlier one says nothing about the model users get today.
+    /// </summary>
+    private static (bool Passes, string Text) Judge(GateReport? gate, ProductionModel? current)
+    {
+        if (current is null)
+        {
+            return (true, "there was no production model");
+        }
+
+        if (gate is null)
+        {
+            return (false, $"not evaluated against production {current.Version} on the gate set");
+        }
+
+        if (gate.ProductionVersion != current.Version)
+        {
+            return (false, $"the gate compared it with {gate.ProductionVersion}, but production is now {current.Version}: evaluate it again");
+        }
+
+        return (gate.Passed, gate.Summary);
     }
 
     public async Task<PromotionDecision> RollbackAsync(string reason)
@@ -122,16 +147,6 @@ public sealed class ModelRegistryGrain(
 
     public Task<IReadOnlyList<PromotionDecision>> GetHistoryAsync() =>
         Task.FromResult<IReadOnlyList<PromotionDecision>>(Enumerable.Reverse(state.State.History).ToList());
-
-    private (bool Passes, string Text) Gate(ModelVersionInfo candidate, ModelVersionInfo production)
-    {
-        var tolerance = promotion.Value.MaxValidationAucDrop;
-        var (newAuc, oldAuc) = (candidate.Validation.RocAuc, production.Validation.RocAuc);
-        var passes = newAuc >= oldAuc - tolerance;
-        var text = string.Create(CultureInfo.InvariantCulture,
-            $"validation ROC-AUC {newAuc:0.0000} vs {oldAuc:0.0000} of production {production.Version} (allowed drop {tolerance:0.0000}): {(passes ? "passes" : "refused by")} the gate");
-        return (passes, text);
-    }
 
     private async Task<ModelVersionInfo> GetInfoAsync(string version) =>
         await GrainFactory.GetGrain<IModelVersionGrain>(version).GetAsync()

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Pneumonia.Abstractions;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Models;
 using Pneumonia.Ml.Data;
@@ -9,18 +10,20 @@ using Pneumonia.Ml.Training;
 namespace Pneumonia.Grains.Training;
 
 /// <summary>What one retrain needs, gathered by the job grain in its own turn: metadata and paths only.</summary>
-/// <param name="Images">The labelled catalogue (base data set and uploads).</param>
-/// <param name="ParentDirectory">The production model directory (relative to the model store) to fine-tune from.</param>
+/// <param name="Images">The labelled images it may use (base data set and uploads; not the gate set, not held batches).</param>
+/// <param name="Parent">The production model to fine-tune from, and to compare the new model with on the gate set.</param>
+/// <param name="Gate">The gate set the new model and its parent are both scored on.</param>
 public sealed record RetrainWork(
     string JobId,
     IReadOnlyList<CatalogueEntry> Images,
-    string ParentDirectory,
+    ModelOnDisk Parent,
+    GateSet Gate,
     int Epochs,
     int BatchSize,
     bool FineTune);
 
-/// <summary>A trained, published model: its card and its directory relative to the model store.</summary>
-public sealed record RetrainResult(ModelCard Card, string Directory);
+/// <summary>A trained, published model: its card, its directory relative to the model store, and the gate's report on it.</summary>
+public sealed record RetrainResult(ModelCard Card, string Directory, GateReport Gate);
 
 /// <summary>
 /// Turns a <see cref="RetrainWork"/> into a published model with the ML core: decode the splits from the image store,
@@ -31,6 +34,7 @@ public sealed class RetrainRunner(
     IImageStore images,
     IModelStore models,
     XrayImageDecoder decoder,
+    GateEvaluator gate,
     IOptions<RetrainOptions> options,
     IOptions<PredictionOptions> prediction,
     TimeProvider time)
@@ -39,12 +43,15 @@ public sealed class RetrainRunner(
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(progress);
-        var parentDirectory = models.PathOf(work.ParentDirectory);
+        var parentDirectory = models.PathOf(work.Parent.Directory);
         var parent = ModelPackage.ReadCard(parentDirectory);
         var preprocessor = new XrayPreprocessor(parent.Preprocessing, decoder);
-        progress.Report(new TrainingProgress("loading", 0, work.Epochs, 0, 0, 0, 0, 0, null, TimeSpan.Zero, null));
+        var loading = time.GetTimestamp();
+        progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, 0, work.Images.Count, TimeSpan.Zero));
         using var splits = TrainingSplits.Load(
-            work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed, cancellationToken);
+            work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed,
+            decoded: (done, total) => progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, done, total, time.GetElapsedTime(loading))),
+            cancellationToken: cancellationToken);
 
         // The request sets the run's length and whether the backbone learns; the retrain settings decide how much of
         // it learns, how gently (a fraction of the parent's learning rates) and whether frozen features are cached;
@@ -79,10 +86,15 @@ public sealed class RetrainRunner(
                 },
                 progress,
                 cancellationToken);
-            return new RetrainResult(card, models.Publish(staging, card.Version));
+            var published = models.Publish(staging, card.Version);
+            // Judged now, on the same thread: both models as they are served, on the same gate images.
+            progress.Report(new TrainingProgress("gating", work.Epochs, work.Epochs, 0, 0, 1, 0, 0, null, TimeSpan.Zero, null));
+            var report = gate.Evaluate(new ModelOnDisk(card.Version, published), work.Parent, work.Gate, cancellationToken);
+            return new RetrainResult(card, published, report);
         }
         catch
         {
+            // Publish moved the staging directory away: only a run that failed before it leaves one to delete.
             if (Directory.Exists(staging))
             {
                 Directory.Delete(staging, recursive: true);

@@ -33,13 +33,16 @@ public sealed class TrainingCoordinatorGrain(
             return new StartRetrainResult(StartRetrainOutcome.AlreadyRunning, running, $"training job {running} is still running");
         }
 
-        var statistics = await GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetStatisticsAsync();
-        int TrainImages(ImageLabel label) => statistics.Counts.Where(c => c.Split == ImageSplit.Train && c.Label == label).Sum(c => c.Images);
-        var (normal, pneumonia) = (TrainImages(ImageLabel.Normal), TrainImages(ImageLabel.Pneumonia));
-        if (normal == 0 || pneumonia == 0)
+        var readiness = await GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetTrainingReadinessAsync();
+        if (readiness.BaseData is { State: BaseDataState.Importing } importing)
         {
-            return new StartRetrainResult(StartRetrainOutcome.NothingToTrain, null,
-                $"training needs labelled training images of both classes; the data set has {normal} NORMAL and {pneumonia} PNEUMONIA");
+            return new StartRetrainResult(StartRetrainOutcome.DataNotReady, null,
+                $"{importing.Message} A retrain now would train on the uploads alone; try again when the import has finished (GET /health/ready, /dataset/stats).");
+        }
+
+        if (NotEnoughData(readiness, options.Value.MinimumTrainingImagesPerClass) is { } missing)
+        {
+            return new StartRetrainResult(StartRetrainOutcome.NotEnoughData, null, missing);
         }
 
         if (await GrainFactory.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default).GetProductionAsync() is null)
@@ -98,6 +101,24 @@ public sealed class TrainingCoordinatorGrain(
             state.State.RunningJobId = null;
             await state.WriteStateAsync();
         }
+    }
+
+    /// <summary>What is missing for a retrain, in a sentence naming the counts and the minimum; null when nothing is.</summary>
+    private static string? NotEnoughData(TrainingReadiness readiness, int minimum)
+    {
+        var (normal, pneumonia) = (readiness.TrainNormal, readiness.TrainPneumonia);
+        if (normal >= minimum && pneumonia >= minimum)
+        {
+            return null;
+        }
+
+        var held = readiness.HeldOutImages > 0 ? $", {readiness.HeldOutImages} more in batches held for review" : "";
+        var baseData = readiness.BaseData is { State: BaseDataState.NotFound or BaseDataState.NotConfigured or BaseDataState.Failed } status
+            ? $" {status.Message}"
+            : "";
+        return $"A retrain needs at least {minimum} trainable labelled images of each class (Pneumonia:Retrain:MinimumTrainingImagesPerClass); " +
+               $"the data set has {normal} NORMAL and {pneumonia} PNEUMONIA (besides {readiness.GateNormal + readiness.GatePneumonia} gate-set images, never trained on{held}). " +
+               $"Upload more labelled images (POST /upload with label=NORMAL or PNEUMONIA, or a zip with NORMAL/ and PNEUMONIA/ folders).{baseData}";
     }
 
     /// <summary>

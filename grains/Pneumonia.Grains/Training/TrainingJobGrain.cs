@@ -188,17 +188,20 @@ public sealed class TrainingJobGrain(
             return;
         }
 
-        var labelled = await GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetLabelledImagesAsync();
+        var dataset = GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
+        var data = await dataset.GetTrainingDataAsync();
+        var gate = await dataset.GetGateSetAsync();
         info = info with { Status = TrainingJobStatus.Running, Phase = "loading", StartedAt = time.GetUtcNow(), ParentVersion = production.Version };
         state.State.Info = info;
         await state.WriteStateAsync();
 
         var work = new RetrainWork(
-            info.JobId, labelled.Select(image => image.ToEntry()).ToList(), production.Directory,
+            info.JobId, data.Images.Select(image => image.ToEntry()).ToList(), new ModelOnDisk(production.Version, production.Directory), gate,
             info.Request.Epochs, info.Request.BatchSize, info.Request.FineTune);
         _cancellation = new CancellationTokenSource();
         _work = executor.Run(info.JobId, token => runner.Run(work, _progress, token), _cancellation.Token);
-        logger.LogInformation("Training job {JobId} launched on {Images} labelled images from {Parent}", info.JobId, labelled.Count, production.Version);
+        logger.LogInformation("Training job {JobId} launched on {Images} labelled images from {Parent} (gate set version {GateVersion}: {GateImages} images held out)",
+            info.JobId, data.Images.Count, production.Version, gate.Version, gate.Images.Count);
     }
 
     private async Task CompleteAsync(TrainingJobInfo info, Task<RetrainResult> work)
@@ -224,17 +227,24 @@ public sealed class TrainingJobGrain(
             Phase = "registering",
             ResultVersion = result.Card.Version,
             History = result.Card.History.Select(e => new TrainingEpoch(e.Epoch, e.TrainingLoss, e.TrainingAccuracy, e.ValidationLoss, e.ValidationAuc, e.Seconds)).ToList(),
+            Gate = result.Gate,
         };
         await state.WriteStateAsync();
         try
         {
             var registry = GrainFactory.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
             await registry.RegisterAsync(ModelCardMapper.ToVersionInfo(result.Card, result.Directory));
-            var decision = await registry.PromoteAsync(result.Card.Version, force: false, $"retrain {info.JobId}");
+            var (promoted, reason) = (false, $"not promoted: the job was asked to leave production alone; the gate says it {result.Gate.Summary}");
+            if (info.Request.Promote)
+            {
+                var decision = await registry.PromoteAsync(result.Card.Version, force: false, $"retrain {info.JobId}", result.Gate);
+                (promoted, reason) = (decision.Promoted, decision.Reason);
+            }
+
             await FinishAsync(info with
             {
                 Status = TrainingJobStatus.Completed, Phase = "done", Progress = 100, FinishedAt = time.GetUtcNow(),
-                Promoted = decision.Promoted, PromotionReason = decision.Reason,
+                Promoted = promoted, PromotionReason = reason,
             });
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -278,5 +288,7 @@ public sealed class TrainingJobGrain(
         Accuracy = progress.Epoch > 0 ? progress.TrainingAccuracy : null,
         ValidationAuc = progress.ValidationAuc,
         Eta = progress.Eta,
+        ImagesDone = progress.ImagesDone,
+        ImagesTotal = progress.ImagesTotal,
     };
 }

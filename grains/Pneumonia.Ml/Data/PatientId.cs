@@ -23,6 +23,13 @@ public static partial class PatientId
         return match.Success ? match.Groups["patient"].Value : name;
     }
 
+    /// <summary>Whether the file name follows one of the Kermany patterns, i.e. names a patient rather than only itself.</summary>
+    public static bool IsRecognised(string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        return KnownPattern().IsMatch(Path.GetFileNameWithoutExtension(fileName));
+    }
+
     [GeneratedRegex(@"^(?<patient>person\d+)_(?:bacteria|virus)_\d+(?:_\d+)?$|^(?<patient>(?:NORMAL\d+-)?IM-\d+)(?:-\d+)+$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KnownPattern();
 }

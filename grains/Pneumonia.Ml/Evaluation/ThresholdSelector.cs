@@ -8,6 +8,12 @@ namespace Pneumonia.Ml.Evaluation;
 public static class ThresholdSelector
 {
     /// <summary>
+    /// The lowest threshold either method returns: the smallest double above 0. A threshold of 0 would call every image
+    /// PNEUMONIA, even one whose probability is exactly 0; with this floor probability 0 is always NORMAL.
+    /// </summary>
+    public const double LowestThreshold = double.Epsilon;
+
+    /// <summary>
     /// Returns the highest threshold whose sensitivity (recall) on these data is at least
     /// <paramref name="minimumSensitivity"/>: missing pneumonia costs more than a false alarm, and among the
     /// thresholds that keep enough sensitivity the highest gives the best specificity.
@@ -15,7 +21,10 @@ public static class ThresholdSelector
     /// <param name="probabilities">Validation-split P(pneumonia) per item, each finite and in [0, 1].</param>
     /// <param name="labels">Validation-split labels, <c>true</c> = PNEUMONIA.</param>
     /// <param name="minimumSensitivity">Required recall, in (0, 1].</param>
-    /// <returns>One of the distinct probabilities; items with probability &gt;= it are predicted PNEUMONIA.</returns>
+    /// <returns>
+    /// One of the distinct probabilities, raised to <see cref="LowestThreshold"/> if that is 0; items with probability
+    /// &gt;= it are predicted PNEUMONIA.
+    /// </returns>
     /// <exception cref="ArgumentException">Invalid inputs, a target outside (0, 1], or no positive items.</exception>
     public static double ForMinimumSensitivity(
         IReadOnlyList<double> probabilities, IReadOnlyList<bool> labels, double minimumSensitivity = 0.95)
@@ -52,14 +61,14 @@ public static class ThresholdSelector
 
             if ((double)truePositives / positives >= minimumSensitivity)
             {
-                return scores[end];
+                return Math.Max(scores[end], LowestThreshold);
             }
 
             end = start - 1;
         }
 
         // Unreachable: at the lowest score every positive is admitted and recall is 1.
-        return scores[0];
+        return Math.Max(scores[0], LowestThreshold);
     }
 
     /// <summary>

@@ -96,6 +96,18 @@ public sealed class InferenceNetwork : IDisposable
         return _network.Backbone.ForwardFrom(converted, lastFloatStage);
     }
 
+    /// <summary>
+    /// The output of backbone stages 0..<paramref name="lastStage"/> for grey images [N,1,S,S] given as floats (0..255),
+    /// e.g. augmented copies: what a training run with frozen stages caches. In the precision of that stage.
+    /// </summary>
+    public Tensor FeaturesThrough(Tensor greyFloats, int lastStage)
+    {
+        ArgumentNullException.ThrowIfNull(greyFloats);
+        var bf16 = Precision.Precision == InferencePrecision.Bf16 && Precision.Bf16FromStage == 0;
+        using var input = greyFloats.to_type(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        return _network.FeaturesThrough(input, lastStage);
+    }
+
     /// <summary>Logits [N] (float32) from a feature map: average pool and the float head, as the network's forward does in eval mode.</summary>
     public Tensor Logits(Tensor features)
     {

@@ -35,6 +35,11 @@ public sealed class PneumoniaPredictor : IDisposable
     public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder, ServingPrecision? precision = null)
     {
         var card = ModelPackage.ReadCard(modelDirectory);
+        // A card that could answer against its own probability (a falling calibration, a threshold of 0) is never served.
+        if (!(card.Calibration.Slope > 0 && double.IsFinite(card.Calibration.Slope) && double.IsFinite(card.Calibration.Intercept)))
+            throw new InvalidDataException($"model {card.Version}: calibration slope {card.Calibration.Slope} and intercept {card.Calibration.Intercept} must be finite with a slope above 0");
+        if (!(card.Threshold > 0 && card.Threshold <= 1))
+            throw new InvalidDataException($"model {card.Version}: threshold {card.Threshold} must be in (0, 1]");
         var network = InferenceNetwork.Prepare(ModelPackage.LoadNetwork(card, modelDirectory), precision ?? ServingPrecision.Default);
         return new PneumoniaPredictor(card, network, new XrayPreprocessor(card.Preprocessing, decoder));
     }

@@ -69,7 +69,7 @@ public sealed class ModelTrainingPipeline
             ? null
             : _ => WriteAtomically(request.CheckpointDirectory, "checkpoint.bin", network);
 
-        var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, cancellationToken);
+        var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, architecture, cancellationToken);
 
         progress?.Report(Phase("calibrating", result, request.Options));
         // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will

@@ -1,4 +1,5 @@
 using Pneumonia.Ml.Modeling;
+using Pneumonia.Ml.Models;
 using static TorchSharp.torch;
 
 namespace Pneumonia.Ml.Training;
@@ -15,7 +16,9 @@ public static class NetworkInference
         Run(network, features, batch => network.ForwardFrom(batch, completedStage), 64, cancellationToken);
 
     /// <summary>The output of backbone stages 0..<paramref name="lastStage"/> for every image, as bfloat16 (half the memory of float32).</summary>
-    public static Tensor ComputeFeatures(PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, CancellationToken cancellationToken = default)
+    /// <param name="computed">Told the number of images done after each batch.</param>
+    public static Tensor ComputeFeatures(
+        PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, Action<int>? computed = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(pixels);
@@ -33,6 +36,44 @@ public static class NetworkInference
                 var features = network.FeaturesThrough(pixels.narrow(0, start, length).to_type(ScalarType.Float32), lastStage);
                 all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
                 all.narrow(0, start, length).copy_(features);
+                computed?.Invoke((int)(start + length));
+            }
+            return all ?? throw new ArgumentException("no images to compute features for", nameof(pixels));
+        }
+        finally
+        {
+            network.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="ComputeFeatures"/>, for an augmented view: each slice of <paramref name="pixels"/> goes through
+    /// <paramref name="augment"/> (float32 grey 0..255 in and out) before the frozen stages, computed by
+    /// <paramref name="frozenStages"/> when given (a served-style copy: faster) or else by <paramref name="network"/>.
+    /// </summary>
+    public static Tensor ComputeAugmentedFeatures(
+        PneumoniaNetwork network, InferenceNetwork? frozenStages, Tensor pixels, int lastStage, Func<Tensor, Tensor> augment,
+        int batchSize = 64, Action<int>? computed = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(augment);
+        var wasTraining = network.training;
+        network.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            Tensor? all = null;
+            for (long start = 0; start < pixels.shape[0]; start += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var length = Math.Min(batchSize, pixels.shape[0] - start);
+                var augmented = augment(pixels.narrow(0, start, length).to_type(ScalarType.Float32));
+                var features = frozenStages is null ? network.FeaturesThrough(augmented, lastStage) : frozenStages.FeaturesThrough(augmented, lastStage);
+                all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
+                all.narrow(0, start, length).copy_(features);
+                computed?.Invoke((int)(start + length));
             }
             return all ?? throw new ArgumentException("no images to compute features for", nameof(pixels));
         }

@@ -1,5 +1,6 @@
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Modeling;
+using Pneumonia.Ml.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -20,6 +21,10 @@ public sealed class PneumoniaTrainer
     public PneumoniaTrainer(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
     /// <param name="saveCheckpoint">Called with the epoch number whenever validation improves (write it atomically).</param>
+    /// <param name="architecture">
+    /// The network's architecture; with cached frozen features and augmentation it lets each epoch's augmented
+    /// features come from a folded bfloat16 copy of the frozen stages (about 3x faster than the float32 training copy).
+    /// </param>
     public TrainingResult Train(
         PneumoniaNetwork network,
         XrayPixelSet train,
@@ -27,6 +32,7 @@ public sealed class PneumoniaTrainer
         TrainingOptions options,
         IProgress<TrainingProgress>? progress = null,
         Action<int>? saveCheckpoint = null,
+        ModelArchitecture? architecture = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -55,8 +61,27 @@ public sealed class PneumoniaTrainer
         var completedStage = options.CacheFrozenFeatures
             ? Math.Min(options.FineTune ? options.FirstFineTunedStage - 1 : network.Backbone.Stages, network.Backbone.Stages)
             : -1;
-        using var trainFeatures = completedStage >= 0 ? NetworkInference.ComputeFeatures(network, train.Pixels, completedStage, cancellationToken: cancellationToken) : null;
-        using var validationFeatures = completedStage >= 0 ? NetworkInference.ComputeFeatures(network, validation.Pixels, completedStage, cancellationToken: cancellationToken) : null;
+        // Cached features used to mean no augmentation, and a retrain without it fitted the training images tighter and
+        // the shifted test images worse. With augmentation on, each epoch caches the frozen stages' output of a freshly
+        // augmented view instead (once per epoch, not once per batch), from a served-style copy of those frozen stages.
+        var augmentCached = completedStage >= 0 && options.Augment;
+        using var frozenStages = augmentCached && architecture is not null
+            ? InferenceNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0))
+            : null;
+        // Caching takes minutes on the full data set: it reports its own progress ("caching", images done of total, ETA).
+        Action<int>? Caching(int epoch, double fraction, int offset, int total, long since) => progress is null
+            ? null
+            : done => progress.Report(TrainingProgress.ImagePhase("caching", epoch, options.Epochs, fraction, offset + done, total, _time.GetElapsedTime(since)));
+        var cachingStarted = _time.GetTimestamp();
+        var toCache = (augmentCached ? 0 : train.Count) + validation.Count;
+        using var trainFeatures = completedStage >= 0 && !augmentCached
+            ? NetworkInference.ComputeFeatures(network, train.Pixels, completedStage, computed: Caching(0, 0, 0, toCache, cachingStarted), cancellationToken: cancellationToken)
+            : null;
+        Tensor? augmentedFeatures = null;
+        using var validationFeatures = completedStage >= 0
+            ? NetworkInference.ComputeFeatures(network, validation.Pixels, completedStage,
+                computed: Caching(0, 0, augmentCached ? 0 : train.Count, toCache, cachingStarted), cancellationToken: cancellationToken)
+            : null;
 
         var batchesPerEpoch = (int)Math.Ceiling(train.Count / (double)options.BatchSize);
         var totalBatches = batchesPerEpoch * options.Epochs;
@@ -74,6 +99,15 @@ public sealed class PneumoniaTrainer
             for (var epoch = 1; epoch <= options.Epochs; epoch++)
             {
                 var epochStarted = _time.GetTimestamp();
+                if (augmentCached)
+                {
+                    augmentedFeatures?.Dispose();
+                    augmentedFeatures = NetworkInference.ComputeAugmentedFeatures(
+                        network, frozenStages, train.Pixels, completedStage, batch => augmenter.Apply(batch, generator),
+                        computed: Caching(epoch, batchesDone / (double)totalBatches, 0, train.Count, _time.GetTimestamp()), cancellationToken: cancellationToken);
+                }
+
+                var cachedFeatures = augmentedFeatures ?? trainFeatures;
                 network.train(); // frozen backbone stages keep their batch-norm statistics (ResNetBackbone.train)
                 var running = new MetricsAccumulator();
                 using var order = randperm(train.Count, generator: generator);
@@ -88,9 +122,9 @@ public sealed class PneumoniaTrainer
                         var targets = train.Targets.index_select(0, indices);
                         optimizer.zero_grad();
                         Tensor logits;
-                        if (trainFeatures is not null)
+                        if (cachedFeatures is not null)
                         {
-                            logits = network.ForwardFrom(trainFeatures.index_select(0, indices).to_type(ScalarType.Float32), completedStage);
+                            logits = network.ForwardFrom(cachedFeatures.index_select(0, indices).to_type(ScalarType.Float32), completedStage);
                         }
                         else
                         {
@@ -146,6 +180,7 @@ public sealed class PneumoniaTrainer
         finally
         {
             DisposeAll(bestWeights);
+            augmentedFeatures?.Dispose();
             network.eval();
         }
 

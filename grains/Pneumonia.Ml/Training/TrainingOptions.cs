@@ -36,9 +36,9 @@ public sealed record TrainingOptions
     public bool Augment { get; init; } = true;
 
     /// <summary>
-    /// Compute the frozen backbone stages once per image (stored as bfloat16) instead of once per image and epoch, and
-    /// train only the stages after them. About twice as fast for short fine-tunes of a trained model; images are then
-    /// not augmented (an augmented image would need the frozen stages again), so <see cref="Augment"/> is ignored.
+    /// Compute the frozen backbone stages once per image and epoch (stored as bfloat16) instead of once per batch, and
+    /// train only the stages after them. With <see cref="Augment"/> each epoch caches a freshly augmented view, from a
+    /// folded bfloat16 copy of the frozen stages; without it, the plain images once for the whole run.
     /// </summary>
     public bool CacheFrozenFeatures { get; init; }
 

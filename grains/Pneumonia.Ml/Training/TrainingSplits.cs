@@ -23,12 +23,16 @@ public sealed class TrainingSplits : IDisposable
     public XrayPixelSet Test { get; }
     public DatasetSnapshot Snapshot { get; }
 
+    /// <param name="holdOut">The gate set to leave out (the CLI's whole-catalogue training); null when the caller already did (a retrain).</param>
+    /// <param name="decoded">Told (images decoded so far, images to decode) as the splits are decoded.</param>
     public static TrainingSplits Load(
         IReadOnlyList<CatalogueEntry> catalogue,
         IImageStore store,
         XrayPreprocessor preprocessor,
         double validationFraction,
         int splitSeed,
+        GateSetRule? holdOut = null,
+        Action<int, int>? decoded = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -45,15 +49,34 @@ public sealed class TrainingSplits : IDisposable
         var testPatients = labelled.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
         var usable = labelled.Where(e => e.Split == DatasetSplit.Test || !testPatients.Contains(e.PatientId)).ToList();
         var leftOut = labelled.Count - usable.Count;
+        // Where the catalogue is the server's whole data set (the CLI's), the server's gate set is held out here too, so
+        // a model trained offline (the bundled one) never learns from the images the promotion gate judges it on.
+        var gateImages = 0;
+        if (holdOut is not null)
+        {
+            var before = usable.Count;
+            usable = usable.Where(e => !holdOut.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), patientHasTestImages: false)).ToList();
+            gateImages = before - usable.Count;
+        }
+
         var split = PatientGroupedSplitter.CarveValidation(usable, validationFraction, splitSeed);
         List<CatalogueEntry> Of(DatasetSplit s) => split.Where(e => e.Split == s).ToList();
         var (train, validation, test) = (Of(DatasetSplit.Train), Of(DatasetSplit.Validation), Of(DatasetSplit.Test));
 
-        XrayPixelSet Decode(List<CatalogueEntry> entries) => XrayPixelSet.Load(
-            entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
-            hash => preprocessor.LoadModelPixels(store.Read(hash)),
-            preprocessor.Parameters.InputSize,
-            cancellationToken);
+        // Progress over the three splits together: images decoded so far of all of them.
+        var total = train.Count + validation.Count + test.Count;
+        var decodedBefore = 0;
+        XrayPixelSet Decode(List<CatalogueEntry> entries)
+        {
+            var offset = decodedBefore;
+            decodedBefore += entries.Count;
+            return XrayPixelSet.Load(
+                entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
+                hash => preprocessor.LoadModelPixels(store.Read(hash)),
+                preprocessor.Parameters.InputSize,
+                decoded is null ? null : done => decoded(offset + done, total),
+                cancellationToken);
+        }
 
         int Count(List<CatalogueEntry> entries, XrayLabel label) => entries.Count(e => e.Label == label);
         var snapshot = new DatasetSnapshot(
@@ -63,6 +86,7 @@ public sealed class TrainingSplits : IDisposable
             Count(test, XrayLabel.Normal), Count(test, XrayLabel.Pneumonia),
             $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
             $"{leftOut} training images of patients who also appear in the test split left out" +
+            (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})") +
             (outsideLimits > 0 ? $"; {outsideLimits} labelled images outside the input size limits left out" : ""));
         return new TrainingSplits(Decode(train), Decode(validation), Decode(test), snapshot);
     }

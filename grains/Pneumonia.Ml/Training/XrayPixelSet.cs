@@ -33,26 +33,34 @@ public sealed class XrayPixelSet : IDisposable
 
     public int Positives => Images.Count(i => i.IsPneumonia);
 
+    /// <summary>How often <see cref="Load"/> reports: often enough for a progress bar, rarely enough to cost nothing.</summary>
+    public const int ProgressEvery = 64;
+
     /// <summary>
     /// Loads every image through <paramref name="toModelPixels"/> (the one preprocessing path serving uses too), in parallel.
     /// </summary>
+    /// <param name="decoded">Told the number of images decoded so far, every <see cref="ProgressEvery"/> images and at the end.</param>
     public static XrayPixelSet Load(
         IReadOnlyList<LabelledImage> images,
         Func<string, byte[]> toModelPixels,
         int inputSize,
+        Action<int>? decoded = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(toModelPixels);
         var pixelsPerImage = inputSize * inputSize;
         var buffer = new byte[(long)images.Count * pixelsPerImage];
+        var done = 0;
         Parallel.For(0, images.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
+            if (decoded is not null && Interlocked.Increment(ref done) % ProgressEvery == 0) decoded(done);
             var pixels = toModelPixels(images[i].ImageId);
             if (pixels.Length != pixelsPerImage)
                 throw new InvalidOperationException($"image {images[i].ImageId} gave {pixels.Length} pixels, expected {pixelsPerImage}");
             pixels.CopyTo(buffer, (long)i * pixelsPerImage);
         });
+        decoded?.Invoke(images.Count);
         var pixelTensor = tensor(buffer, new long[] { images.Count, 1, inputSize, inputSize }, ScalarType.Byte);
         var targets = tensor(images.Select(i => i.IsPneumonia ? 1f : 0f).ToArray());
         return new XrayPixelSet(pixelTensor, targets, images, inputSize);

@@ -135,6 +135,62 @@ public sealed class EndToEndTrainingTests
     }
 
     [Fact]
+    public void Augmented_cached_features_come_from_the_served_frozen_stages_and_differ_every_epoch()
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 96 }, new XrayImageDecoder());
+        using var images = TinyModel.Load(preprocessor, TestData.Images("test", "NORMAL", 4), TestData.Images("test", "PNEUMONIA", 4));
+        var architecture = NetworkFactory.Describe(3, 0, pretrained: true);
+        using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
+        using var frozen = InferenceNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
+        using var generator = new Generator(7);
+        var augmenter = new XrayAugmenter();
+
+        using var plain = NetworkInference.ComputeFeatures(network, images.Pixels, lastStage: 2);
+        using var unaugmented = NetworkInference.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => batch);
+        using var first = NetworkInference.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => augmenter.Apply(batch, generator));
+        using var second = NetworkInference.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => augmenter.Apply(batch, generator));
+
+        Assert.Equal(plain.shape, first.shape);
+        Assert.Equal(ScalarType.BFloat16, first.dtype);
+        // Without augmentation the folded bfloat16 copy gives the training network's features, to bfloat16's precision ...
+        var scale = plain.to_type(ScalarType.Float32).abs().max().item<float>();
+        Assert.True((unaugmented.to_type(ScalarType.Float32) - plain.to_type(ScalarType.Float32)).abs().max().item<float>() < 0.05 * scale);
+        // ... and each epoch's view is a new one.
+        Assert.True((first.to_type(ScalarType.Float32) - second.to_type(ScalarType.Float32)).abs().max().item<float>() > 0.05 * scale);
+    }
+
+    [Fact]
+    public void A_cached_fine_tune_with_augmentation_trains_only_the_unfrozen_stages()
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 64 }, new XrayImageDecoder());
+        using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 8), TestData.Images("train", "PNEUMONIA", 8));
+        using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
+        var architecture = NetworkFactory.Describe(2, 0, pretrained: true);
+        using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
+        var before = Snapshot(network);
+
+        var reports = new List<TrainingProgress>();
+        var result = new PneumoniaTrainer().Train(network, train, validation,
+            new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = true, FirstFineTunedStage = 2, CacheFrozenFeatures = true, Augment = true },
+            new SynchronousProgress(reports.Add), architecture: architecture);
+
+        Assert.Equal(2, result.History.Count);
+        // Caching reports its own progress: the validation images once, then each epoch's augmented training view.
+        var caching = reports.Where(r => r.Phase == "caching").ToList();
+        Assert.Contains(caching, r => r.Epoch == 0 && r.ImagesDone == validation.Count && r.ImagesTotal == validation.Count);
+        Assert.Equal([1, 2], caching.Where(r => r.ImagesDone == train.Count && r.ImagesTotal == train.Count).Select(r => r.Epoch));
+        Assert.All(caching, r => Assert.InRange(r.ImagesDone, 1, r.ImagesTotal));
+        var after = Snapshot(network);
+        foreach (var (name, value) in before)
+        {
+            var moved = !value.SequenceEqual(after[name]);
+            var shouldMove = name.StartsWith("head.", StringComparison.Ordinal)
+                || (name.StartsWith("backbone.layer2.", StringComparison.Ordinal) && !name.EndsWith("num_batches_tracked", StringComparison.Ordinal));
+            Assert.True(moved == shouldMove, $"{name}: moved={moved}, expected {shouldMove}");
+        }
+    }
+
+    [Fact]
     public void Cancellation_stops_training_between_batches_and_writes_no_model()
     {
         using var directory = new TempDirectory();

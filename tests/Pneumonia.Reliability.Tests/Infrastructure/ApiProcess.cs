@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
+
 namespace Pneumonia.Reliability.Tests.Infrastructure;
 
 /// <summary>
@@ -77,6 +78,11 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Orleans"] = "Warning",
         };
+        foreach (var (key, value) in TestGateSettings.Lenient)
+        {
+            all[key] = value!;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             all[key] = value;
