@@ -12,7 +12,7 @@ if (args.Length != 2 || !Directory.Exists(args[0]))
     return 2;
 }
 
-string[] areas = ["Hostile uploads", "Crashes", "Concurrency", "Properties and fuzzing", "Access", "Integrity"];
+string[] areas = ["Hostile uploads", "Crashes", "Concurrency", "Properties and fuzzing", "Access", "Limits and refusals", "Integrity"];
 var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
 var cases = Directory.GetFiles(args[0], "*.json")
     .Select(path => JsonSerializer.Deserialize<RecordedCase>(File.ReadAllText(path), options)!)

@@ -25,7 +25,8 @@ internal static class CheckStoreCommand
         var command = new Command(
             "check-store",
             "Check the image store against the catalogue: missing files, uncatalogued files, checksum mismatches, leftover temp files. "
-            + "Exit code 0: healthy, or everything repairable was repaired and nothing is missing; 1: problems remain; 2: no data directory or an unreadable catalogue.")
+            + "Exit code 0: healthy, or everything repairable was repaired and nothing is missing; 1: problems remain; 2: no data directory, an unreadable catalogue, "
+            + "or a server's data directory (catalogued by the server's grain state, which this command does not read: it refuses to touch it).")
         {
             data, repair, json,
         };
@@ -39,6 +40,17 @@ internal static class CheckStoreCommand
         if (!dataRoot.Exists)
         {
             await Console.Error.WriteLineAsync($"No data directory at {dataRoot.FullName}.");
+            return CannotCheck;
+        }
+
+        // A server's directory is catalogued by its grain state, which this tool cannot read: judged by catalogue.jsonl,
+        // every uploaded image would be an orphan, and --repair would quarantine a live data set.
+        if (ServerDataDirectory.NotCatalogueOwned(dataRoot.FullName) is { } why)
+        {
+            await Console.Error.WriteLineAsync(
+                $"check-store will not check or repair {dataRoot.FullName}: {why}. Its images are catalogued by the server's dataset grain state, "
+                + "not by catalogue.jsonl, so they would all look uncatalogued. Nothing was changed. Check a directory made by 'pneumonia import', "
+                + "or look at the server's data set through its API (GET /dataset/stats).");
             return CannotCheck;
         }
 

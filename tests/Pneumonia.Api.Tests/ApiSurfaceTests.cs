@@ -359,13 +359,14 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         Assert.Contains(stats.GetProperty("counts").EnumerateArray(), c => c.GetProperty("label").GetString() == "PNEUMONIA" && c.GetProperty("split").GetString() == "train");
         Assert.True(stats.GetProperty("sizes").GetProperty("width").GetProperty("max").GetDouble() > 0);
 
-        var samples = await (await factory.CreateClient().GetAsync("/dataset/samples?per_label=2")).JsonAsync();
+        // Thumbnails are patients' X-rays: they need the key when one is set (tests/Pneumonia.Reliability.Tests covers the refusal).
+        var samples = await (await _client.GetAsync("/dataset/samples?per_label=2")).JsonAsync();
         var sample = samples.GetProperty("samples")[0];
         Assert.Equal(32, sample.GetProperty("histogram").GetArrayLength());
         var png = Convert.FromBase64String(sample.GetProperty("thumbnail_png").GetString()!);
         Assert.Equal(0x89, png[0]);
         Assert.InRange(samples.GetProperty("histograms")[0].GetProperty("histogram").EnumerateArray().Sum(v => v.GetDouble()), 0.999, 1.001);
-        await AssertProblemAsync(await factory.CreateClient().GetAsync("/dataset/samples?per_label=1000"), 400);
+        await AssertProblemAsync(await _client.GetAsync("/dataset/samples?per_label=1000"), 400);
     }
 
     [Fact]

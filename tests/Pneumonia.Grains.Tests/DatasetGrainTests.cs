@@ -37,14 +37,17 @@ public sealed class DatasetGrainTests(GrainsClusterFixture fixture)
         Assert.Equal(batch.Files, again.Files);
         Assert.Equal(afterFirst.TotalImages, (await dataset.GetStatisticsAsync()).TotalImages);
 
-        // A later batch with an image of the first one: a duplicate that names where the image came from.
+        // A later batch with an image of the first one: a duplicate that does not name the earlier (maybe another user's) upload.
         var secondId = $"batch-{Guid.NewGuid():N}";
         var reupload = c with { Source = secondId, OriginalName = "again.jpeg", AddedAt = c.AddedAt.AddMinutes(1) };
         var unlabelled = await Uploads.CandidateAsync(store, files[3], null, ImageSplit.Train, secondId);
         var second = await dataset.AddBatchAsync(secondId, "upload", [reupload, unlabelled], [], screen: null);
 
         Assert.Equal((1, 1, 0), (second.Accepted, second.Duplicates, second.Rejected));
-        Assert.Contains(firstId, second.Files.Single(f => f.Status == UploadFileStatus.Duplicate).Reason, StringComparison.Ordinal);
+        var reason = second.Files.Single(f => f.Status == UploadFileStatus.Duplicate).Reason;
+        Assert.Contains("already in the dataset", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(firstId, reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(c.OriginalName, reason, StringComparison.Ordinal);
         Assert.Equal(firstId, (await cluster.Client.GetGrain<IImageGrain>(c.Sha256).GetAsync())!.Source);
         Assert.Equal(1, (await dataset.GetStatisticsAsync()).Batches.Single(s => s.BatchId == secondId).AcceptedUnlabelled);
         Assert.Equal([a, b, c], (await cluster.Client.GetGrain<IUploadBatchGrain>(firstId).GetImagesAsync()).ToArray());

@@ -3,7 +3,7 @@ namespace Pneumonia.Api.Contracts;
 /// <summary>A file or archive entry that was not added.</summary>
 /// <param name="Name">The client's file name, or the entry's path inside its archive.</param>
 /// <param name="Reason">For a person: what was wrong, naming the limit where one applies.</param>
-/// <param name="Code">Machine-readable: an image problem (Empty, TooLarge, NotAnImage, UnsupportedFormat, TooManyPixels, Corrupt) or an archive problem (UnsafeName, NotRegularFile, NestedArchive, TooManyEntries, ArchiveTooLarge, CorruptArchive, EmptyArchive).</param>
+/// <param name="Code">Machine-readable: an image problem (Empty, TooLarge, NotAnImage, UnsupportedFormat, TooManyPixels, Corrupt, TrailingData: bytes appended after the image's end) or an archive problem (UnsafeName, NotRegularFile, NestedArchive, TooManyEntries, ArchiveTooLarge, CorruptArchive, EmptyArchive).</param>
 public sealed record RejectedFile(string Name, string Reason, string Code);
 
 /// <summary>One file or entry of an upload and what happened to it.</summary>

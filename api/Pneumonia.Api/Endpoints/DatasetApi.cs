@@ -22,7 +22,9 @@ public static class DatasetApi
     {
         var group = app.MapGroup("/dataset").WithTags("Dataset");
         group.MapGet("/stats", StatsAsync).WithSummary("Counts per split and label, image sizes and the upload batches.");
-        group.MapGet("/samples", SamplesAsync).WithSummary("A fixed sample per label: thumbnails (PNG, base64) and intensity histograms.");
+        // Thumbnails are patients' X-rays: behind the key like the writes, when a key is set.
+        group.MapGet("/samples", SamplesAsync).RequireApiKey()
+            .WithSummary("A fixed sample per label: thumbnails (PNG, base64) and intensity histograms. Needs the X-API-Key header when a key is configured.");
         group.MapPost("/batches/{id}/confirm", ConfirmAsync).RequireApiKey()
             .WithSummary("Confirms the labels of a batch the label screen held for review: from now on it is trained on.");
 

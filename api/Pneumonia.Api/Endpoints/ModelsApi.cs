@@ -65,6 +65,13 @@ public static class ModelsApi
         bool force = false,
         string? reason = null)
     {
+        if (string.IsNullOrWhiteSpace(modelName))
+        {
+            return TypedResults.Problem("The query parameter 'model_name' is empty; send the version to promote, as GET /models lists them.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Bad request",
+                extensions: new Dictionary<string, object?> { ["field"] = "model_name" });
+        }
+
         var registry = grains.GetGrain<IModelRegistryGrain>(WellKnownKeys.Default);
         if (!Names.IsValidKey(modelName) || !(await registry.ListAsync()).Any(v => v.Version == modelName))
         {

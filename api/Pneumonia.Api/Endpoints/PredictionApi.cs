@@ -18,9 +18,9 @@ public static class PredictionApi
     {
         // No cookies are involved (the API key is a header), so antiforgery tokens would protect nothing here.
         var group = app.MapGroup("/predict").WithTags("Prediction").DisableAntiforgery();
-        group.MapPost("", PredictAsync)
+        group.MapPost("", PredictAsync).AcceptsForm(MultipartFormContract.OneImage)
             .WithSummary("Classifies one chest X-ray (multipart field 'file', JPEG or PNG); ?heatmap=true adds a class-activation heatmap.");
-        group.MapPost("/batch", PredictBatchAsync)
+        group.MapPost("/batch", PredictBatchAsync).AcceptsForm(MultipartFormContract.ImageBatch)
             .WithSummary("Classifies many X-rays (multipart field 'files'): one result or one error per file.");
         return app;
     }

@@ -15,7 +15,7 @@ public static class UploadApi
     public static IEndpointRouteBuilder MapUploadApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/upload").WithTags("Dataset").DisableAntiforgery().RequireApiKey()
-            .MapPost("", UploadAsync)
+            .MapPost("", UploadAsync).AcceptsForm(MultipartFormContract.Upload)
             .WithSummary("Adds images and/or .zip archives (multipart field 'files'); archive folders NORMAL/PNEUMONIA give labels, the form field 'label' labels loose images.");
         return app;
     }
@@ -107,6 +107,7 @@ public static class UploadApi
     {
         nameof(UploadRejectionReason.TooLarge) or nameof(UploadRejectionReason.ArchiveTooLarge) or nameof(UploadRejectionReason.TooManyEntries)
             => StatusCodes.Status413PayloadTooLarge,
+        UploadProcessor.TrailingDataCode => StatusCodes.Status422UnprocessableEntity,
         _ => PredictionApi.StatusFor(code),
     };
 }

@@ -11,6 +11,7 @@ using Pneumonia.Grains.Hosting;
 using Pneumonia.Ml.Data;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Api.Security;
+using Pneumonia.Api.Uploads;
 using Pneumonia.Silo.Hosting;
 
 namespace Pneumonia.Api.Hosting;
@@ -21,6 +22,7 @@ public static class ApiHostingExtensions
     /// <summary>Binds and validates <see cref="PneumoniaApiOptions"/> (at start-up, including the listen-address check).</summary>
     public static WebApplicationBuilder AddPneumoniaApiOptions(this WebApplicationBuilder builder)
     {
+        StartupRefusals.ExitCleanlyOnRefusal();
         builder.Services.AddOptions<PneumoniaApiOptions>()
             .BindConfiguration(PneumoniaApiOptions.SectionName)
             .ValidateDataAnnotations()
@@ -92,12 +94,21 @@ public static class ApiHostingExtensions
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier);
+        {
+            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier;
+            Refusals.Complete(context);
+        });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Binding errors are thrown (and turned into ProblemDetails naming the parameter) instead of a bare 400.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            // RequestSizeLimitMiddleware refuses at the usual limits with ProblemDetails; Kestrel's bare refusals only above.
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestSizeLimitMiddleware.MaxHeaderBytes * RequestSizeLimitMiddleware.KestrelLimitFactor;
+            kestrel.Limits.MaxRequestLineSize = RequestSizeLimitMiddleware.MaxTargetBytes * RequestSizeLimitMiddleware.KestrelLimitFactor;
+        });
         builder.Services.Configure<FormOptions>(form =>
         {
             form.MultipartBodyLengthLimit = options.MaxRequestBytes;
@@ -119,7 +130,7 @@ public static class ApiHostingExtensions
         return builder;
     }
 
-    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication.</summary>
+    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication, multipart forms.</summary>
     public static WebApplication UsePneumoniaPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -128,6 +139,8 @@ public static class ApiHostingExtensions
         app.UsePneumoniaHttpMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization: a stranger's upload is refused before a byte of its body is read.
+        app.UseMiddleware<MultipartFormMiddleware>();
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Pneumonia.Api.Security;
 using Pneumonia.Silo.Hosting;
 
 namespace Pneumonia.Api.Hosting;
@@ -11,7 +12,6 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     public const string SectionName = "Pneumonia:Api";
 
     private const long Megabyte = 1024 * 1024;
-    private const int MinApiKeyLength = 16;
 
     /// <summary>
     /// The key mutating endpoints require in the <c>X-API-Key</c> header. Without one they are open, which is only
@@ -27,6 +27,13 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     /// <summary>Largest request body, in bytes (Kestrel and multipart limits). Default 500 MB.</summary>
     [Range(1, long.MaxValue)]
     public long MaxRequestBytes { get; set; } = 500 * Megabyte;
+
+    /// <summary>
+    /// Most bytes the uploads in progress may spool together in <c>&lt;data directory&gt;/spool</c> (each request's
+    /// files wait there while they are checked). An upload that would go over it is refused with 503. Default 2 GB.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxSpoolBytes { get; set; } = 2048 * Megabyte;
 
     /// <summary>Most entries one .zip archive may hold; an archive with more is rejected unread.</summary>
     [Range(1, 1_000_000)]
@@ -94,9 +101,10 @@ public sealed class PneumoniaApiOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrEmpty(ApiKey) && ApiKey.Length < MinApiKeyLength)
+        if (!string.IsNullOrEmpty(ApiKey) && ApiKeyStrength.Weakness(ApiKey) is { } weakness)
         {
-            yield return new ValidationResult($"Pneumonia:Api:ApiKey must be at least {MinApiKeyLength} characters long.", [nameof(ApiKey)]);
+            yield return new ValidationResult(
+                $"Pneumonia:Api:ApiKey is too weak: {weakness}. Use a random key such as the output of 'openssl rand -hex 32'.", [nameof(ApiKey)]);
         }
 
         foreach (var gateway in Gateways)
@@ -111,6 +119,12 @@ public sealed class PneumoniaApiOptions : IValidatableObject
         if (Mode == ApiHostingMode.Client && Clustering == SiloClustering.Redis && string.IsNullOrWhiteSpace(Redis))
         {
             yield return new ValidationResult("Pneumonia:Api:Redis (host:port) is required with Pneumonia:Api:Clustering=Redis.", [nameof(Redis)]);
+        }
+
+        if (MaxRequestBytes > MaxSpoolBytes)
+        {
+            yield return new ValidationResult(
+                "Pneumonia:Api:MaxRequestBytes is larger than Pneumonia:Api:MaxSpoolBytes: the largest upload could never be spooled.", [nameof(MaxSpoolBytes)]);
         }
 
         if (MaxImageBytes > MaxRequestBytes)

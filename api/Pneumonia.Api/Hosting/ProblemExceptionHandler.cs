@@ -18,7 +18,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
 
         var (status, title, detail) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            BadHttpRequestException bad => BindingFailures.Describe(httpContext, bad),
             // The Orleans dashboard's handlers throw when a silo address in the URL does not parse (found by the fuzz run).
             _ when httpContext.Request.Path.StartsWithSegments("/dashboard") && IsFormatError(exception) =>
                 (StatusCodes.Status400BadRequest, "Bad request", "A value in the dashboard URL (a silo address or grain type) is not valid."),

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
@@ -34,6 +36,9 @@ public sealed class UploadProcessor(
     TimeProvider time,
     ApiMetrics metrics)
 {
+    /// <summary>The rejection code of an image followed by bytes that are not part of it (422).</summary>
+    public const string TrailingDataCode = "TrailingData";
+
     private readonly XrayImageDecoder _decoder = new(imageOptions.Value.ToLimits(options.Value.MaxImageBytes));
 
     /// <summary>A reader with the configured per-image, per-archive and per-request limits.</summary>
@@ -83,6 +88,12 @@ public sealed class UploadProcessor(
             catch (InvalidImageException ex)
             {
                 rejected.Add(new RejectedFile(name, ex.Message, ex.Reason.ToString()));
+                continue;
+            }
+
+            if (TrailingData(candidate.Bytes) is { } trailing)
+            {
+                rejected.Add(new RejectedFile(name, trailing, TrailingDataCode));
                 continue;
             }
 
@@ -184,6 +195,16 @@ public sealed class UploadProcessor(
         }
     }
 
+    /// <summary>
+    /// Refused rather than stored cut at the image's end: what is stored is byte for byte what the client sent (its
+    /// hash is the client's file's), and a file with a payload appended is not an X-ray export to keep silently.
+    /// </summary>
+    private static string? TrailingData(byte[] bytes) =>
+        ImageEnd.Find(bytes) is { } end && end < bytes.Length
+            ? $"The image ends at byte {end:N0} of {bytes.Length:N0}: {bytes.Length - end:N0} bytes after its end are not part of it. "
+              + "Send the image file alone, without appended data."
+            : null;
+
     private static ImageLabel? ToContract(XrayLabel? label) => label switch
     {
         XrayLabel.Normal => ImageLabel.Normal,
@@ -199,7 +220,11 @@ public sealed class UploadProcessor(
     };
 }
 
-/// <summary>Client-supplied names made safe to show: no control characters, bounded length. Never used as paths.</summary>
+/// <summary>
+/// Client-supplied names made safe to show: no control or invisible formatting characters (bidi overrides such as
+/// U+202E that make "gpj.exe" read "exe.jpg", zero-width characters, line and paragraph separators, lone
+/// surrogates), bounded length. Never used as paths.
+/// </summary>
 public static class DisplayName
 {
     private const int MaxLength = 256;
@@ -211,9 +236,18 @@ public static class DisplayName
             return "(unnamed)";
         }
 
-        var clean = new string([.. name.Where(c => !char.IsControl(c))]).Trim();
+        var clean = new string([.. name.Where(IsShown)]).Trim();
         return clean.Length == 0 ? "(unnamed)" : clean.Length <= MaxLength ? clean : clean[..MaxLength];
     }
+
+    private static bool IsShown(char c) => char.GetUnicodeCategory(c) is not (
+        System.Globalization.UnicodeCategory.Control
+        or System.Globalization.UnicodeCategory.Format
+        or System.Globalization.UnicodeCategory.LineSeparator
+        or System.Globalization.UnicodeCategory.ParagraphSeparator
+        or System.Globalization.UnicodeCategory.Surrogate
+        or System.Globalization.UnicodeCategory.PrivateUse
+        or System.Globalization.UnicodeCategory.OtherNotAssigned);
 
     /// <summary>The last segment of a client file name (some clients send a whole path).</summary>
     public static string OfFile(string? fileName) => Of(fileName?.Split('/', '\\')[^1]);
@@ -227,6 +261,11 @@ public static class UploadExtensions
         builder.Services.AddPneumoniaImageInput();
         builder.Services.AddSingleton<UploadProcessor>();
         builder.Services.AddSingleton<LabelScreener>();
+        builder.Services.AddSingleton<UploadSpool>();
+        // Keys (antiforgery, cookies, if anything asks) live in the data directory, not in $HOME/.aspnet.
+        builder.Services.AddDataProtection();
+        builder.Services.AddOptions<KeyManagementOptions>().Configure<IOptions<PneumoniaDataOptions>, ILoggerFactory>((keys, data, logs) =>
+            keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(data.Value.DataDirectory, "data-protection-keys")), logs));
         return builder;
     }
 }

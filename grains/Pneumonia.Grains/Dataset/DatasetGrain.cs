@@ -173,9 +173,9 @@ public sealed class DatasetGrain(
                 }
                 else
                 {
-                    var existing = registration.Record;
+                    // The earlier copy may be another user's: its file name and batch are not this uploader's to see.
                     results[chunk[j]] = new UploadFileResult(candidate.OriginalName, UploadFileStatus.Duplicate, candidate.Sha256, candidate.Label,
-                        $"same image as {existing.OriginalName} from {existing.Source}");
+                        "the same image is already in the dataset (added by an earlier upload or import)");
                 }
             }
         }

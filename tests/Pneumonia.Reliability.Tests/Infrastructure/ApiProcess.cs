@@ -58,7 +58,8 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the API on <paramref name="dataRoot"/> (grain state and images) and waits until /health is 200.</summary>
-    public static async Task<ApiProcess> StartAsync(string dataRoot, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<ApiProcess> StartAsync(
+        string dataRoot, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = ReliabilityApiFactory.FreePort();
         var all = new Dictionary<string, string>
@@ -108,6 +109,11 @@ public sealed class ApiProcess : IAsyncDisposable
         }
 
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var api = new ApiProcess(Process.Start(start)!, port);
         try
         {

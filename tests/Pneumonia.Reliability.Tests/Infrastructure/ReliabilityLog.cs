@@ -53,4 +53,5 @@ public static class Areas
     public const string Properties = "Properties and fuzzing";
     public const string Access = "Access";
     public const string Integrity = "Integrity";
+    public const string Refusals = "Limits and refusals";
 }
