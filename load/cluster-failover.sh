@@ -6,14 +6,19 @@
 #      the previous version back into production (a rollout under load: when does every answer carry it?); after
 #      FAILOVER_KILL_AT seconds kill -9 one predictor silo; record every request, when the survivors' dashboard
 #      shows 2 silos, and compare the state before and after;
-#   3. a long retrain; kill -9 the trainer mid-job; restart it; time until the job is reported failed; retrain again.
+#   3. a long retrain; kill -9 the trainer mid-job; restart it; time until the job is reported failed; retrain again;
+#   4. restart predictor-b (time to its first request from the running front end), restart Redis (state kept?),
+#      SIGTERM each silo (stop time).
+# Images and model versions are in Azurite (Azure Blob Storage emulator), each process with its own data directory as
+# cache, so nothing is shared on disk (FAILOVER_STORE=directory: one shared data directory instead); a second front
+# end checks it sees what the first one did.
 # Prints the figures and writes them between <!-- begin:failover --> and <!-- end:failover --> in docs/DEPLOY.md
 # (FAILOVER_NO_DOCS=1: print only).
 #   load/cluster-failover.sh        # ~3-4 minutes on 2 cores once built
 # Environment (optional): FAILOVER_USERS (32), FAILOVER_DURATION (60, seconds of load), FAILOVER_PROMOTE_AT (8),
 #   FAILOVER_KILL_AT (20),
 #   PNEUMONIA_LOAD_IMAGES (chest_xray root), FAILOVER_PROBE_TIMEOUT (00:00:02), FAILOVER_MISSED_PROBES (2),
-#   FAILOVER_CALL_TIMEOUT (the front end's Pneumonia:Api:GrainCallTimeout, default 00:00:30).
+#   FAILOVER_CALL_TIMEOUT (the front end's Pneumonia:Api:GrainCallTimeout, default 00:00:30), FAILOVER_STORE (azure).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +44,10 @@ IMG="$PNEUMONIA_LOAD_IMAGES/test/PNEUMONIA/person1_virus_6.jpeg"
 need=()
 command -v locust >/dev/null || need+=(python3-locust)
 command -v redis-server >/dev/null || need+=(redis-server)
+STORE="${FAILOVER_STORE:-azure}"
+if [[ "$STORE" == azure ]] && ! command -v azurite-blob >/dev/null; then
+  echo "== npm install -g azurite"; npm install -g azurite --silent --no-fund --no-audit >/dev/null 2>&1
+fi
 "$PY" -c 'import PIL' 2>/dev/null || need+=(python3-pil)
 if ((${#need[@]})); then
   echo "== apt-get install ${need[*]}"
@@ -61,9 +70,9 @@ done
 SILO_BIN="$(dirname "$(ls "$REPO"/silo/Pneumonia.Silo.Host/bin/Release/net*/*/pneumonia-silo.dll | head -1)")"
 API_BIN="$(dirname "$(ls "$REPO"/api/Pneumonia.Api/bin/Release/net*/*/Pneumonia.Api.dll | head -1)")"
 
-read -r REDIS_PORT T_SILO T_HTTP A_SILO A_GW A_HTTP B_SILO B_GW B_HTTP API_PORT < <("$PY" - <<'PY'
+read -r REDIS_PORT T_SILO T_HTTP A_SILO A_GW A_HTTP B_SILO B_GW B_HTTP API_PORT API2_PORT AZ_PORT < <("$PY" - <<'PY'
 import socket
-socks = [socket.socket() for _ in range(10)]
+socks = [socket.socket() for _ in range(12)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])
 for s in socks: s.close()
@@ -71,11 +80,29 @@ PY
 )
 REDIS="127.0.0.1:$REDIS_PORT"
 HOST="http://127.0.0.1:$API_PORT"
+HOST2="http://127.0.0.1:$API2_PORT"
 DASHBOARD="http://127.0.0.1:$A_HTTP/dashboard"
 mkdir -p "$WORK/data"
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >"$WORK/redis.log" 2>&1 &
-PIDS[redis]=$!
+# With its append-only file, as DEPLOY says: the silos refuse a Redis that would lose the cluster's state on a restart.
+start_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --appendonly yes --appendfsync everysec --dir "$WORK" >>"$WORK/redis.log" 2>&1 &
+  PIDS[redis]=$!
+  for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "redis did not start"; tail -20 "$WORK/redis.log"; exit 1
+}
+start_redis
+
+# Where each process keeps images and models: its own cache over Azurite's container, or the one shared directory.
+STORE_ARGS=()
+if [[ "$STORE" == azure ]]; then
+  (cd "$WORK" && exec azurite-blob --blobHost 127.0.0.1 --blobPort "$AZ_PORT" --inMemoryPersistence --silent --loose --skipApiVersionCheck >"$WORK/azurite.log" 2>&1) &
+  PIDS[azurite]=$!
+  # Azurite's documented development account key (public, fixed).
+  AZ="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$AZ_PORT/devstoreaccount1;"
+  STORE_ARGS=(--Pneumonia:Data:Store=AzureBlob "--Pneumonia:Data:AzureBlobConnectionString=$AZ")
+fi
+data_of() { [[ "$STORE" == azure ]] && echo "$WORK/$1-data" || echo "$WORK/data"; }
 
 start_silo() {  # name silo-port gateway-port http-port roles [extra args...]
   local name=$1 silo=$2 gateway=$3 http=$4 roles=$5; shift 5
@@ -83,8 +110,8 @@ start_silo() {  # name silo-port gateway-port http-port roles [extra args...]
      --Pneumonia:Silo:Clustering=Redis --Pneumonia:Silo:Persistence=Redis --Pneumonia:Silo:Redis="$REDIS" \
      --Pneumonia:Silo:SiloPort="$silo" --Pneumonia:Silo:GatewayPort="$gateway" --Pneumonia:Silo:Roles="$roles" \
      --Pneumonia:Silo:ProbeTimeout="$PROBE_TIMEOUT" --Pneumonia:Silo:MissedProbesLimit="$MISSED_PROBES" \
-     --Pneumonia:Silo:DataDirectory="$WORK/data" --Pneumonia:Data:DataDirectory="$WORK/data" \
-     --Pneumonia:Data:BaseDatasetPath= "$@" >>"$WORK/$name.log" 2>&1) &
+     --Pneumonia:Silo:DataDirectory="$WORK/$name-state" --Pneumonia:Data:DataDirectory="$(data_of "$name")" \
+     "${STORE_ARGS[@]}" --Pneumonia:Data:BaseDatasetPath= "$@" >>"$WORK/$name.log" 2>&1) &
   PIDS[$name]=$!
   for _ in $(seq 1 90); do
     curl -fsS -o /dev/null "http://127.0.0.1:$http/dashboard/" 2>/dev/null && return 0
@@ -100,13 +127,17 @@ echo "== starting redis ($REDIS), trainer, predictor-a, predictor-b, front end (
 start_silo trainer "$T_SILO" 0 "$T_HTTP" trainer "${TRAINER_ARGS[@]}"
 start_silo predictor-a "$A_SILO" "$A_GW" "$A_HTTP" predictor
 start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
-(cd "$API_BIN" && exec dotnet Pneumonia.Api.dll --urls "$HOST" --Pneumonia:Api:Mode=Client \
-   --Pneumonia:Api:Clustering=Redis --Pneumonia:Api:Redis="$REDIS" --Pneumonia:Data:DataDirectory="$WORK/data" \
-   --Pneumonia:Api:GrainCallTimeout="$CALL_TIMEOUT" \
-   >"$WORK/api.log" 2>&1) &
-PIDS[api]=$!
-for _ in $(seq 1 60); do curl -fsS -o /dev/null "$HOST/health" 2>/dev/null && break; sleep 1; done
-curl -fsS -o /dev/null "$HOST/health" || { echo "front end not healthy"; tail -30 "$WORK/api.log"; exit 1; }
+start_front_end() {  # name url
+  (cd "$API_BIN" && exec dotnet Pneumonia.Api.dll --urls "$2" --Pneumonia:Api:Mode=Client \
+     --Pneumonia:Api:Clustering=Redis --Pneumonia:Api:Redis="$REDIS" --Pneumonia:Data:DataDirectory="$(data_of "$1")" \
+     "${STORE_ARGS[@]}" --Pneumonia:Api:GrainCallTimeout="$CALL_TIMEOUT" \
+     >"$WORK/$1.log" 2>&1) &
+  PIDS[$1]=$!
+  for _ in $(seq 1 60); do curl -fsS -o /dev/null "$2/health" 2>/dev/null && break; sleep 1; done
+  curl -fsS -o /dev/null "$2/health" || { echo "front end $1 not healthy"; tail -30 "$WORK/$1.log"; exit 1; }
+}
+start_front_end api "$HOST"
+start_front_end api2 "$HOST2"
 
 active_silos() { curl -fsS --max-time 2 "$DASHBOARD/DashboardCounters" 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["totalActiveHostCount"])' 2>/dev/null || echo "?"; }
 for _ in $(seq 1 30); do [[ "$(active_silos)" == 3 ]] && break; sleep 1; done
@@ -182,6 +213,20 @@ snapshot >"$WORK/state-after.txt"
 AFTER_UPLOAD="$(api -F "files=@$IMG" -F label=PNEUMONIA "$HOST/upload" | json 'd["accepted"] + d["duplicates"]')"
 if diff -q "$WORK/state-before.txt" "$WORK/state-after.txt" >/dev/null; then STATE_KEPT=yes; else STATE_KEPT=no; fi
 
+# --- 2b. restart predictor-b: the running front end sends it predictions again ----------------------------------
+b_calls() { curl -fsS --max-time 5 "$DASHBOARD/DashboardCounters" | "$PY" -c '
+import json, sys
+print(sum(s["totalCalls"] for s in json.load(sys.stdin)["simpleGrainStats"]
+          if s["grainType"].endswith("PredictionGrain") and s["siloAddress"].split("@")[0].endswith(":'"$B_SILO"'")))' 2>/dev/null || echo 0; }
+start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
+REJOINED_AT="$(date +%s.%N)"
+SERVED_AT=""
+for _ in $(seq 1 600); do
+  curl -fsS -o /dev/null -F "file=@$IMG;type=image/jpeg" "$HOST/predict" || true
+  if [[ "$(b_calls)" -gt 0 ]]; then SERVED_AT="$(date +%s.%N)"; break; fi
+done
+REJOIN="$([[ -n "$SERVED_AT" ]] && echo "$SERVED_AT - $REJOINED_AT" | bc || echo "no request within 600 predictions")"
+
 # --- 3. kill -9 the trainer mid-job, restart it -------------------------------------------------------------------
 echo "== long retrain; kill -9 the trainer while it trains; restart it"
 JOB2="$(api -X POST "$HOST/retrain?epochs=30&batch_size=8&fine_tune=true" | json 'd["job_id"]')"
@@ -202,6 +247,23 @@ JOB2_STATUS="$(echo "$JOB2_FINAL" | json 'd["status"]')"
 JOB2_ERROR="$(echo "$JOB2_FINAL" | json 'd.get("error")')"
 JOB3="$(api -X POST "$HOST/retrain?epochs=1&batch_size=16&fine_tune=true" | json 'd["job_id"]')"
 JOB3_STATUS="$(wait_job "$JOB3" 300 | json 'd["status"]')"
+
+# --- 3b. SIGTERM each silo: how long a graceful stop takes (Pneumonia:Silo:ShutdownTimeout bounds it) -------------
+stop_time() {  # name -> seconds from SIGTERM to exit
+  local pid=${PIDS[$1]} start; start="$(date +%s.%N)"
+  kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; unset "PIDS[$1]"
+  echo "$(date +%s.%N) - $start" | bc
+}
+# --- 3c. restart Redis (its append-only file is all the cluster's state): nothing may be lost ----------------------
+snapshot >"$WORK/state-before-redis.txt"
+SECOND_FRONT_END="$(curl -fsS "$HOST2/models" | json 'd["production"]')"
+redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+wait "${PIDS[redis]}" 2>/dev/null || true
+start_redis
+for _ in $(seq 1 60); do curl -fsS -o /dev/null --max-time 5 "$HOST/models" 2>/dev/null && break; sleep 1; done
+snapshot >"$WORK/state-after-redis.txt" || true
+if diff -q "$WORK/state-before-redis.txt" "$WORK/state-after-redis.txt" >/dev/null; then REDIS_KEPT=yes; else REDIS_KEPT=no; fi
+STOP_B="$(stop_time predictor-b)"; STOP_T="$(stop_time trainer)"; STOP_A="$(stop_time predictor-a)"
 
 # --- 4. figures ---------------------------------------------------------------------------------------------------
 CPU="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
@@ -240,6 +302,11 @@ the front end and Redis share the machine.
 | trainer killed mid-job (at {float("$JOB2_PROGRESS"):.0f} %): job status while no trainer runs | HTTP $NO_TRAINER_STATUS |
 | trainer restarted -> job reported | $JOB2_STATUS {float("$JOB2_FAILED_AT") - float("$RESTART_AT"):.1f} s after the restart began ({float("$TRAINER_UP_AT") - float("$RESTART_AT"):.1f} s to start): "$JOB2_ERROR" |
 | next retrain on the restarted trainer | $JOB3_STATUS |
+| predictor-b restarted -> its first prediction from the running front end | $REJOIN s |
+| SIGTERM to exit: predictor-b / trainer / predictor-a | $STOP_B / $STOP_T / $STOP_A s |
+| Redis restarted (append-only file): upload batches, model versions, production, jobs unchanged | $REDIS_KEPT |
+| second front end's production version = the first's | $([[ "$SECOND_FRONT_END" == "$(grep '^production=' "$WORK/state-before-redis.txt" | cut -d= -f2)" ]] && echo yes || echo "no ($SECOND_FRONT_END)") |
+| images and models | $([[ "$STORE" == azure ]] && echo "Azure Blob Storage (Azurite), a cache directory per process" || echo "one shared directory") |
 """)
 PY
 

@@ -2,9 +2,12 @@ using Pneumonia.Api.Endpoints;
 using Pneumonia.Api.Hosting;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Api.Uploads;
+using Pneumonia.Abstractions;
+using Pneumonia.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.UsePneumoniaDefaultUrl(PneumoniaPorts.Api);
 builder.AddPneumoniaApiOptions();
 builder.AddPneumoniaCluster();
 builder.AddPneumoniaHttp();

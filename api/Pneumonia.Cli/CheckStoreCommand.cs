@@ -97,9 +97,8 @@ internal static class CheckStoreCommand
     private static void PrintReport(DataDirectory data, IntegrityReport report)
     {
         Console.WriteLine($"store {data.Store.RootDirectory}, catalogue {data.CataloguePath}");
-        Console.WriteLine(
-            $"catalogued {report.Catalogued}, files checked {report.Checked}: missing {report.Missing.Count}, orphans {report.Orphans.Count}, "
-            + $"corrupt {report.Corrupt.Count}, unreadable {report.Unreadable.Count}, leftover temp files {report.LeftoverTempFiles}");
+        Terminal.Table(null, ["catalogued", "files checked", "missing", "orphans", "corrupt", "unreadable", "leftover temp files"],
+            [[$"{report.Catalogued:N0}", $"{report.Checked:N0}", $"{report.Missing.Count}", $"{report.Orphans.Count}", $"{report.Corrupt.Count}", $"{report.Unreadable.Count}", $"{report.LeftoverTempFiles}"]]);
         foreach (var hash in report.Missing) Console.WriteLine($"  missing    {hash} (catalogued, no file)");
         foreach (var hash in report.Orphans) Console.WriteLine($"  orphan     {hash} (file, not catalogued)");
         foreach (var file in report.Corrupt) Console.WriteLine($"  corrupt    {file.Sha256} (bytes hash to {file.ActualSha256})");

@@ -25,32 +25,44 @@ internal static class ClassifyCommand
         heatmapDirectory?.Create();
         using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, new XrayImageDecoder(new ImageLimits()));
         var failures = 0;
-        foreach (var file in files)
+        var rows = new List<string[]>();
+        // With --json each line is printed as soon as its image is done; people get a bar, then one table.
+        Terminal.WithProgress($"classifying {files.Length} image(s)", json ? null : files.Length, bar =>
         {
-            try
+            foreach (var (file, index) in files.Select((f, i) => (f, i)))
             {
-                var bytes = File.ReadAllBytes(file.FullName);
-                XrayPrediction prediction;
-                if (heatmapDirectory is null)
+                try
                 {
-                    prediction = predictor.Predict(bytes);
+                    var bytes = File.ReadAllBytes(file.FullName);
+                    XrayPrediction prediction;
+                    if (heatmapDirectory is null)
+                    {
+                        prediction = predictor.Predict(bytes);
+                    }
+                    else
+                    {
+                        (prediction, var png) = predictor.PredictWithHeatmap(bytes);
+                        File.WriteAllBytes(Path.Combine(heatmapDirectory.FullName, Path.GetFileNameWithoutExtension(file.Name) + ".heatmap.png"), png);
+                    }
+
+                    if (json)
+                        Console.WriteLine(JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion, outOfDistribution = prediction.Distribution }, s_compactJson));
+                    else
+                        rows.Add([file.Name, prediction.Label + (prediction.Distribution is { IsOutOfDistribution: true } ? " (unlike the training X-rays)" : ""), $"{prediction.Confidence:0.000}", $"{prediction.Probability:0.000}", $"{prediction.Threshold:0.000}", prediction.ModelVersion]);
                 }
-                else
+                catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException)
                 {
-                    (prediction, var png) = predictor.PredictWithHeatmap(bytes);
-                    File.WriteAllBytes(Path.Combine(heatmapDirectory.FullName, Path.GetFileNameWithoutExtension(file.Name) + ".heatmap.png"), png);
+                    failures++;
+                    Console.Error.WriteLine($"{file.Name}: {e.Message}");
                 }
-                Console.WriteLine(json
-                    ? JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion, outOfDistribution = prediction.Distribution }, s_compactJson)
-                    : $"{file.Name}: {prediction.Label} (confidence {prediction.Confidence:0.000}; P(pneumonia) {prediction.Probability:0.000}, threshold {prediction.Threshold:0.000}; model {prediction.ModelVersion})" +
-                      (prediction.Distribution is { IsOutOfDistribution: true } d ? $" WARNING: does not look like the training X-rays (score {d.Score:0.00} > {d.Threshold:0.00})" : ""));
+
+                bar.Set(index + 1);
             }
-            catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException)
-            {
-                failures++;
-                Console.Error.WriteLine($"{file.Name}: {e.Message}");
-            }
-        }
+
+            return 0;
+        });
+        if (!json && rows.Count > 0)
+            Terminal.Table(null, ["file", "label", "confidence", "P(pneumonia)", "threshold", "model"], rows);
         return failures == 0 ? 0 : 1;
     }
 }

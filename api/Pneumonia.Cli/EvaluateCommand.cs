@@ -73,15 +73,19 @@ internal static class EvaluateCommand
         if (!request.Perturbations)
         {
             // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
-            var probabilities = entries
+            var probabilities = Terminal.WithProgress($"evaluating {entries.Count:N0} {request.Split} images", entries.Count, bar => entries
                 .Select(e => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(data.Store.PathOf(e.Sha256))))
                 .Chunk(BatchSize)
                 .SelectMany(batch => predictor.PredictPixels(batch))
-                .Select(p => p.Probability)
-                .ToArray();
+                .Select((p, i) =>
+                {
+                    bar.Set(i + 1);
+                    return p.Probability;
+                })
+                .ToArray());
             var evaluation = BinaryClassificationEvaluator.Evaluate(probabilities, labels, predictor.Card.Threshold);
             if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelPackage.JsonOptions));
-            else TrainCommand.Print(request.Split, evaluation);
+            else Terminal.Metrics((request.Split, evaluation));
             return 0;
         }
 

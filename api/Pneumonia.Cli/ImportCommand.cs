@@ -20,14 +20,18 @@ internal static class ImportCommand
     {
         var catalogue = data.LoadCatalogue();
         var importer = new KaggleDatasetImporter(data.Store, catalogue, new XrayImageDecoder(new ImageLimits()), TimeProvider.System);
-        return await importer.ImportAsync(source, sourceName, cancellationToken);
+        // The number of files is known only once read: the bar counts them.
+        var report = await Terminal.WithProgressAsync($"importing {Path.GetFileName(Path.TrimEndingDirectorySeparator(source))}", null, bar =>
+            importer.ImportAsync(source, sourceName, new SynchronousProgress<int>(read => bar.Set(read, $"importing: {read:N0} files read")), cancellationToken));
+        Terminal.Table(null, ["accepted", "duplicates", "rejected", "seconds"],
+            [[$"{report.Accepted:N0}", $"{report.Duplicates.Count:N0}", $"{report.Rejected.Count:N0}", $"{report.Elapsed.TotalSeconds:0.0}"]]);
+        return report;
     }
 
     private static async Task<int> RunAsync(string source, DirectoryInfo dataRoot, string sourceName, CancellationToken cancellationToken)
     {
         var data = new DataDirectory(dataRoot.FullName);
         var report = await ImportAsync(source, data, sourceName, cancellationToken);
-        Console.WriteLine($"accepted {report.Accepted}, duplicates {report.Duplicates.Count}, rejected {report.Rejected.Count}");
         foreach (var rejected in report.Rejected) Console.WriteLine($"  rejected {rejected.Name}: {rejected.Reason}");
         Console.WriteLine($"catalogue: {data.CataloguePath}");
         return 0;

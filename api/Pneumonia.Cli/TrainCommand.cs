@@ -65,8 +65,7 @@ internal static class TrainCommand
             var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
             if (parse.GetValue(dataset) is { } source)
             {
-                var report = await ImportCommand.ImportAsync(source, dataDirectory, "kermany", cancel);
-                Console.WriteLine($"import: accepted {report.Accepted}, duplicates {report.Duplicates.Count}, rejected {report.Rejected.Count}");
+                await ImportCommand.ImportAsync(source, dataDirectory, "kermany", cancel);
             }
             var parentDirectory = parse.GetValue(parent)?.FullName;
             var preprocessing = parentDirectory is null
@@ -90,10 +89,13 @@ internal static class TrainCommand
     {
         var clock = Stopwatch.StartNew();
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder(new ImageLimits()));
-        using var splits = TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut, cancellationToken: cancellationToken);
+        using var splits = Terminal.WithProgress($"decoding images at {preprocessing.InputSize}px", 1, bar =>
+            TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut,
+                decoded: (done, total) => bar.Set(done / (double)total, $"decoding images at {preprocessing.InputSize}px: {done:N0} of {total:N0}"),
+                cancellationToken: cancellationToken));
         Console.WriteLine($"decoded train {splits.Train.Count} / validation {splits.Validation.Count} / test {splits.Test.Count} images at {preprocessing.InputSize}px in {clock.Elapsed.TotalSeconds:0.0}s");
 
-        var card = new ModelTrainingPipeline().Run(new TrainingRequest
+        var card = Terminal.WithProgress("training", 1, bar => new ModelTrainingPipeline().Run(new TrainingRequest
         {
             Train = splits.Train,
             Validation = splits.Validation,
@@ -105,13 +107,12 @@ internal static class TrainCommand
             NewArchitecture = architecture,
             OutputDirectory = outputDirectory,
             CheckpointDirectory = Path.Combine(outputDirectory, "checkpoints"),
-        }, new ConsoleProgress(), cancellationToken);
+        }, new ConsoleProgress(bar), cancellationToken));
         Directory.Delete(Path.Combine(outputDirectory, "checkpoints"), recursive: true);
 
         Console.WriteLine($"model {card.Version} -> {outputDirectory} ({card.Weights.Bytes / 1e6:0.0} MB) in {clock.Elapsed.TotalMinutes:0.0} min");
         Console.WriteLine($"threshold {card.Threshold:0.0000} ({card.ThresholdRule})");
-        Print("validation", card.Validation);
-        if (card.Test is not null) Print("test", card.Test);
+        Terminal.Metrics([("validation", card.Validation), .. card.Test is { } test ? [("test", test)] : Array.Empty<(string, EvaluationReport)>()]);
         return card;
     }
 
@@ -139,16 +140,21 @@ internal static class TrainCommand
             $"| {name} | {r.Count} | {r.Accuracy:0.000} | {r.Recall:0.000} | {r.Specificity:0.000} | {r.Precision:0.000} | {r.F1:0.000} | {r.RocAuc:0.000} | {r.PrAuc:0.000} | {r.BrierScore:0.000} | {r.ExpectedCalibrationError:0.000} |\n";
     }
 
-    internal static void Print(string name, EvaluationReport r) => Console.WriteLine(
-        $"{name,-10} n={r.Count} acc {r.Accuracy:0.000} sens {r.Recall:0.000} spec {r.Specificity:0.000} prec {r.Precision:0.000} " +
-        $"F1 {r.F1:0.000} AUC {r.RocAuc:0.0000} PR-AUC {r.PrAuc:0.000} Brier {r.BrierScore:0.000} ECE {r.ExpectedCalibrationError:0.000} " +
-        $"TP {r.ConfusionMatrix.TruePositives} FP {r.ConfusionMatrix.FalsePositives} TN {r.ConfusionMatrix.TrueNegatives} FN {r.ConfusionMatrix.FalseNegatives}");
-
-    /// <summary>Prints progress synchronously, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class ConsoleProgress : IProgress<TrainingProgress>
+    /// <summary>
+    /// Moves the progress bar on a terminal; prints a line every 20 batches otherwise. Synchronous, in order
+    /// (Progress&lt;T&gt; would post to the thread pool).
+    /// </summary>
+    private sealed class ConsoleProgress(Terminal.Bar bar) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
+            if (Terminal.Interactive)
+            {
+                var done = value.BatchesPerEpoch == 0 ? 0 : ((value.Epoch - 1) + (double)value.Batch / value.BatchesPerEpoch) / Math.Max(1, value.Epochs);
+                bar.Set(Math.Clamp(done, 0, 1), $"{value.Phase} epoch {value.Epoch}/{value.Epochs} loss {value.TrainingLoss:0.000} val-auc {value.ValidationAuc:0.000}");
+                return;
+            }
+
             if (value.Phase == "training" && value.Batch % 20 != 0 && value.Batch != value.BatchesPerEpoch) return;
             Console.WriteLine(
                 $"[{value.Elapsed:mm\\:ss}] {value.Phase} epoch {value.Epoch}/{value.Epochs} batch {value.Batch}/{value.BatchesPerEpoch} " +

@@ -1,3 +1,5 @@
+using Orleans.CodeGeneration;
+
 namespace Pneumonia.Abstractions;
 
 /// <summary>One classified X-ray.</summary>
@@ -44,7 +46,19 @@ public sealed record NamedImage([property: Id(0)] string Name, [property: Id(1)]
 [Alias("pneumonia.IPredictionGrain")]
 public interface IPredictionGrain : IGrainWithIntegerKey
 {
+    [UnorderedCall]
     Task<PredictionOutcome> PredictAsync(NamedImage image, bool heatmap);
 
+    [UnorderedCall]
     Task<IReadOnlyList<PredictionOutcome>> PredictBatchAsync(IReadOnlyList<NamedImage> images);
 }
+
+/// <summary>
+/// Marks a grain method whose calls need no ordering, so that an Orleans client sends each call over its live
+/// gateways in turn (and to a gateway that joined at its next gateway-list refresh) instead of pinning the grain id to
+/// the gateway it first used. Orleans 10.4 marks stateless workers unordered in their grain properties, but its
+/// generated proxies send only the request's own options, which this attribute sets (as Orleans' [ReadOnly] does).
+/// </summary>
+[InvokableCustomInitializer(nameof(IRequest.AddInvokeMethodOptions), InvokeMethodOptions.Unordered)]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class UnorderedCallAttribute : Attribute;

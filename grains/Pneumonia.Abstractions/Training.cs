@@ -69,6 +69,12 @@ public sealed record TrainingJobInfo(
     [property: Id(23)] int ImagesTotal = 0)
 {
     public bool IsFinished => Status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
+
+    /// <summary>
+    /// The silo the job ran on (its Orleans silo address, <c>ip:port@generation</c>), set when the training thread
+    /// starts; null while queued. Added after the record's first release: a new id, never a renumbering.
+    /// </summary>
+    [Id(24)] public string? Silo { get; init; }
 }
 
 [Alias("pneumonia.StartRetrainOutcome")]

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Pneumonia.Abstractions;
 
 namespace Pneumonia.Notebooks;
 
@@ -16,7 +17,7 @@ public sealed class NotebookOptions
     public IList<string> Gateways { get; set; } = [];
 
     [Range(1, 65535)]
-    public int GatewayPort { get; set; } = 30000;
+    public int GatewayPort { get; set; } = PneumoniaPorts.Gateway;
 
     [Required]
     public string ClusterId { get; set; } = "pneumonia";
@@ -25,7 +26,7 @@ public sealed class NotebookOptions
     public string ServiceId { get; set; } = "pneumonia";
 
     /// <summary>The REST API, for the parts that go through it (uploads, predictions over HTTP, sample images); empty skips them with a message.</summary>
-    public string? ApiUrl { get; set; } = "http://localhost:5080";
+    public string? ApiUrl { get; set; } = $"http://localhost:{PneumoniaPorts.Api}";
 
     /// <summary>Sent as <c>X-API-Key</c> to endpoints that change data.</summary>
     public string? ApiKey { get; set; }

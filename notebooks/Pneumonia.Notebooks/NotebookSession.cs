@@ -37,11 +37,33 @@ public sealed class NotebookSession : IAsyncDisposable
 
     public IPredictionGrain Prediction => _grains.GetGrain<IPredictionGrain>(0);
 
-    /// <summary>Connects to the cluster named by configuration (environment variables and <paramref name="args"/>).</summary>
-    public static async Task<NotebookSession> ConnectAsync(string[]? args = null)
+    /// <summary>
+    /// Connects to the cluster named by configuration: environment variables, then <paramref name="args"/>, then a
+    /// notebook's parameters cell (<paramref name="parameters"/>, keys such as <c>Pneumonia:Notebooks:ApiUrl</c>; null
+    /// values are left out). <see cref="PneumoniaPorts.OffsetSetting"/> moves the default gateway and API ports as it
+    /// moves the servers'.
+    /// </summary>
+    public static async Task<NotebookSession> ConnectAsync(string[]? args = null, IReadOnlyDictionary<string, string?>? parameters = null)
     {
-        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args ?? []).Build();
+        var configuration = new ConfigurationBuilder()
+            .AddEnvironmentVariables()
+            .AddCommandLine(args ?? [])
+            .AddInMemoryCollection((parameters ?? new Dictionary<string, string?>()).Where(p => p.Value is not null))
+            .Build();
         var options = configuration.GetSection(NotebookOptions.Section).Get<NotebookOptions>() ?? new NotebookOptions();
+        var offset = configuration.GetValue<int>(PneumoniaPorts.OffsetSetting);
+        var section = configuration.GetSection(NotebookOptions.Section);
+        if (section[nameof(NotebookOptions.GatewayPort)] is null)
+        {
+            options.GatewayPort = PneumoniaPorts.Gateway + offset;
+        }
+
+        if (section[nameof(NotebookOptions.ApiUrl)] is null)
+        {
+            options.ApiUrl = $"http://localhost:{PneumoniaPorts.Api + offset}";
+        }
+
+        KernelFormatters.Register();
         // Not a host, so no ValidateOnStart: the same data-annotation check, before anything connects.
         Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
         return new NotebookSession(await GrainBridge.ConnectAsync(options), options);

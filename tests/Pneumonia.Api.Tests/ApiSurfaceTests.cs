@@ -314,8 +314,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         Assert.Equal(test.GetProperty("accuracy").GetDouble(), body.GetProperty("accuracy").GetDouble());
         Assert.Equal(test.GetProperty("precision").GetDouble(), body.GetProperty("precision").GetDouble());
         Assert.Equal(test.GetProperty("recall").GetDouble(), body.GetProperty("recall").GetDouble());
-        Assert.Equal(test.GetProperty("rocAuc").GetDouble(), body.GetProperty("auc").GetDouble());
-        Assert.Equal(test.GetProperty("logLoss").GetDouble(), body.GetProperty("loss").GetDouble());
+        Assert.Equal(test.GetProperty("roc_auc").GetDouble(), body.GetProperty("auc").GetDouble());
+        Assert.Equal(test.GetProperty("log_loss").GetDouble(), body.GetProperty("loss").GetDouble());
         foreach (var field in new[] { "specificity", "f1", "confusion_matrix", "roc_curve", "calibration" })
         {
             Assert.True(body.TryGetProperty(field, out _), field);
@@ -411,9 +411,9 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
 
         await client.GetAsync("/health");
         var metrics = await client.GetStringAsync("/metrics/prometheus");
-        Assert.Contains("http_requests_received_total", metrics, StringComparison.Ordinal);
-        Assert.Contains($"pneumonia_model_info{{version=\"{factory.BundledModelVersion}\"}} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("pneumonia_training_job_state{state=\"idle\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration_seconds_count{", metrics, StringComparison.Ordinal);
+        Assert.Contains($"pneumonia_model_info{{otel_scope_name=\"Pneumonia.Api\",version=\"{factory.BundledModelVersion}\"}} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("pneumonia_training_job_state{otel_scope_name=\"Pneumonia.Api\",state=\"idle\"} 1", metrics, StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/dashboard/")).StatusCode);
     }

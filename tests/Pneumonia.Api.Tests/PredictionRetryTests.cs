@@ -1,12 +1,16 @@
 using Microsoft.Extensions.DependencyInjection;
 using Pneumonia.Abstractions;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Pneumonia.Api.Endpoints;
+using Pneumonia.Api.Monitoring;
 
 namespace Pneumonia.Api.Tests;
 
 /// <summary>
 /// The front end's prediction retry (<see cref="PredictionGrains.CallAsync{T}"/>) against the real co-hosted silo:
-/// attempts that hang (a dead gateway) or whose silo failed are retried on another grain; answers are never retried.
+/// attempts that hang (a dead gateway), whose silo failed or had no model loaded yet are retried on another grain
+/// after a short pause; answers are never retried.
 /// The drill in load/cluster-failover.sh shows the same with a killed predictor process.
 /// </summary>
 public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<ApiFactory>, IDisposable
@@ -18,44 +22,65 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
 
     private IGrainFactory Grains => factory.Services.GetRequiredService<IGrainFactory>();
 
+    private ApiMetrics Metrics => factory.Services.GetRequiredService<ApiMetrics>();
+
     private static NamedImage Xray => new("x.jpeg", TestFiles.Image("test", "PNEUMONIA", 0));
 
     [Fact]
     public async Task An_attempt_that_never_answers_is_retried_and_the_real_grain_answers()
     {
+        using var retries = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), ApiMetrics.MeterName, "pneumonia.prediction.retries");
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? new TaskCompletionSource<PredictionOutcome>().Task : grain.PredictAsync(Xray, false),
-            AttemptTimeout, _deadline.Token);
+            AttemptTimeout, Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
+        Assert.Equal(nameof(TimeoutException), Assert.Single(retries.GetMeasurementSnapshot()).Tags["failure"]);
         Assert.Null(outcome.Error);
         Assert.Equal(factory.BundledModelVersion, outcome.Result!.ModelVersion);
     }
 
     [Fact]
-    public async Task A_failed_silo_is_retried_at_once()
+    public async Task A_failed_silo_is_retried_after_a_pause_and_counted()
     {
+        using var retries = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), ApiMetrics.MeterName, "pneumonia.prediction.retries");
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain =>
             ++attempts == 1 ? Task.FromException<PredictionOutcome>(new SiloUnavailableException("predictor gone")) : grain.PredictAsync(Xray, false),
-            TimeSpan.FromSeconds(30), _deadline.Token);
+            TimeSpan.FromSeconds(30), Metrics, _deadline.Token);
 
         Assert.Equal(2, attempts);
         Assert.NotNull(outcome.Result);
+        Assert.Equal(nameof(SiloUnavailableException), Assert.Single(retries.GetMeasurementSnapshot()).Tags["failure"]);
     }
 
     [Fact]
     public async Task An_answer_is_not_retried_even_when_it_is_an_error()
     {
         var attempts = 0;
+        var rejected = new PredictionOutcome("x.jpeg", null, "InvalidImage", "not an image");
+        var outcome = await PredictionGrains.CallAsync(Grains, _ =>
+        {
+            attempts++;
+            return Task.FromResult(rejected);
+        }, AttemptTimeout, Metrics, _deadline.Token);
+
+        Assert.Equal(1, attempts);
+        Assert.Same(rejected, outcome);
+    }
+
+    [Fact]
+    public async Task No_model_on_a_silo_is_retried_elsewhere_and_reported_when_no_silo_has_one()
+    {
+        var attempts = 0;
         await Assert.ThrowsAsync<InvalidOperationException>(() => PredictionGrains.CallAsync<PredictionOutcome>(Grains, _ =>
         {
             attempts++;
             return Task.FromException<PredictionOutcome>(new InvalidOperationException("no production model"));
-        }, AttemptTimeout, _deadline.Token));
+        }, AttemptTimeout, Metrics, _deadline.Token));
 
-        Assert.Equal(1, attempts);
+        Assert.Equal(4, attempts);
     }
 
     [Fact]
@@ -64,12 +89,12 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
         var attempts = 0;
         var outcome = await PredictionGrains.CallAsync(Grains, grain => ++attempts switch
         {
-            < 3 => new TaskCompletionSource<PredictionOutcome>().Task,
+            < 4 => new TaskCompletionSource<PredictionOutcome>().Task,
             // Slower than an attempt may take: only the last attempt waits for it.
             _ => DelayedAsync(grain, AttemptTimeout * 3),
-        }, AttemptTimeout, _deadline.Token);
+        }, AttemptTimeout, Metrics, _deadline.Token);
 
-        Assert.Equal(3, attempts);
+        Assert.Equal(4, attempts);
         Assert.NotNull(outcome.Result);
     }
 

@@ -114,7 +114,7 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
 
     private IManagementGrain Management() => cluster.PredictorA.Grains.GetGrain<IManagementGrain>(0);
 
-    private static async Task<JsonElement> WaitForJobAsync(HttpClient client, string jobId)
+    internal static async Task<JsonElement> WaitForJobAsync(HttpClient client, string jobId)
     {
         var deadline = DateTime.UtcNow + JobTimeout;
         while (true)
@@ -130,17 +130,17 @@ public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper outpu
         }
     }
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+    internal static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<JsonElement>();
 
-    private static MultipartFormDataContent ImageForm(string field, (string Name, byte[] Bytes) file)
+    internal static MultipartFormDataContent ImageForm(string field, (string Name, byte[] Bytes) file)
     {
         var content = new ByteArrayContent(file.Bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         return new MultipartFormDataContent { { content, field, file.Name } };
     }
 
-    private static byte[] Zip(IEnumerable<(string Name, string Path)> entries)
+    internal static byte[] Zip(IEnumerable<(string Name, string Path)> entries)
     {
         using var stream = new MemoryStream();
         using (var archive = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))

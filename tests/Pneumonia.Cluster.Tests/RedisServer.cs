@@ -30,12 +30,18 @@ public sealed class RedisServer : IAsyncDisposable
             return new RedisServer(configured, null);
         }
 
+        return await StartPrivateAsync("--save", "", "--appendonly", "no");
+    }
+
+    /// <summary>A private <c>redis-server</c> on a free loopback port with these extra arguments, whatever <c>PNEUMONIA_TEST_REDIS</c> says.</summary>
+    public static async Task<RedisServer> StartPrivateAsync(params string[] arguments)
+    {
         var port = FreePorts.Next();
         Process process;
         try
         {
             process = Process.Start(new ProcessStartInfo("redis-server",
-                ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", .. arguments])
             {
                 RedirectStandardOutput = true,
                 UseShellExecute = false,
@@ -50,6 +56,8 @@ public sealed class RedisServer : IAsyncDisposable
         var server = new RedisServer($"127.0.0.1:{port}", process);
         try
         {
+            // Connect once it listens: a multiplexer that finds nothing there backs off for seconds before it retries.
+            await Wait.UntilAsync(() => IsListening(port), TimeSpan.FromSeconds(10), $"redis-server to listen on port {port}", pollMilliseconds: 20);
             await PingAsync(server.Configuration, $"the redis-server started on port {port}");
         }
         catch
@@ -70,6 +78,20 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         _process?.Dispose();
+    }
+
+    private static bool IsListening(int port)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            client.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     private static async Task PingAsync(string configuration, string what)

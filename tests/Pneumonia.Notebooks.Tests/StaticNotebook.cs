@@ -13,8 +13,19 @@ internal static partial class StaticNotebook
     public static async Task WriteAsync(string runNotebook, string committedNotebook, string workDirectory)
     {
         var notebook = JsonNode.Parse(await File.ReadAllTextAsync(runNotebook))!.AsObject();
+        // The committed cells' ids (nbformat 4.5) survive a refresh, whatever the runner does with them.
+        var committedIds = File.Exists(committedNotebook)
+            ? JsonNode.Parse(await File.ReadAllTextAsync(committedNotebook))!["cells"]!.AsArray().Select(c => c?["id"]?.GetValue<string>()).ToList()
+            : [];
+        var index = 0;
         foreach (var cell in notebook["cells"]!.AsArray().Select(c => c!.AsObject()))
         {
+            if (index < committedIds.Count && committedIds[index] is { } id)
+            {
+                cell["id"] = id;
+            }
+
+            index++;
             // dotnet-repl stamps every cell with its run times: noise in a committed file.
             foreach (var key in cell["metadata"]?.AsObject().Select(p => p.Key).Where(k => k.StartsWith("dotnet_repl_", StringComparison.Ordinal)).ToList() ?? [])
             {

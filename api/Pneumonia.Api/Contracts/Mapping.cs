@@ -43,7 +43,8 @@ internal static class Mapping
         Promote: job.Request.Promote,
         Gate: job.Gate?.ToDto(),
         ImagesDone: job.ImagesDone,
-        ImagesTotal: job.ImagesTotal);
+        ImagesTotal: job.ImagesTotal,
+        Silo: job.Silo);
 
     public static GateDto ToDto(this GateReport gate) => new(
         gate.Verdict switch

@@ -20,6 +20,7 @@ public sealed record EpochDto(int Epoch, double TrainingLoss, double TrainingAcc
 /// <param name="Gate">The gate's report on the job's model against production, with every figure.</param>
 /// <param name="ImagesDone">In the "loading" (decoding) and "caching" (frozen-stage features) phases: images done so far; <paramref name="EtaSeconds"/> is then the phase's.</param>
 /// <param name="ImagesTotal">In those phases: images the phase works through.</param>
+/// <param name="Silo">The silo that ran (or runs) the job, as Orleans addresses it (<c>ip:port@generation</c>); null while queued.</param>
 public sealed record TrainingJobResponse(
     bool Running,
     double Progress,
@@ -48,7 +49,8 @@ public sealed record TrainingJobResponse(
     bool Promote,
     GateDto? Gate,
     int ImagesDone,
-    int ImagesTotal);
+    int ImagesTotal,
+    string? Silo = null);
 
 /// <summary>The answer of <c>GET /jobs</c>, newest first.</summary>
 public sealed record JobListResponse(int Count, IReadOnlyList<TrainingJobResponse> Jobs);

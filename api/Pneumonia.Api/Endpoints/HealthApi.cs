@@ -14,7 +14,8 @@ public static class HealthApi
     {
         app.MapGroup("/health").WithTags("Health")
             .MapGet("", GetHealthAsync)
-            .WithSummary("Liveness and readiness: the production model version, 503 until one is loaded.");
+            .WithSummary("The production model version, 503 until one is loaded (orchestrators: /health/live and /health/ready).")
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

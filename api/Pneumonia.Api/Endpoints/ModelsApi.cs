@@ -17,7 +17,7 @@ public static class ModelsApi
         var group = app.MapGroup("").WithTags("Models");
         group.MapGet("/models", ListAsync).WithSummary("Every model version with its metrics, newest first, and which one is production.");
         group.MapGet("/models/history", HistoryAsync).WithSummary("Every promotion decision, refusals and forced ones included.");
-        group.MapGet("/models/{version}", GetCardAsync).WithSummary("The complete model card of one version (the card's own camelCase JSON).");
+        group.MapGet("/models/{version}", GetCardAsync).WithSummary("The complete model card of one version (snake_case like every answer; model.json on disk keeps its own camelCase).");
         group.MapPost("/select-model", SelectAsync).RequireApiKey()
             .WithSummary("Makes a version production through the promotion gate, or bypassing it with force=true (recorded).");
         group.MapPost("/models/rollback", RollbackAsync).RequireApiKey()
@@ -51,12 +51,12 @@ public static class ModelsApi
         return TypedResults.Ok<IReadOnlyList<PromotionResponse>>([.. history.Select(d => d.ToDto())]);
     }
 
-    internal static async Task<Results<ContentHttpResult, ProblemHttpResult>> GetCardAsync(string version, IGrainFactory grains)
+    internal static async Task<Results<Ok<ModelCard>, ProblemHttpResult>> GetCardAsync(string version, IGrainFactory grains)
     {
         var info = Names.IsValidKey(version) ? await grains.GetGrain<IModelVersionGrain>(version).GetAsync() : null;
         return info is null
             ? UnknownVersion(version)
-            : TypedResults.Content(info.CardJson, "application/json");
+            : TypedResults.Ok(ReadCard(info));
     }
 
     internal static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> SelectAsync(
@@ -110,8 +110,7 @@ public static class ModelsApi
             return TypedResults.Problem("No production model is registered yet.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        var card = JsonSerializer.Deserialize<ModelCard>(info.CardJson, ModelPackage.JsonOptions)
-            ?? throw new InvalidOperationException($"Model {info.Version} has an empty card.");
+        var card = ReadCard(info);
         var (split, report) = card.Test is { } test ? ("test", test) : ("validation", card.Validation);
         return TypedResults.Ok(new ModelMetricsResponse(
             card.Version, split, report.Count, report.Positives, report.Negatives, report.Threshold, card.ThresholdRule,
@@ -122,6 +121,10 @@ public static class ModelsApi
             card.Validation.ToSummary(),
             (await registry.GetHistoryAsync()).FirstOrDefault(d => d.Version == card.Version && d.Promoted && d.Gate is not null)?.Gate?.ToDto()));
     }
+
+    private static ModelCard ReadCard(ModelVersionInfo info) =>
+        JsonSerializer.Deserialize<ModelCard>(info.CardJson, ModelPackage.JsonOptions)
+            ?? throw new InvalidOperationException($"Model {info.Version} has an empty card.");
 
     private static ProblemHttpResult UnknownVersion(string? version) =>
         TypedResults.Problem($"There is no model version '{DisplayName.Of(version)}'; GET /models lists them.",

@@ -37,7 +37,7 @@ public static class PredictionApi
         var limit = options.Value.MaxImageBytes;
         if (file.Length > limit)
         {
-            metrics.Predictions.WithLabels(nameof(InvalidImageReason.TooLarge)).Inc();
+            metrics.Predicted(nameof(InvalidImageReason.TooLarge), null);
             return ImageProblem(nameof(InvalidImageReason.TooLarge), $"The file is {file.Length:N0} bytes, over the limit of {limit:N0} bytes per image.", name);
         }
 
@@ -46,21 +46,21 @@ public static class PredictionApi
         try
         {
             outcome = await PredictionGrains.CallAsync(
-                grains, grain => grain.PredictAsync(new NamedImage(name, bytes), heatmap), options.Value.PredictionAttemptTimeout, cancellationToken);
+                grains, grain => grain.PredictAsync(new NamedImage(name, bytes), heatmap), options.Value.PredictionAttemptTimeout, metrics, cancellationToken);
         }
         catch (InvalidOperationException)
         {
-            metrics.Predictions.WithLabels(NoModel).Inc();
+            metrics.Predicted(NoModel, null);
             return NoModelProblem();
         }
 
-        metrics.Predictions.WithLabels(outcome.ErrorCode ?? "ok").Inc();
+        metrics.Predicted(outcome.ErrorCode ?? "ok", outcome.Result?.ModelVersion);
         if (outcome.Result is not { } result)
         {
             return ImageProblem(outcome.ErrorCode ?? "Unknown", outcome.Error ?? "The image could not be classified.", name);
         }
 
-        metrics.PredictionSeconds.Observe(result.ElapsedMilliseconds / 1000);
+        metrics.PredictionTime(TimeSpan.FromMilliseconds(result.ElapsedMilliseconds));
         return TypedResults.Ok(new PredictionResponse(
             result.Label, result.Confidence, result.Probability, result.ModelVersion, result.Threshold,
             Math.Round(result.ElapsedMilliseconds, 2), result.HeatmapPng is { } png ? Convert.ToBase64String(png) : null,
@@ -109,11 +109,11 @@ public static class PredictionApi
                 NamedImage[] batch = [.. images.Select(x => x.Image)];
                 // A batch legitimately takes longer than one image: its attempt may last one timeout per 8 images.
                 var attemptTimeout = options.Value.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
-                outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, cancellationToken);
+                outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, metrics, cancellationToken);
             }
             catch (InvalidOperationException)
             {
-                metrics.Predictions.WithLabels(NoModel).Inc(images.Count);
+                metrics.Predicted(NoModel, null, images.Count);
                 return NoModelProblem();
             }
 
@@ -130,7 +130,7 @@ public static class PredictionApi
         var results = items.Select(item => item!).ToList();
         foreach (var item in results)
         {
-            metrics.Predictions.WithLabels(item.ErrorCode ?? "ok").Inc();
+            metrics.Predicted(item.ErrorCode ?? "ok", item.ModelVersion);
         }
 
         var succeeded = results.Count(r => r.Status == "ok");

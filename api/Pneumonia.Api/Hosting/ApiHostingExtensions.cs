@@ -5,11 +5,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
 using Pneumonia.Grains.Hosting;
-using Pneumonia.Ml.Data;
-using Pneumonia.Api.Monitoring;
+using Pneumonia.Abstractions;
 using Pneumonia.Api.Security;
 using Pneumonia.Api.Uploads;
 using Pneumonia.Silo.Hosting;
@@ -53,11 +51,17 @@ public static class ApiHostingExtensions
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
             builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-            builder.Services.TryAddSingleton(services =>
-                new ContentAddressedImageStore(services.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
-            builder.Services.TryAddSingleton<IImageStore>(services => services.GetRequiredService<ContentAddressedImageStore>());
+            builder.Services.AddPneumoniaImageStore();
+            var hostedBefore = builder.Services.Where(service => service.ServiceType == typeof(IHostedService)).ToList();
             builder.UseOrleansClient(client =>
             {
+                // Keep trying to find a gateway (ClusterConnection runs this in the background): a front end started
+                // before every silo waits for one instead of exiting.
+                client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    return true;
+                });
                 client.Configure<ClusterOptions>(cluster =>
                 {
                     cluster.ClusterId = options.ClusterId;
@@ -68,7 +72,7 @@ public static class ApiHostingExtensions
                 {
                     client.UseRedisClustering(redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis!));
                     // Learn of new and removed silos' gateways within seconds rather than Orleans' default minute.
-                    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+                    client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = options.GatewayListRefreshPeriod);
                 }
                 else if (options.Gateways.Count > 0)
                 {
@@ -79,6 +83,20 @@ public static class ApiHostingExtensions
                     client.UseLocalhostClustering(options.ClientGatewayPort, options.ServiceId, options.ClusterId);
                 }
             });
+
+            // Orleans' hosted service (the client's start) runs inside ClusterConnection instead, off the host's start.
+            var orleansHosted = builder.Services.Where(service => service.ServiceType == typeof(IHostedService)).Except(hostedBefore).ToList();
+            foreach (var service in orleansHosted)
+            {
+                builder.Services.Remove(service);
+            }
+
+            builder.Services.AddSingleton(services => new ClusterConnection(
+                [.. orleansHosted.Select(service => (IHostedService)(service.ImplementationInstance
+                    ?? service.ImplementationFactory?.Invoke(services)
+                    ?? ActivatorUtilities.CreateInstance(services, service.ImplementationType!)))],
+                services.GetRequiredService<ILogger<ClusterConnection>>()));
+            builder.Services.AddHostedService(services => services.GetRequiredService<ClusterConnection>());
         }
 
         return builder;
@@ -93,11 +111,7 @@ public static class ApiHostingExtensions
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
-        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
-        {
-            context.ProblemDetails.Extensions["trace_id"] = context.HttpContext.TraceIdentifier;
-            Refusals.Complete(context);
-        });
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = Refusals.Complete).WithTraceIdInProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
         // Binding errors are thrown (and turned into ProblemDetails naming the parameter) instead of a bare 400.
@@ -130,13 +144,17 @@ public static class ApiHostingExtensions
         return builder;
     }
 
-    /// <summary>Middleware in order: errors as ProblemDetails, request size, metrics, authentication, multipart forms.</summary>
+    /// <summary>Middleware in order: errors as ProblemDetails, the cluster connection gate, request size, authentication, multipart forms.</summary>
     public static WebApplication UsePneumoniaPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (app.Services.GetService<ClusterConnection>() is { } connection)
+        {
+            app.Use(connection.GateAsync);
+        }
+
         app.UseMiddleware<RequestSizeLimitMiddleware>();
-        app.UsePneumoniaHttpMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
         // After authorization: a stranger's upload is refused before a byte of its body is read.
@@ -168,6 +186,11 @@ public static class ApiHostingExtensions
     {
         var options = new PneumoniaApiOptions();
         configuration.GetSection(PneumoniaApiOptions.SectionName).Bind(options);
+        if (configuration[$"{PneumoniaApiOptions.SectionName}:{nameof(PneumoniaApiOptions.ClientGatewayPort)}"] is null)
+        {
+            options.ClientGatewayPort = PneumoniaPorts.Gateway + configuration.GetValue<int>(PneumoniaPorts.OffsetSetting);
+        }
+
         var validation = new DataAnnotationValidateOptions<PneumoniaApiOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
         return validation.Failed
             ? throw new OptionsValidationException(Options.DefaultName, typeof(PneumoniaApiOptions), validation.Failures)

@@ -15,13 +15,20 @@ public static class DocsExtensions
                 "models/rollback, admin/import) need the X-API-Key header when a key is configured.";
             return Task.CompletedTask;
         }));
+        builder.AddPneumoniaOpenApiConventions();
         return builder;
     }
 
     public static WebApplication MapPneumoniaDocs(this WebApplication app)
     {
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs", options => options.WithTitle("PneumoniaOrleans API"));
+        // Served from this process only: Scalar's bundled script; no web fonts from a CDN, no telemetry, no agent.
+        app.MapScalarApiReference("/docs", options => options
+            .WithTitle("PneumoniaOrleans API")
+            .DisableDefaultFonts()
+            .DisableTelemetry()
+            .DisableAgent()
+            .AddPreferredSecuritySchemes(OpenApiConventions.ApiKeyScheme));
         return app;
     }
 }

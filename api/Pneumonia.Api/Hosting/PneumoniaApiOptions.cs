@@ -72,11 +72,19 @@ public sealed class PneumoniaApiOptions : IValidatableObject
 
     /// <summary>
     /// How long a prediction call (per 8 images for a batch) may go unanswered before the front end retries it on
-    /// another prediction grain, at most twice; the last attempt waits up to <see cref="GrainCallTimeout"/>. Far above
+    /// another prediction grain, after a short pause, at most three times; the last attempt waits up to <see cref="GrainCallTimeout"/>. Far above
     /// a prediction's p99 under load, so it only fires when the silo holding the call died.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan PredictionAttemptTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Client mode with Redis clustering: how often the front end reads the live gateways from the membership table.
+    /// Predictions go to every live gateway in turn, so this bounds how long a predictor silo that joined (or came back)
+    /// waits for its share of the traffic. Orleans' default is a minute.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Client mode, localhost clustering: the cluster's gateways as <c>ip:port</c>; empty means the local silo's gateway on <see cref="ClientGatewayPort"/>.</summary>
     public IList<string> Gateways { get; } = [];

@@ -28,8 +28,10 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
                 (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The grain cluster did not answer; try again shortly."),
             // The runtime's own failures, e.g. no silo of the role a grain needs is up (every trainer is down, in the
             // failover drill): the cluster cannot serve this now, which is not the same as a bug in this server.
-            OrleansException =>
-                (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The grain cluster cannot serve this request right now (no silo able to host it is running); try again shortly."),
+            OrleansException orleans =>
+                (StatusCodes.Status503ServiceUnavailable, "Service unavailable", MissingRole(orleans) is { } role
+                    ? $"No {role} silo is running in the cluster, and this request needs one; it will be served once a {role} silo has joined."
+                    : "The grain cluster cannot serve this request right now (no silo able to host it is running); try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred; the trace id identifies it in the server log."),
         };
 
@@ -49,6 +51,14 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problemDeta
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
+
+    // Orleans' placement names the grain type it found no silo for ("No active nodes are compatible with grain
+    // trainingjob ..."); the role filter is what made every silo incompatible, so the type says which role is missing.
+    private static string? MissingRole(OrleansException exception) =>
+        !exception.Message.Contains("No active nodes are compatible", StringComparison.Ordinal) ? null
+        : exception.Message.Contains("grain trainingjob", StringComparison.OrdinalIgnoreCase) ? "trainer"
+        : exception.Message.Contains("grain prediction", StringComparison.OrdinalIgnoreCase) ? "predictor"
+        : null;
 
     // ENOSPC (28) on Unix; ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL as HRESULTs on Windows.
     private static bool IsDiskFull(IOException exception) =>

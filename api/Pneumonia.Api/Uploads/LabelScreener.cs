@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Endpoints;
 using Pneumonia.Api.Hosting;
+using Pneumonia.Api.Monitoring;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Models;
 
@@ -17,7 +18,7 @@ public sealed record LabelledUpload(string Sha256, string Name, byte[] Bytes, Im
 /// prediction grains, scores every labelled image; the result flags disputed labels and may hold the batch out of
 /// training. The expected dispute rates come from the production model's own validation report.
 /// </summary>
-public sealed class LabelScreener(IGrainFactory grains, IOptions<PneumoniaApiOptions> options, ILogger<LabelScreener> logger)
+public sealed class LabelScreener(IGrainFactory grains, IOptions<PneumoniaApiOptions> options, ApiMetrics metrics, ILogger<LabelScreener> logger)
 {
     private const int ImagesPerCall = 32;
     private static readonly LabelScreenRules Rules = new();
@@ -38,7 +39,7 @@ public sealed class LabelScreener(IGrainFactory grains, IOptions<PneumoniaApiOpt
             var chunk = uploads.Skip(start).Take(ImagesPerCall).Select(u => new NamedImage(u.Name, u.Bytes)).ToList();
             // As /predict/batch does: a pass of 32 images takes longer than one image's attempt timeout.
             var attemptTimeout = options.Value.PredictionAttemptTimeout * Math.Ceiling(chunk.Count / 8.0);
-            var outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(chunk), attemptTimeout, cancellationToken);
+            var outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(chunk), attemptTimeout, metrics, cancellationToken);
             for (var i = 0; i < outcomes.Count; i++)
             {
                 // Every image here was decoded and accepted already; a missing answer means no model to screen with.

@@ -67,7 +67,7 @@ public sealed class UploadProcessor(
         var labelled = new List<LabelledUpload>();
         var screened = new HashSet<string>(StringComparer.Ordinal);
         var rejected = new List<RejectedFile>();
-        var check = checkDistribution ? new OutOfDistributionFlags(grains, options.Value) : null;
+        var check = checkDistribution ? new OutOfDistributionFlags(grains, options.Value, metrics) : null;
         foreach (var item in items)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -117,9 +117,9 @@ public sealed class UploadProcessor(
         var screen = await screener.ScreenAsync(labelled, cancellationToken);
         var rejectedResults = rejected.Select(r => new UploadFileResult(r.Name, UploadFileStatus.Rejected, null, null, r.Reason)).ToList();
         var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, source, candidates, rejectedResults, screen);
-        metrics.UploadedFiles.WithLabels("accepted").Inc(batch.Accepted);
-        metrics.UploadedFiles.WithLabels("duplicate").Inc(batch.Duplicates);
-        metrics.UploadedFiles.WithLabels("rejected").Inc(rejected.Count);
+        metrics.Uploaded("accepted", batch.Accepted);
+        metrics.Uploaded("duplicate", batch.Duplicates);
+        metrics.Uploaded("rejected", rejected.Count);
         return new UploadOutcome(batch, rejected, check is null ? null : await check.FlaggedAsync(cancellationToken));
     }
 
@@ -128,7 +128,7 @@ public sealed class UploadProcessor(
 
     // Collects stored images and classifies them in batches on a prediction grain, keeping only the flags: an upload
     // of thousands of images never holds more than one batch of them in memory.
-    private sealed class OutOfDistributionFlags(IGrainFactory grains, PneumoniaApiOptions options)
+    private sealed class OutOfDistributionFlags(IGrainFactory grains, PneumoniaApiOptions options, ApiMetrics metrics)
     {
         private readonly List<(string Name, string Sha256, byte[] Bytes)> _pending = [];
         private readonly List<OutOfDistributionFile> _flagged = [];
@@ -164,7 +164,7 @@ public sealed class UploadProcessor(
             try
             {
                 var timeout = options.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
-                var outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), timeout, cancellationToken);
+                var outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), timeout, metrics, cancellationToken);
                 for (var i = 0; i < outcomes.Count; i++)
                 {
                     if (outcomes[i].Result is not { } result)

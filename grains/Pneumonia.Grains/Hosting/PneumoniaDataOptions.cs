@@ -5,8 +5,8 @@ using Pneumonia.Ml.Models;
 
 namespace Pneumonia.Grains.Hosting;
 
-/// <summary>Where images and models live on disk; bound from <see cref="SectionName"/>.</summary>
-public sealed class PneumoniaDataOptions
+/// <summary>Where images and models live; bound from <see cref="SectionName"/>.</summary>
+public sealed class PneumoniaDataOptions : IValidatableObject
 {
     public const string SectionName = "Pneumonia:Data";
 
@@ -58,11 +58,45 @@ public sealed class PneumoniaDataOptions
         return Path.GetFullPath(path, roots[0]);
     }
 
-    /// <summary>The content-addressed image store.</summary>
+    /// <summary>
+    /// Where images and model versions are kept: <see cref="DataStore.Directory"/> (under <see cref="DataDirectory"/>,
+    /// which every silo and front end of a cluster must share) or <see cref="DataStore.AzureBlob"/> (an Azure Blob
+    /// Storage container; <see cref="DataDirectory"/> then holds only this machine's read-through cache).
+    /// </summary>
+    [EnumDataType(typeof(DataStore))]
+    public DataStore Store { get; set; } = DataStore.Directory;
+
+    /// <summary>With <see cref="DataStore.AzureBlob"/>: the storage account's connection string (keep it in the environment).</summary>
+    public string? AzureBlobConnectionString { get; set; }
+
+    /// <summary>With <see cref="DataStore.AzureBlob"/>: the container (created if missing).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string AzureBlobContainer { get; set; } = "pneumonia";
+
+    /// <summary>The content-addressed image store (the local cache with <see cref="DataStore.AzureBlob"/>).</summary>
     public string ImagesDirectory => Path.Combine(DataDirectory, "images");
 
-    /// <summary>One sub-directory per model version.</summary>
+    /// <summary>One sub-directory per model version (the local cache with <see cref="DataStore.AzureBlob"/>).</summary>
     public string ModelsDirectory => Path.Combine(DataDirectory, "models");
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Store == DataStore.AzureBlob && string.IsNullOrWhiteSpace(AzureBlobConnectionString))
+        {
+            yield return new ValidationResult(
+                "Pneumonia:Data:AzureBlobConnectionString is required with Pneumonia:Data:Store=AzureBlob.", [nameof(AzureBlobConnectionString)]);
+        }
+    }
+}
+
+/// <summary>Where images and model versions are kept.</summary>
+public enum DataStore
+{
+    /// <summary>Files under the data directory: the single-machine default, or a directory every machine mounts.</summary>
+    Directory,
+
+    /// <summary>An Azure Blob Storage container, with a local read-through cache on each machine: no shared disk.</summary>
+    AzureBlob,
 }
 
 /// <summary>The promotion gate; bound from <see cref="SectionName"/>.</summary>

@@ -7,7 +7,10 @@ using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Models;
 using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Prediction;
+using Pneumonia.Grains.Storage;
+using Pneumonia.Grains.Telemetry;
 using Pneumonia.Grains.Training;
+using Azure.Storage.Blobs;
 using Pneumonia.Ml.Data;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -70,20 +73,44 @@ public static class PneumoniaGrainsExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddPneumoniaImageInput();
-        services.TryAddSingleton(sp => new ContentAddressedImageStore(sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
+        services.AddPneumoniaImageStore();
         services.TryAddSingleton<ModelStore>();
-        // Callers depend on the abstractions; the directory implementations are the default (docs/DEPLOY.md).
-        services.TryAddSingleton<IImageStore>(sp => sp.GetRequiredService<ContentAddressedImageStore>());
-        services.TryAddSingleton<IModelStore>(sp => sp.GetRequiredService<ModelStore>());
+        services.TryAddSingleton<IModelStore>(sp => sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.Store == DataStore.AzureBlob
+            ? new AzureBlobModelStore(sp.GetRequiredService<BlobContainerClient>(), sp.GetRequiredService<ModelStore>())
+            : sp.GetRequiredService<ModelStore>());
         services.TryAddSingleton<ProductionModelHost>();
         services.TryAddSingleton<IProductionModelStatus>(sp => sp.GetRequiredService<ProductionModelHost>());
         services.TryAddSingleton<InferenceBatcher>();
+        services.AddMetrics();
+        services.TryAddSingleton<GrainMetrics>();
         services.TryAddSingleton<TrainingExecutor>();
         services.TryAddSingleton<RetrainRunner>();
         services.TryAddSingleton<GateEvaluator>();
         services.TryAddSingleton<BaseDatasetImporter>();
         services.AddSingleton<PneumoniaSiloStartup>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PneumoniaSiloStartup>());
+        return services;
+    }
+
+    /// <summary>
+    /// The image store as <c>Pneumonia:Data:Store</c> selects it (what an API front end in client mode needs too):
+    /// callers depend on <see cref="IImageStore"/>; the directory store is the default, an Azure Blob Storage container
+    /// (with the directory store as its local read-through cache) serves clusters without a shared disk.
+    /// </summary>
+    public static IServiceCollection AddPneumoniaImageStore(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(sp => new ContentAddressedImageStore(sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.ImagesDirectory));
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value;
+            var container = new BlobContainerClient(options.AzureBlobConnectionString, options.AzureBlobContainer);
+            container.CreateIfNotExists();
+            return container;
+        });
+        services.TryAddSingleton<IImageStore>(sp => sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.Store == DataStore.AzureBlob
+            ? new AzureBlobImageStore(sp.GetRequiredService<BlobContainerClient>(), sp.GetRequiredService<ContentAddressedImageStore>())
+            : sp.GetRequiredService<ContentAddressedImageStore>());
         return services;
     }
 }

@@ -11,7 +11,8 @@ namespace Pneumonia.Grains.Hosting;
 
 /// <summary>
 /// What each silo does once grains can be called, in order: register the bundled model if the registry is empty,
-/// ask the coordinator for the latest job (which marks a job of a dead silo failed), then, on a predictor silo, load
+/// on a trainer silo ask the coordinator for the latest job (which marks a job of a dead silo failed; a predictor
+/// does not ask, so it starts while no trainer is up), then, on a predictor silo, load
 /// the production model and keep checking the registry for a new production version (a trainer-only silo serves no
 /// predictions and keeps no model in memory). The optional base data set import runs in the background.
 /// </summary>
@@ -43,13 +44,19 @@ internal sealed class PneumoniaSiloStartup(
             await RegisterBundledModelAsync(registry);
         }
 
-        var latest = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).GetLatestAsync();
-        if (latest is not null)
+        var siloRoles = SiloRoles.Parse(roles.Value.Roles);
+        if (siloRoles.Contains(SiloRoles.Trainer))
         {
-            logger.LogInformation("Latest training job {JobId} is {Status}", latest.JobId, latest.Status);
+            // Only a trainer can host a job, so only a trainer looks for one its dead predecessor left running (which
+            // this marks failed). A predictor asking would need a trainer to be up, and would not start without one.
+            var latest = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).GetLatestAsync();
+            if (latest is not null)
+            {
+                logger.LogInformation("Latest training job {JobId} is {Status}", latest.JobId, latest.Status);
+            }
         }
 
-        if (SiloRoles.Parse(roles.Value.Roles).Contains(SiloRoles.Predictor))
+        if (siloRoles.Contains(SiloRoles.Predictor))
         {
             await RefreshAsync(registry, cancellationToken);
             _refresh = RefreshLoopAsync(registry, _stopping.Token);

@@ -5,8 +5,9 @@ namespace Pneumonia.Grains.Models;
 /// <summary>
 /// Where model versions live (model.json + weights.bin per version), as the grains, training and serving need it.
 /// <see cref="ModelStore"/> keeps them in a directory that every silo of a cluster shares. The members speak in local
-/// directories because TorchSharp loads and saves files: an object-store implementation would download a version
-/// into a local cache in <see cref="PathOf"/> and upload the finished staging directory in <see cref="Publish"/>.
+/// directories because TorchSharp loads and saves files: the object-store implementation
+/// (<see cref="Storage.AzureBlobModelStore"/>) downloads a version into a local cache in <see cref="PathOf"/> and
+/// uploads the finished staging directory in <see cref="Publish"/>.
 /// A version appears complete or not at all, and a published version never changes.
 /// </summary>
 public interface IModelStore

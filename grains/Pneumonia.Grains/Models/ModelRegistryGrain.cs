@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Pneumonia.Abstractions;
+using Pneumonia.Grains.Telemetry;
 
 namespace Pneumonia.Grains.Models;
 
@@ -26,6 +27,7 @@ public sealed class ModelRegistryState
 public sealed class ModelRegistryGrain(
     [PersistentState("registry", GrainStorage.Name)] IPersistentState<ModelRegistryState> state,
     TimeProvider time,
+    GrainMetrics metrics,
     ILogger<ModelRegistryGrain> logger) : Grain, IModelRegistryGrain
 {
     public async Task RegisterAsync(ModelVersionInfo info)
@@ -95,6 +97,7 @@ public sealed class ModelRegistryGrain(
         }
 
         await state.WriteStateAsync();
+        metrics.GateDecision(!promoted ? "refused" : passes ? "promoted" : "forced");
         logger.LogInformation("Promotion of {Version}: {Promoted} ({Reason})", version, promoted, decision.Reason);
         return decision;
     }
@@ -141,6 +144,7 @@ public sealed class ModelRegistryGrain(
         state.State.Production = new ProductionModel(previous, info.Directory, now);
         state.State.History.Add(decision);
         await state.WriteStateAsync();
+        metrics.GateDecision("rollback");
         logger.LogInformation("Rolled production back from {Current} to {Previous} ({Reason})", current.Version, previous, reason);
         return decision;
     }

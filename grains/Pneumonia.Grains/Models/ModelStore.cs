@@ -74,13 +74,19 @@ public sealed class ModelStore : IModelStore
             return (card, card.Version);
         }
 
-        var staging = NewStagingDirectory("import");
+        return (card, Publish(CopyToStaging(this, sourceDirectory, card), card.Version));
+    }
+
+    /// <summary>A new staging directory of <paramref name="store"/> holding the model files of <paramref name="sourceDirectory"/>.</summary>
+    internal static string CopyToStaging(IModelStore store, string sourceDirectory, ModelCard card)
+    {
+        var staging = store.NewStagingDirectory("import");
         foreach (var file in new[] { ModelPackage.CardFileName, card.Weights.FileName })
         {
             File.Copy(Path.Combine(sourceDirectory, file), Path.Combine(staging, Path.GetFileName(file)));
         }
 
-        return (card, Publish(staging, card.Version));
+        return staging;
     }
 
     private static string CheckName(string name)

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pneumonia.Grains.Hosting;
+using Pneumonia.Grains.Telemetry;
 using Pneumonia.Ml.Models;
 
 namespace Pneumonia.Grains.Prediction;
@@ -19,14 +21,16 @@ public sealed class InferenceBatcher : IDisposable
     private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>();
     private readonly PredictionOptions _options;
     private readonly ILogger<InferenceBatcher> _logger;
+    private readonly GrainMetrics _metrics;
     private readonly Lazy<Thread[]> _threads;
     private long _passes;
     private long _images;
 
-    public InferenceBatcher(IOptions<PredictionOptions> options, ILogger<InferenceBatcher> logger)
+    public InferenceBatcher(IOptions<PredictionOptions> options, GrainMetrics metrics, ILogger<InferenceBatcher> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
+        _metrics = metrics;
         _logger = logger;
         // Started on first use: a silo that never predicts (or a test that never does) has no idle threads.
         _threads = new Lazy<Thread[]>(() => Enumerable.Range(0, _options.InferenceWorkers).Select(i =>
@@ -67,7 +71,11 @@ public sealed class InferenceBatcher : IDisposable
     private void Enqueue(WorkItem item)
     {
         _ = _threads.Value;
-        if (!_queue.Writer.TryWrite(item))
+        if (_queue.Writer.TryWrite(item))
+        {
+            _metrics.Queued(1);
+        }
+        else
         {
             item.Fail(new ObjectDisposedException(nameof(InferenceBatcher)));
         }
@@ -88,6 +96,7 @@ public sealed class InferenceBatcher : IDisposable
         {
             while (batch.Count < _options.MaxBatchImages && reader.TryRead(out var item))
             {
+                _metrics.Queued(-1);
                 if (item is Prediction prediction)
                 {
                     batch.Add(prediction);
@@ -111,7 +120,9 @@ public sealed class InferenceBatcher : IDisposable
             var items = group.ToList();
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 var results = group.Key.PredictPixels(items.ConvertAll(p => p.Pixels));
+                _metrics.ForwardPass(items.Count, Stopwatch.GetElapsedTime(started));
                 Interlocked.Increment(ref _passes);
                 Interlocked.Add(ref _images, items.Count);
                 for (var i = 0; i < items.Count; i++)

@@ -3,6 +3,7 @@ using Orleans.Concurrency;
 using Pneumonia.Abstractions;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Placement;
+using Pneumonia.Grains.Telemetry;
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Models;
 
@@ -18,7 +19,7 @@ namespace Pneumonia.Grains.Prediction;
 [StatelessWorker]
 [SiloRolePlacementFilter(SiloRoles.Predictor)]
 [Reentrant]
-public sealed class PredictionGrain(ProductionModelHost host, InferenceBatcher batcher, IOptions<PredictionOptions> options, TimeProvider time) : Grain, IPredictionGrain
+public sealed class PredictionGrain(ProductionModelHost host, InferenceBatcher batcher, IOptions<PredictionOptions> options, TimeProvider time, GrainMetrics metrics) : Grain, IPredictionGrain
 {
     public async Task<PredictionOutcome> PredictAsync(NamedImage image, bool heatmap)
     {
@@ -40,7 +41,7 @@ public sealed class PredictionGrain(ProductionModelHost host, InferenceBatcher b
                 return new PredictionOutcome(image.Name, ToResult(withMap, time.GetElapsedTime(started), png), null, null);
             }
 
-            var pixels = predictor.Preprocessor.LoadModelPixels(image.Bytes);
+            var pixels = Decode(predictor, image);
             var prediction = await batcher.PredictAsync(predictor, pixels);
             return new PredictionOutcome(image.Name, ToResult(prediction, time.GetElapsedTime(started), null), null, null);
         }
@@ -70,7 +71,7 @@ public sealed class PredictionGrain(ProductionModelHost host, InferenceBatcher b
             byte[] pixels;
             try
             {
-                pixels = predictor.Preprocessor.LoadModelPixels(image.Bytes);
+                pixels = Decode(predictor, image);
             }
             catch (InvalidImageException ex)
             {
@@ -94,6 +95,14 @@ public sealed class PredictionGrain(ProductionModelHost host, InferenceBatcher b
         {
             return Refused(image.Name, ex);
         }
+    }
+
+    private byte[] Decode(PneumoniaPredictor predictor, NamedImage image)
+    {
+        var started = time.GetTimestamp();
+        var pixels = predictor.Preprocessor.LoadModelPixels(image.Bytes);
+        metrics.Decoded(time.GetElapsedTime(started));
+        return pixels;
     }
 
     private static PredictionOutcome Refused(string name, InvalidImageException ex) => new(name, null, ex.Reason.ToString(), ex.Message);

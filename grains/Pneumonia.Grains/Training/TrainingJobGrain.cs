@@ -37,11 +37,16 @@ public sealed class TrainingJobGrain(
     TrainingExecutor executor,
     RetrainRunner runner,
     IOptions<RetrainOptions> options,
+    ILocalSiloDetails silo,
     TimeProvider time,
     ILogger<TrainingJobGrain> logger) : Grain, ITrainingJobGrain, IRemindable
 {
     internal const string RecoveryReminder = "training-job-recovery";
     internal const string SiloStoppedError = "the silo running this job stopped before it finished";
+
+    // How long a stopping silo waits for the training thread to notice its cancellation (it checks between batches)
+    // before recording the end anyway: bounded so that a SIGTERM stops a trainer silo within seconds.
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(3);
 
     private readonly TrainingProgressHolder _progress = new();
     private CancellationTokenSource? _cancellation;
@@ -70,7 +75,7 @@ public sealed class TrainingJobGrain(
         // Only a stopping silo deactivates a running job (its timer keeps it alive otherwise): stop the thread and
         // record the end now rather than leave it to the recovery of the next activation.
         await _cancellation!.CancelAsync();
-        await Task.WhenAny(_work, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
+        await Task.WhenAny(_work, Task.Delay(StopWait, cancellationToken));
         try
         {
             await FinishAsync(Info with
@@ -191,7 +196,11 @@ public sealed class TrainingJobGrain(
         var dataset = GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
         var data = await dataset.GetTrainingDataAsync();
         var gate = await dataset.GetGateSetAsync();
-        info = info with { Status = TrainingJobStatus.Running, Phase = "loading", StartedAt = time.GetUtcNow(), ParentVersion = production.Version };
+        info = info with
+        {
+            Status = TrainingJobStatus.Running, Phase = "loading", StartedAt = time.GetUtcNow(), ParentVersion = production.Version,
+            Silo = silo.SiloAddress.ToParsableString(),
+        };
         state.State.Info = info;
         await state.WriteStateAsync();
 

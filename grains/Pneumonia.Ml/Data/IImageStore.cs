@@ -3,7 +3,8 @@ namespace Pneumonia.Ml.Data;
 /// <summary>
 /// Where labelled X-ray bytes live, named by the SHA-256 of their bytes: what grains, the API and training need of
 /// an image store. <see cref="ContentAddressedImageStore"/> keeps them in a directory (shared by every silo of a
-/// cluster); an object store (S3, Azure Blob) can implement this later without touching its callers. Implementations
+/// cluster); <c>AzureBlobImageStore</c> (Pneumonia.Grains) keeps them in Azure Blob Storage for clusters without a shared
+/// disk, without its callers knowing. Implementations
 /// store identical bytes once, never change a stored image and never expose a partly written one.
 /// </summary>
 public interface IImageStore

@@ -42,7 +42,12 @@ public sealed class KaggleDatasetImporter
     /// </summary>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The input exceeds the entry-count or total-size limit, or is not a readable zip.</exception>
-    public async Task<ImportReport> ImportAsync(string path, string source, CancellationToken cancellationToken)
+    public Task<ImportReport> ImportAsync(string path, string source, CancellationToken cancellationToken) =>
+        ImportAsync(path, source, progress: null, cancellationToken);
+
+    /// <inheritdoc cref="ImportAsync(string, string, CancellationToken)"/>
+    /// <param name="progress">Told the number of files read so far (accepted, duplicate or rejected) after each one.</param>
+    public async Task<ImportReport> ImportAsync(string path, string source, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
@@ -54,9 +59,11 @@ public sealed class KaggleDatasetImporter
         var rejected = new List<ImportRejection>();
         try
         {
+            var read = 0;
             foreach (var file in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report(++read);
                 if (file.Rejection is not null)
                 {
                     rejected.Add(file.Rejection);

@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Microsoft.Extensions.Configuration;
+using Pneumonia.Abstractions;
 
 namespace Pneumonia.Silo.Hosting;
 
@@ -23,14 +25,14 @@ public sealed class PneumoniaSiloOptions : IValidatableObject
 
     /// <summary>Port for silo-to-silo traffic (on <see cref="AdvertisedAddress"/> with Redis clustering, else loopback).</summary>
     [Range(1, 65535)]
-    public int SiloPort { get; set; } = 11111;
+    public int SiloPort { get; set; } = PneumoniaPorts.Silo;
 
     /// <summary>
     /// Port for external Orleans clients (API front ends). 0 opens no gateway: the silo then serves no clients, which
     /// suits a trainer, so that front ends never route requests through a silo busy training.
     /// </summary>
     [Range(0, 65535)]
-    public int GatewayPort { get; set; } = 30000;
+    public int GatewayPort { get; set; } = PneumoniaPorts.Gateway;
 
     /// <summary>How silos find each other: one silo on loopback (the default), or a cluster whose membership is in Redis.</summary>
     [EnumDataType(typeof(SiloClustering))]
@@ -60,6 +62,19 @@ public sealed class PneumoniaSiloOptions : IValidatableObject
     [Range(1, 10)]
     public int MissedProbesLimit { get; set; } = 2;
 
+    /// <summary>
+    /// How long a stopping silo (SIGTERM, Ctrl+C) may take to leave the cluster, deactivate its grains and finish the
+    /// requests it holds; what is still running then is abandoned and the process exits.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Persistence=Redis: start even though the Redis server keeps neither an append-only file nor RDB snapshots
+    /// (<c>CONFIG GET appendonly</c> / <c>save</c>), so that a Redis restart loses the whole registry, every job and
+    /// upload record. Off by default: such a silo refuses to start. For tests and throw-away runs only.
+    /// </summary>
+    public bool AllowRedisWithoutPersistence { get; set; }
 
     /// <summary>Where grain state and reminders are persisted.</summary>
     [EnumDataType(typeof(SiloPersistence))]
@@ -70,6 +85,26 @@ public sealed class PneumoniaSiloOptions : IValidatableObject
     /// when this is on.
     /// </summary>
     public bool DashboardEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Adds <see cref="PneumoniaPorts.OffsetSetting"/> to the ports the configuration leaves at their defaults
+    /// (a port set explicitly is used as given).
+    /// </summary>
+    public void ApplyPortOffset(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var offset = configuration.GetValue<int>(PneumoniaPorts.OffsetSetting);
+        var section = configuration.GetSection(SectionName);
+        if (section[nameof(SiloPort)] is null)
+        {
+            SiloPort = PneumoniaPorts.Silo + offset;
+        }
+
+        if (section[nameof(GatewayPort)] is null)
+        {
+            GatewayPort = PneumoniaPorts.Gateway + offset;
+        }
+    }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

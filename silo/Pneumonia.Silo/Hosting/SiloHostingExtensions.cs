@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Dashboard;
 using Pneumonia.Silo.Reminders;
 using Pneumonia.Silo.Storage;
@@ -23,22 +24,32 @@ public static class SiloHostingExtensions
     {
         builder.Services.AddOptions<PneumoniaSiloOptions>()
             .BindConfiguration(PneumoniaSiloOptions.SectionName)
+            .PostConfigure<IConfiguration>((silo, configuration) => silo.ApplyPortOffset(configuration))
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
         // The options decide which services exist, and Orleans reads the ports while the host resolves its services,
         // before the start-up validation above runs: so they are read and validated now, with the same rules.
         var options = builder.Configuration.GetSection(PneumoniaSiloOptions.SectionName).Get<PneumoniaSiloOptions>() ?? new();
+        options.ApplyPortOffset(builder.Configuration);
         var validation = new DataAnnotationValidateOptions<PneumoniaSiloOptions>(Options.DefaultName).Validate(Options.DefaultName, options);
         if (validation.Failed)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(PneumoniaSiloOptions), validation.Failures);
         }
 
+        SiloPorts.EnsureFree(options);
         var dataDirectory = Path.GetFullPath(options.DataDirectory, builder.Environment.ContentRootPath);
+
+        // Registered before Orleans' own hosted service, so it runs (and can refuse) before the silo joins.
+        builder.Services.AddHostedService<RedisPersistenceCheck>();
+        // The whole stop (leaving the membership, grain deactivation, in-flight requests) within ShutdownTimeout.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.UseOrleans(silo =>
         {
+            // A grain's OnDeactivateAsync may not hold a stopping silo longer than half the stop budget (Orleans: 30 s).
+            silo.Configure<GrainCollectionOptions>(collection => collection.DeactivationTimeout = options.ShutdownTimeout / 2);
             if (options.Clustering == SiloClustering.Redis)
             {
                 silo.UseRedisClusterMembership(options);

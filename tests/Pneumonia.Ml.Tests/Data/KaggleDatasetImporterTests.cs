@@ -15,6 +15,18 @@ public sealed class KaggleDatasetImporterTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    public async Task Progress_counts_every_file_read_in_order()
+    {
+        var folder = MakeSmallDataset();
+        var (_, _, importer) = NewImporter();
+        var reported = new List<int>();
+
+        var report = await importer.ImportAsync(folder, "kermany", new Reports(reported), CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(1, report.Accepted + report.Duplicates.Count + report.Rejected.Count), reported);
+    }
+
+    [Fact]
     public async Task Imports_a_small_folder_with_bad_files_and_a_duplicate()
     {
         var folder = MakeSmallDataset();
@@ -188,5 +200,10 @@ public sealed class KaggleDatasetImporterTests : IDisposable
         using var stream = entry.Open();
         stream.Write(bytes);
         return entry;
+    }
+
+    private sealed class Reports(List<int> reported) : IProgress<int>
+    {
+        public void Report(int value) => reported.Add(value);
     }
 }

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Pneumonia.Silo.Hosting;
+
+/// <summary>
+/// Refuses a silo port another process already listens on, naming the setting and the way out, instead of the
+/// Orleans start-up failure deep in its networking that a second instance on one machine otherwise gets.
+/// </summary>
+internal static class SiloPorts
+{
+    public static void EnsureFree(PneumoniaSiloOptions options)
+    {
+        var address = options.Clustering == SiloClustering.Localhost ? IPAddress.Loopback : IPAddress.Parse(options.AdvertisedAddress);
+        EnsureFree(address, options.SiloPort, $"{PneumoniaSiloOptions.SectionName}:{nameof(PneumoniaSiloOptions.SiloPort)}");
+        if (options.GatewayPort > 0)
+        {
+            EnsureFree(address, options.GatewayPort, $"{PneumoniaSiloOptions.SectionName}:{nameof(PneumoniaSiloOptions.GatewayPort)}");
+        }
+    }
+
+    // Something that accepts a connection holds the port. (A trial bind would not do: .NET sets SO_REUSEPORT with
+    // ReuseAddress on Linux, as Orleans does, so it binds beside a live silo; without it, a port whose connections are
+    // still closing after a restart would be refused although Orleans can use it.)
+    private static void EnsureFree(IPAddress address, int port, string setting)
+    {
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        bool listening;
+        try
+        {
+            listening = probe.ConnectAsync(new IPEndPoint(address, port)).Wait(TimeSpan.FromSeconds(1));
+        }
+        catch (AggregateException ex) when (ex.InnerException is SocketException)
+        {
+            listening = false;
+        }
+
+        if (listening)
+        {
+            throw new InvalidOperationException(
+                $"Port {port} ({setting}) is already in use, probably by another PneumoniaOrleans instance on this machine. " +
+                $"Move every port of this instance with {Abstractions.PneumoniaPorts.OffsetSetting} (e.g. --Pneumonia:Ports:Offset=100, " +
+                $"environment Pneumonia__Ports__Offset=100), or set {setting} alone.");
+        }
+    }
+}
