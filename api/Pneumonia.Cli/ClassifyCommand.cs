@@ -46,9 +46,9 @@ internal static class ClassifyCommand
                     }
 
                     if (json)
-                        Console.WriteLine(JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion }, s_compactJson));
+                        Console.WriteLine(JsonSerializer.Serialize(new { file = file.Name, prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion, outOfDistribution = prediction.Distribution }, s_compactJson));
                     else
-                        rows.Add([file.Name, prediction.Label.ToString(), $"{prediction.Confidence:0.000}", $"{prediction.Probability:0.000}", $"{prediction.Threshold:0.000}", prediction.ModelVersion]);
+                        rows.Add([file.Name, prediction.Label + (prediction.Distribution is { IsOutOfDistribution: true } ? " (unlike the training X-rays)" : ""), $"{prediction.Confidence:0.000}", $"{prediction.Probability:0.000}", $"{prediction.Threshold:0.000}", prediction.ModelVersion]);
                 }
                 catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException)
                 {

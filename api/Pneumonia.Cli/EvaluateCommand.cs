@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using System.Text.Json;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
@@ -9,6 +10,8 @@ namespace Pneumonia.Cli;
 
 internal static class EvaluateCommand
 {
+    private const int BatchSize = 32;
+
     public static Command Create()
     {
         var model = CommonOptions.Model();
@@ -24,35 +27,100 @@ internal static class EvaluateCommand
             Description = "With --precision Bf16: the first backbone stage computed in bfloat16 (0 = the stem), as Pneumonia:Prediction:Bf16FromStage.",
             DefaultValueFactory = _ => ServingPrecision.Default.Bf16FromStage,
         };
-        var command = new Command("evaluate", "Evaluate a model on the test split of the data directory at the model's own threshold.") { model, data, json, precision, bf16FromStage };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), parse.GetValue(precision), parse.GetValue(bf16FromStage)));
+        var split = new Option<string>("--split")
+        {
+            Description = "The catalogue split to evaluate on: test (default), val or train. The model is only evaluated, never changed.",
+            DefaultValueFactory = _ => "test",
+        };
+        var perturbations = new Option<bool>("--perturbations")
+        {
+            Description = "Evaluate under each perturbation of the robustness table (clean, noise, JPEG 30, rotation, zoom, brightness, contrast, gamma, flip): ROC-AUC, accuracy, sensitivity, specificity, ECE.",
+        };
+        var downscale = new Option<int[]>("--downscale")
+        {
+            Description = "With --perturbations: also rows with the images downscaled to these shorter sides in pixels (e.g. 32 48 64 96 128).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var report = new Option<FileInfo?>("--report") { Description = "With --perturbations: also write the table into this markdown file (e.g. docs/BENCHMARKS.md)." };
+        var command = new Command("evaluate", "Evaluate a model on a split of the data directory (default the test split) at the model's own threshold, optionally under perturbations.")
+        {
+            model, data, json, precision, bf16FromStage, split, perturbations, downscale, report,
+        };
+        command.SetAction(parse => Run(new Request(
+            parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), new ServingPrecision(parse.GetValue(precision), parse.GetValue(bf16FromStage)),
+            parse.GetValue(split)!, parse.GetValue(perturbations), parse.GetValue(downscale) ?? [], parse.GetValue(report))));
         return command;
     }
 
-    private static int Run(DirectoryInfo modelDirectory, DirectoryInfo dataRoot, bool json, InferencePrecision precision, int bf16FromStage)
+    private static int Run(Request request)
     {
-        var data = new DataDirectory(dataRoot.FullName);
-        using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, new XrayImageDecoder(new ImageLimits()), new ServingPrecision(precision, bf16FromStage));
-        var test = data.LoadCatalogue().Entries.Where(e => e.Split == DatasetSplit.Test && e.Label is not null).ToList();
-        if (test.Count == 0)
+        if (!SplitNames.TryParse(request.Split, out var split))
         {
-            Console.Error.WriteLine($"no labelled test images in {data.CataloguePath}; import a dataset first");
+            Console.Error.WriteLine($"--split must be train, val or test; got '{request.Split}'");
             return 2;
         }
-        // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
-        var probabilities = Terminal.WithProgress($"evaluating {test.Count:N0} test images", test.Count, bar => test
-            .Select(e => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(data.Store.PathOf(e.Sha256))))
-            .Chunk(32)
-            .SelectMany(batch => predictor.PredictPixels(batch))
-            .Select((p, i) =>
+
+        var data = new DataDirectory(request.DataRoot.FullName);
+        using var predictor = PneumoniaPredictor.Load(request.ModelDirectory.FullName, new XrayImageDecoder(ImageLimits.Default), request.Precision);
+        var entries = data.LoadCatalogue().Entries.Where(e => e.Split == split && e.Label is not null).ToList();
+        if (entries.Count == 0)
+        {
+            Console.Error.WriteLine($"no labelled {request.Split} images in {data.CataloguePath}; import a dataset first");
+            return 2;
+        }
+
+        var labels = entries.Select(e => e.Label == XrayLabel.Pneumonia).ToArray();
+        if (!request.Perturbations)
+        {
+            // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
+            var probabilities = Terminal.WithProgress($"evaluating {entries.Count:N0} {request.Split} images", entries.Count, bar => entries
+                .Select(e => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(data.Store.PathOf(e.Sha256))))
+                .Chunk(BatchSize)
+                .SelectMany(batch => predictor.PredictPixels(batch))
+                .Select((p, i) =>
+                {
+                    bar.Set(i + 1);
+                    return p.Probability;
+                })
+                .ToArray());
+            var evaluation = BinaryClassificationEvaluator.Evaluate(probabilities, labels, predictor.Card.Threshold);
+            if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelPackage.JsonOptions));
+            else Terminal.Metrics((request.Split, evaluation));
+            return 0;
+        }
+
+        IEnumerable<XrayPerturbation> suite = [.. XrayPerturbation.RobustnessSuite, .. request.Downscale.Select(side => new XrayPerturbation(PerturbationKind.Downscale, side))];
+        var files = entries.Select(e => File.ReadAllBytes(data.Store.PathOf(e.Sha256))).ToList();
+        var table = new StringBuilder()
+            .AppendLine($"Model `{predictor.Card.Version}` ({predictor.Precision}{(predictor.Precision == InferencePrecision.Bf16 ? $" from stage {predictor.Bf16FromStage}" : "")}), " +
+                $"its threshold {predictor.Card.Threshold:0.0000}; {entries.Count} labelled images of the {request.Split} split ({labels.Count(l => l)} PNEUMONIA, {labels.Count(l => !l)} NORMAL), " +
+                "each decoded, perturbed, then preprocessed and classified as served; noise seeded by the image's position.")
+            .AppendLine()
+            .AppendLine("| input | ROC-AUC | accuracy | sensitivity | specificity | ECE | flagged out of distribution |")
+            .AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var perturbation in suite)
+        {
+            perturbation.Validate();
+            var pixels = files.Select((file, index) =>
             {
-                bar.Set(i + 1);
-                return p.Probability;
-            })
-            .ToArray());
-        var report = BinaryClassificationEvaluator.Evaluate(probabilities, test.Select(e => e.Label == XrayLabel.Pneumonia).ToArray(), predictor.Card.Threshold);
-        if (json) Console.WriteLine(JsonSerializer.Serialize(report, ModelPackage.JsonOptions));
-        else Terminal.Metrics(("test", report));
+                using var image = predictor.Preprocessor.Decoder.DecodeGrey(file);
+                using var perturbed = perturbation.Apply(image, seed: index);
+                return predictor.Preprocessor.ToModelPixels(perturbed);
+            });
+            var predictions = pixels.Chunk(BatchSize).SelectMany(batch => predictor.PredictPixels(batch)).ToList();
+            var r = BinaryClassificationEvaluator.Evaluate(predictions.Select(p => p.Probability).ToArray(), labels, predictor.Card.Threshold);
+            var flagged = predictions.All(p => p.Distribution is null) ? "-" : $"{predictions.Count(p => p.Distribution!.IsOutOfDistribution) / (double)predictions.Count:P1}";
+            var row = $"| {perturbation.Name} | {r.RocAuc:0.000} | {r.Accuracy:0.000} | {r.Recall:0.000} | {r.Specificity:0.000} | {r.ExpectedCalibrationError:0.000} | {flagged} |";
+            Console.Error.WriteLine(row);
+            table.AppendLine(row);
+        }
+
+        var command = "pneumonia " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+        if (request.Report is { } reportFile) BenchmarkReport.WriteSection(reportFile.FullName, "robustness", "Robustness under perturbations", command, table.ToString());
+        else Console.WriteLine(table);
         return 0;
     }
+
+    private sealed record Request(
+        DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, bool Perturbations, int[] Downscale, FileInfo? Report);
 }

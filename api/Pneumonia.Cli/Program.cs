@@ -7,6 +7,7 @@ var root = new RootCommand("PneumoniaOrleans command line: classify chest X-rays
     ImportCommand.Create(),
     TrainCommand.Create(),
     EvaluateCommand.Create(),
+    OodCommand.Create(),
     CheckStoreCommand.Create(),
     BenchInferenceCommand.Create(),
 };

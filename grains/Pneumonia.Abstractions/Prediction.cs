@@ -7,6 +7,12 @@ namespace Pneumonia.Abstractions;
 /// <param name="Confidence">Probability of the returned label.</param>
 /// <param name="Probability">Probability of PNEUMONIA.</param>
 /// <param name="HeatmapPng">A class-activation heatmap over the image as PNG bytes, when asked for.</param>
+/// <param name="OutOfDistribution">
+/// Whether the image looks unlike the X-rays the model was trained on (its feature-space distance is above the
+/// threshold calibrated on validation images); null when the model's card has no detector.
+/// </param>
+/// <param name="OutOfDistributionScore">That distance: about 1 for a typical training X-ray, larger is stranger.</param>
+/// <param name="OutOfDistributionThreshold">The model's threshold on <paramref name="OutOfDistributionScore"/>.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.PredictionResult")]
 public sealed record PredictionResult(
     [property: Id(0)] string Label,
@@ -15,7 +21,10 @@ public sealed record PredictionResult(
     [property: Id(3)] double Threshold,
     [property: Id(4)] string ModelVersion,
     [property: Id(5)] double ElapsedMilliseconds,
-    [property: Id(6)] byte[]? HeatmapPng);
+    [property: Id(6)] byte[]? HeatmapPng,
+    [property: Id(7)] bool? OutOfDistribution = null,
+    [property: Id(8)] double? OutOfDistributionScore = null,
+    [property: Id(9)] double? OutOfDistributionThreshold = null);
 
 /// <summary>A prediction or the reason there is none (a bad image), for one named input.</summary>
 /// <param name="ErrorCode">Machine-readable reason, e.g. "Corrupt", "TooManyPixels", "NotAnImage".</param>

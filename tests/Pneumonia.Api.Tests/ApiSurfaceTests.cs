@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Pneumonia.Ml.Evaluation;
 
 namespace Pneumonia.Api.Tests;
 
@@ -61,6 +62,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         { "anim.gif", "gif", 415, "UnsupportedFormat" },
         { "bomb.png", "bomb", 422, "TooManyPixels" },
         { "huge.jpeg", "oversize", 413, "TooLarge" },
+        { "thumbnail.jpeg", "thumbnail", 422, "TooSmall" },
+        { "strip.jpeg", "strip", 422, "ExtremeAspectRatio" },
     };
 
     [Theory]
@@ -103,6 +106,57 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         Assert.Equal(["ok", "error", "ok", "error", "error"], results.Select(r => r.GetProperty("status").GetString()));
         Assert.Equal([null, "Corrupt", null, "TooLarge", "UnsupportedFormat"], results.Select(r => r.GetProperty("error_code").GetString()));
         Assert.InRange(results[0].GetProperty("probability").GetDouble(), 0, 1);
+    }
+
+    [Fact]
+    public async Task Images_too_small_or_too_elongated_for_a_chest_film_are_refused_by_batch_predictions_and_uploads_naming_the_limit()
+    {
+        using var batchForm = TestFiles.Form("files", [("thumb.jpeg", BadFile("thumbnail")), ("strip.jpeg", BadFile("strip")), ("ok.jpeg", TestFiles.Image("test", "NORMAL", 5))]);
+        var batch = await (await factory.CreateClient().PostAsync("/predict/batch", batchForm)).JsonAsync();
+        var results = batch.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["TooSmall", "ExtremeAspectRatio", null], results.Select(r => r.GetProperty("error_code").GetString()));
+        Assert.Contains("under the minimum of 64 pixels a side", results[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("over the limit of 3:1", results[1].GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        using var uploadForm = TestFiles.Form("files", [("thumb.jpeg", BadFile("thumbnail"))], ("label", "NORMAL"));
+        using var upload = await _client.PostAsync("/upload", uploadForm);
+        var body = await AssertProblemAsync(upload, 422);
+        Assert.Contains("original resolution", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("TooSmall", body.GetProperty("rejected")[0].GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Predictions_say_whether_an_image_looks_like_the_training_xrays_and_uploads_flag_those_that_do_not()
+    {
+        var page = NonXrayImages.Create("document", 2, 256, 256);
+        var noise = NonXrayImages.Create("uniform-noise", 4, 128, 128); // small: this factory allows 50 kB per image
+        using var batchForm = TestFiles.Form("files", [("xray.jpeg", TestFiles.Image("test", "NORMAL", 6)), ("page.png", page), ("noise.png", noise)]);
+        var batch = await (await factory.CreateClient().PostAsync("/predict/batch", batchForm)).JsonAsync();
+        var results = batch.GetProperty("results").EnumerateArray().ToList();
+        // The tiny test model's threshold is the 99th percentile of only 16 validation images, so an X-ray's flag may go
+        // either way; what matters here is that every answer carries one.
+        Assert.Contains(results[0].GetProperty("out_of_distribution").ValueKind, new[] { JsonValueKind.True, JsonValueKind.False });
+        foreach (var stranger in results.Skip(1))
+        {
+            Assert.True(stranger.GetProperty("out_of_distribution").GetBoolean());
+            Assert.True(stranger.GetProperty("ood_score").GetDouble() > stranger.GetProperty("ood_threshold").GetDouble());
+        }
+
+        using var single = TestFiles.Form("file", [("page.png", page)]);
+        var one = await (await factory.CreateClient().PostAsync("/predict", single)).JsonAsync();
+        Assert.True(one.GetProperty("out_of_distribution").GetBoolean());
+        Assert.Equal(results[1].GetProperty("ood_score").GetDouble(), one.GetProperty("ood_score").GetDouble(), 3);
+
+        // A flag, not a refusal: the page is stored (unlabelled, so never trained on) and named in the report.
+        using var uploadForm = TestFiles.Form("files", [("page.png", page), ("xray.jpeg", TestFiles.Image("test", "NORMAL", 7))]);
+        using var upload = await _client.PostAsync("/upload", uploadForm);
+        var report = await upload.JsonAsync();
+        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        Assert.Equal(2, report.GetProperty("accepted").GetInt32() + report.GetProperty("duplicates").GetInt32());
+        var flagged = report.GetProperty("out_of_distribution").EnumerateArray().ToList();
+        var flaggedPage = Assert.Single(flagged, f => f.GetProperty("name").GetString() == "page.png");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(page)), flaggedPage.GetProperty("sha256").GetString());
+        Assert.True(flaggedPage.GetProperty("score").GetDouble() > flaggedPage.GetProperty("threshold").GetDouble());
     }
 
     [Fact]
@@ -394,6 +448,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         "gif" => TestFiles.Gif,
         "bomb" => CraftedImages.PngClaiming(30_000, 30_000),
         "oversize" => [.. TestFiles.Image("test", "NORMAL", 3), .. new byte[SmallLimitsApiFactory.MaxImageBytes]],
+        "thumbnail" => TestFiles.Resized(TestFiles.Image("test", "NORMAL", 4), 48, 40),
+        "strip" => TestFiles.Resized(TestFiles.Image("test", "NORMAL", 4), 700, 200),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -65,3 +65,29 @@ public sealed class ListenAddressTests
         }
     }
 }
+
+/// <summary>The input limits are validated when the server starts, not at the first upload.</summary>
+public sealed class ImageInputOptionsTests
+{
+    [Theory]
+    [InlineData("Pneumonia:Images:MinSide", "0", "MinSide")]
+    [InlineData("Pneumonia:Images:MaxAspectRatio", "0.5", "MaxAspectRatio")]
+    [InlineData("Pneumonia:Images:MinSide", "20000", "MinSide")]
+    public void The_server_refuses_to_start_with_impossible_image_limits(string key, string value, string named)
+    {
+        using var factory = new MisconfiguredFactory(key, value);
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class MisconfiguredFactory(string key, string value) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting(key, value);
+            builder.UseSetting("Pneumonia:Silo:Persistence", "Memory");
+            builder.UseSetting("Pneumonia:Silo:SiloPort", "1");
+            builder.UseSetting("Pneumonia:Silo:GatewayPort", "2");
+        }
+    }
+}

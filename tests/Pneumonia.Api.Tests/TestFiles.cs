@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Net.Http.Headers;
+using SixLabors.ImageSharp.Processing;
 
 namespace Pneumonia.Api.Tests;
 
@@ -13,6 +14,16 @@ internal static class TestFiles
         [.. TestData.Images(split, label, count).Select(path => (Path.GetFileName(path), File.ReadAllBytes(path)))];
 
     public static byte[] Truncated(byte[] jpeg) => jpeg[..(jpeg.Length / 2)];
+
+    /// <summary>A real X-ray squashed to <paramref name="width"/> x <paramref name="height"/>, as a JPEG.</summary>
+    public static byte[] Resized(byte[] jpeg, int width, int height)
+    {
+        using var image = SixLabors.ImageSharp.Image.Load(jpeg);
+        image.Mutate(context => context.Resize(width, height));
+        using var stream = new MemoryStream();
+        image.Save(stream, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder());
+        return stream.ToArray();
+    }
 
     public static byte[] Text => "radiologist notes, not an image"u8.ToArray();
 

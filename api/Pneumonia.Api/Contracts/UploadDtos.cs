@@ -19,6 +19,10 @@ public sealed record UploadedFile(string Name, string Status, string? Sha256, st
 /// <param name="Accepted">Images added now.</param>
 /// <param name="Duplicates">Images already in the dataset (or twice in this request).</param>
 /// <param name="TrainingUse">"used", or "held_for_review" when the label screen keeps the batch out of training until POST /dataset/batches/{batch_id}/confirm.</param>
+/// <param name="OutOfDistribution">
+/// Stored images the production model's out-of-distribution check flagged (empty when none); null when the check
+/// could not run (no production model, or one without the check).
+/// </param>
 public sealed record UploadResponse(
     string Status,
     string BatchId,
@@ -30,4 +34,13 @@ public sealed record UploadResponse(
     int AcceptedUnlabelled,
     IReadOnlyList<UploadedFile> Files,
     string TrainingUse,
-    LabelScreenDto? LabelScreen);
+    LabelScreenDto? LabelScreen,
+    IReadOnlyList<OutOfDistributionFile>? OutOfDistribution = null);
+
+/// <summary>
+/// An image of an upload that was added (or already known) but does not look like the chest X-rays the production
+/// model was trained on (a photo, a document, a blank or noise image): flagged for a person to look at, not refused.
+/// </summary>
+/// <param name="Score">Its distance from the training X-rays in the model's feature space (about 1 typical).</param>
+/// <param name="Threshold">The production model's threshold on <paramref name="Score"/>.</param>
+public sealed record OutOfDistributionFile(string Name, string Sha256, double Score, double Threshold);

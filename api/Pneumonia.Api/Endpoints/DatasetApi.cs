@@ -77,7 +77,8 @@ public static class DatasetApi
         }
 
         var labelled = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetLabelledImagesAsync();
-        var decoder = new XrayImageDecoder();
+        // Stored images passed the input limits of their day; a thumbnail of one refused by today's still helps.
+        var decoder = new XrayImageDecoder(ImageLimits.AnyShape);
         var samples = new List<SampleImageDto>();
         var histograms = new List<LabelHistogramDto>();
         foreach (var group in labelled.GroupBy(i => i.Label).OrderBy(g => g.Key))

@@ -63,7 +63,8 @@ public static class PredictionApi
         metrics.PredictionTime(TimeSpan.FromMilliseconds(result.ElapsedMilliseconds));
         return TypedResults.Ok(new PredictionResponse(
             result.Label, result.Confidence, result.Probability, result.ModelVersion, result.Threshold,
-            Math.Round(result.ElapsedMilliseconds, 2), result.HeatmapPng is { } png ? Convert.ToBase64String(png) : null));
+            Math.Round(result.ElapsedMilliseconds, 2), result.HeatmapPng is { } png ? Convert.ToBase64String(png) : null,
+            result.OutOfDistribution, Round(result.OutOfDistributionScore), Round(result.OutOfDistributionThreshold)));
     }
 
     internal static async Task<Results<Ok<BatchPredictionResponse>, ProblemHttpResult>> PredictBatchAsync(
@@ -120,7 +121,8 @@ public static class PredictionApi
             {
                 var outcome = outcomes[j];
                 items[images[j].Index] = outcome.Result is { } r
-                    ? new BatchPredictionItem(images[j].Image.Name, "ok", r.Label, r.Confidence, r.Probability, r.ModelVersion, r.Threshold, Math.Round(r.ElapsedMilliseconds, 2), null, null)
+                    ? new BatchPredictionItem(images[j].Image.Name, "ok", r.Label, r.Confidence, r.Probability, r.ModelVersion, r.Threshold, Math.Round(r.ElapsedMilliseconds, 2), null, null,
+                        r.OutOfDistribution, Round(r.OutOfDistributionScore), Round(r.OutOfDistributionThreshold))
                     : Error(images[j].Image.Name, outcome.ErrorCode ?? "Unknown", outcome.Error ?? "The image could not be classified.");
             }
         }
@@ -136,14 +138,15 @@ public static class PredictionApi
     }
 
     /// <summary>
-    /// The status for an image the model would not take: 413 too large, 415 not a JPEG/PNG, 422 too many pixels,
-    /// 400 empty or damaged.
+    /// The status for an image the model would not take: 413 too large, 415 not a JPEG/PNG, 422 too many pixels, too
+    /// small or too elongated to be a chest film, 400 empty or damaged.
     /// </summary>
     internal static int StatusFor(string code) => code switch
     {
         nameof(InvalidImageReason.TooLarge) => StatusCodes.Status413PayloadTooLarge,
         nameof(InvalidImageReason.NotAnImage) or nameof(InvalidImageReason.UnsupportedFormat) => StatusCodes.Status415UnsupportedMediaType,
-        nameof(InvalidImageReason.TooManyPixels) => StatusCodes.Status422UnprocessableEntity,
+        nameof(InvalidImageReason.TooManyPixels) or nameof(InvalidImageReason.TooSmall) or nameof(InvalidImageReason.ExtremeAspectRatio)
+            => StatusCodes.Status422UnprocessableEntity,
         nameof(InvalidImageReason.Empty) or nameof(InvalidImageReason.Corrupt) => StatusCodes.Status400BadRequest,
         _ => StatusCodes.Status400BadRequest,
     };
@@ -157,6 +160,8 @@ public static class PredictionApi
     private static ProblemHttpResult ImageProblem(string code, string detail, string name) =>
         TypedResults.Problem(detail, statusCode: StatusFor(code), title: "The image was not classified",
             extensions: new Dictionary<string, object?> { ["code"] = code, ["name"] = name });
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 4) : null;
 
     private static BatchPredictionItem Error(string name, string code, string message) =>
         new(name, "error", null, null, null, null, null, null, code, message);

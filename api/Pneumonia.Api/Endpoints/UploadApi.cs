@@ -54,7 +54,7 @@ public static class UploadApi
                 return new UploadSource(DisplayName.OfFile(file.FileName), stream);
             });
             var batchId = processor.NewBatchId("upload");
-            var outcome = await processor.ProcessAsync(batchId, batchId, processor.CreateReader().Read(sources, looseLabel), useSplitFolders: false, cancellationToken);
+            var outcome = await processor.ProcessAsync(batchId, batchId, processor.CreateReader().Read(sources, looseLabel), useSplitFolders: false, cancellationToken, checkDistribution: true);
             return ToResult(outcome);
         }
         finally
@@ -83,7 +83,8 @@ public static class UploadApi
                 accepted.Count(f => f.Label is null),
                 files,
                 (batch.Screen is { Held: true } ? BatchTrainingUse.HeldForReview : BatchTrainingUse.Used).ToApiName(),
-                batch.Screen?.ToDto()));
+                batch.Screen?.ToDto(),
+                outcome.OutOfDistribution));
         }
 
         var codes = outcome.Rejected.Select(r => r.Code).Distinct().ToList();

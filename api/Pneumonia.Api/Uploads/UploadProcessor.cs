@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
+using Pneumonia.Api.Endpoints;
 using Pneumonia.Api.Hosting;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Grains.Hosting;
@@ -14,7 +15,11 @@ using Pneumonia.Ml.Images;
 namespace Pneumonia.Api.Uploads;
 
 /// <summary>What one upload (or server-side import) did: the batch as the dataset recorded it, and every rejection with its code.</summary>
-public sealed record UploadOutcome(UploadBatch Batch, IReadOnlyList<RejectedFile> Rejected);
+/// <param name="OutOfDistribution">
+/// The stored images the production model's out-of-distribution check flagged (kept all the same); null when the
+/// check did not run (a server-side import, no production model, or a model without the check).
+/// </param>
+public sealed record UploadOutcome(UploadBatch Batch, IReadOnlyList<RejectedFile> Rejected, IReadOnlyList<OutOfDistributionFile>? OutOfDistribution = null);
 
 /// <summary>
 /// Checks uploaded images and adds them to the dataset: each candidate from the <see cref="UploadReader"/> is decoded
@@ -27,13 +32,14 @@ public sealed class UploadProcessor(
     IImageStore store,
     LabelScreener screener,
     IOptions<PneumoniaApiOptions> options,
+    IOptions<ImageInputOptions> imageOptions,
     TimeProvider time,
     ApiMetrics metrics)
 {
     /// <summary>The rejection code of an image followed by bytes that are not part of it (422).</summary>
     public const string TrailingDataCode = "TrailingData";
 
-    private readonly XrayImageDecoder _decoder = new(new ImageLimits(MaxFileBytes: options.Value.MaxImageBytes));
+    private readonly XrayImageDecoder _decoder = new(imageOptions.Value.ToLimits(options.Value.MaxImageBytes));
 
     /// <summary>A reader with the configured per-image, per-archive and per-request limits.</summary>
     public UploadReader CreateReader() => new(new UploadLimits(
@@ -48,13 +54,20 @@ public sealed class UploadProcessor(
     /// split; uploads always go to the training data. Labelled images are screened by the production model
     /// (<see cref="LabelScreener"/>) when <paramref name="screenLabels"/> is set.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="checkDistribution"/> each stored image also goes through the production model's
+    /// out-of-distribution check, in batches of <see cref="DistributionCheckBatch"/> as the upload is read; the images
+    /// it flags are listed in the outcome, never refused (a rare but real X-ray may look unusual).
+    /// </remarks>
     public async Task<UploadOutcome> ProcessAsync(
-        string batchId, string source, IEnumerable<UploadItem> items, bool useSplitFolders, CancellationToken cancellationToken, bool screenLabels = true)
+        string batchId, string source, IEnumerable<UploadItem> items, bool useSplitFolders, CancellationToken cancellationToken, bool screenLabels = true,
+        bool checkDistribution = false)
     {
         var candidates = new List<ImageRecord>();
         var labelled = new List<LabelledUpload>();
         var screened = new HashSet<string>(StringComparer.Ordinal);
         var rejected = new List<RejectedFile>();
+        var check = checkDistribution ? new OutOfDistributionFlags(grains, options.Value, metrics) : null;
         foreach (var item in items)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -85,6 +98,11 @@ public sealed class UploadProcessor(
             }
 
             var stored = await store.PutAsync(candidate.Bytes, cancellationToken);
+            if (check is not null)
+            {
+                await check.AddAsync(name, stored.Sha256, candidate.Bytes, cancellationToken);
+            }
+
             var split = useSplitFolders ? ToContract(candidate.Split ?? DatasetSplit.Train) : ImageSplit.Train;
             var record = new ImageRecord(
                 stored.Sha256, ToContract(candidate.Label), split, source, name, stored.SizeBytes, width, height,
@@ -102,7 +120,79 @@ public sealed class UploadProcessor(
         metrics.Uploaded("accepted", batch.Accepted);
         metrics.Uploaded("duplicate", batch.Duplicates);
         metrics.Uploaded("rejected", rejected.Count);
-        return new UploadOutcome(batch, rejected);
+        return new UploadOutcome(batch, rejected, check is null ? null : await check.FlaggedAsync(cancellationToken));
+    }
+
+    /// <summary>How many stored images one out-of-distribution check call carries.</summary>
+    public const int DistributionCheckBatch = 16;
+
+    // Collects stored images and classifies them in batches on a prediction grain, keeping only the flags: an upload
+    // of thousands of images never holds more than one batch of them in memory.
+    private sealed class OutOfDistributionFlags(IGrainFactory grains, PneumoniaApiOptions options, ApiMetrics metrics)
+    {
+        private readonly List<(string Name, string Sha256, byte[] Bytes)> _pending = [];
+        private readonly List<OutOfDistributionFile> _flagged = [];
+        private bool _available = true;
+
+        public async Task AddAsync(string name, string sha256, byte[] bytes, CancellationToken cancellationToken)
+        {
+            if (!_available)
+            {
+                return;
+            }
+
+            _pending.Add((name, sha256, bytes));
+            if (_pending.Count == DistributionCheckBatch)
+            {
+                await RunAsync(cancellationToken);
+            }
+        }
+
+        public async Task<IReadOnlyList<OutOfDistributionFile>?> FlaggedAsync(CancellationToken cancellationToken)
+        {
+            if (_available && _pending.Count > 0)
+            {
+                await RunAsync(cancellationToken);
+            }
+
+            return _available ? _flagged : null;
+        }
+
+        private async Task RunAsync(CancellationToken cancellationToken)
+        {
+            NamedImage[] batch = [.. _pending.Select(p => new NamedImage(p.Name, p.Bytes))];
+            try
+            {
+                var timeout = options.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
+                var outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), timeout, metrics, cancellationToken);
+                for (var i = 0; i < outcomes.Count; i++)
+                {
+                    if (outcomes[i].Result is not { } result)
+                    {
+                        continue; // refused by the model's decoder, though stored: not this check's business
+                    }
+
+                    if (result.OutOfDistribution is null)
+                    {
+                        _available = false; // the production model carries no detector
+                        return;
+                    }
+
+                    if (result.OutOfDistribution == true)
+                    {
+                        _flagged.Add(new OutOfDistributionFile(_pending[i].Name, _pending[i].Sha256, Math.Round(result.OutOfDistributionScore!.Value, 4), Math.Round(result.OutOfDistributionThreshold!.Value, 4)));
+                    }
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                _available = false; // no production model yet
+            }
+            finally
+            {
+                _pending.Clear();
+            }
+        }
     }
 
     /// <summary>
@@ -168,6 +258,7 @@ public static class UploadExtensions
     public static WebApplicationBuilder AddPneumoniaUploads(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddPneumoniaImageInput();
         builder.Services.AddSingleton<UploadProcessor>();
         builder.Services.AddSingleton<LabelScreener>();
         builder.Services.AddSingleton<UploadSpool>();

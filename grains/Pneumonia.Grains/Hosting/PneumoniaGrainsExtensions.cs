@@ -12,7 +12,6 @@ using Pneumonia.Grains.Telemetry;
 using Pneumonia.Grains.Training;
 using Azure.Storage.Blobs;
 using Pneumonia.Ml.Data;
-using Pneumonia.Ml.Images;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
@@ -23,7 +22,7 @@ public static class PneumoniaGrainsExtensions
 {
     /// <summary>
     /// Adds the options (<see cref="PneumoniaDataOptions"/>, <see cref="PromotionOptions"/>, <see cref="RetrainOptions"/>,
-    /// <see cref="PredictionOptions"/>, validated at start-up), the image and model stores, the per-silo production
+    /// <see cref="PredictionOptions"/>, <see cref="ImageInputOptions"/>, validated at start-up), the image and model stores, the per-silo production
     /// model (<see cref="ProductionModelHost"/>, also as <see cref="IProductionModelStatus"/>) and its inference
     /// thread (<see cref="InferenceBatcher"/>), the training executor,
     /// the base data set importer, and the start-up steps (bundled model, job recovery scan, model refresh loop).
@@ -73,7 +72,7 @@ public static class PneumoniaGrainsExtensions
         services.AddOptions<SiloRoleOptions>().BindConfiguration(SiloRoleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(_ => new XrayImageDecoder(ImageLimits.Default));
+        services.AddPneumoniaImageInput();
         services.AddPneumoniaImageStore();
         services.TryAddSingleton<ModelStore>();
         services.TryAddSingleton<IModelStore>(sp => sp.GetRequiredService<IOptions<PneumoniaDataOptions>>().Value.Store == DataStore.AzureBlob

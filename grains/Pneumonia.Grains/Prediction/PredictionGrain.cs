@@ -109,5 +109,6 @@ public sealed class PredictionGrain(ProductionModelHost host, InferenceBatcher b
 
     private static PredictionResult ToResult(XrayPrediction prediction, TimeSpan elapsed, byte[]? heatmap) => new(
         prediction.Label, prediction.Confidence, prediction.Probability, prediction.Threshold, prediction.ModelVersion,
-        elapsed.TotalMilliseconds, heatmap);
+        elapsed.TotalMilliseconds, heatmap, prediction.Distribution?.IsOutOfDistribution, prediction.Distribution?.Score,
+        prediction.Distribution?.Threshold);
 }

@@ -18,6 +18,12 @@ public enum InvalidImageReason
     /// <summary>The header declares more pixels, or a longer side, than the limits allow.</summary>
     TooManyPixels,
 
+    /// <summary>The image's shorter side is under <see cref="ImageLimits.MinSide"/>: a thumbnail or an icon, not a film.</summary>
+    TooSmall,
+
+    /// <summary>The longer side is more than <see cref="ImageLimits.MaxAspectRatio"/> times the shorter: not one chest film.</summary>
+    ExtremeAspectRatio,
+
     /// <summary>The file starts like a JPEG or PNG but cannot be decoded (truncated or damaged).</summary>
     Corrupt,
 }

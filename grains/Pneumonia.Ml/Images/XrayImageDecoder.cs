@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace Pneumonia.Ml.Images;
 
@@ -15,9 +16,10 @@ namespace Pneumonia.Ml.Images;
 /// ImageSharp 2.x has known flaws with crafted files, so the attack surface is kept small: a private configuration
 /// with only the JPEG and PNG decoders (never <see cref="Configuration.Default"/>, which also parses GIF, BMP, TGA
 /// and more), the size limits checked on the header before the full decode, and a memory allocator whose single
-/// allocations are capped as a second line of defence. Metadata (EXIF, ICC, XMP, PNG text chunks) is never parsed:
-/// nothing here uses it, and a PNG zTXt chunk that inflates to 64 MB was decompressed in full before this (found
-/// by the reliability suite).
+/// allocations are capped as a second line of defence. Metadata (EXIF, ICC, XMP, PNG text chunks) is not parsed by
+/// the library: a PNG zTXt chunk that inflates to 64 MB was decompressed in full before this (found by the
+/// reliability suite). The one tag that changes the picture, the EXIF orientation, is read by the bounded
+/// <see cref="ExifOrientation"/> reader and applied, so every image comes out as a viewer displays it.
 /// </remarks>
 public sealed class XrayImageDecoder
 {
@@ -51,7 +53,8 @@ public sealed class XrayImageDecoder
 
     /// <summary>
     /// Checks <paramref name="bytes"/> against the limits, then decodes them to 8-bit grey: colour is converted to
-    /// luminance, 16-bit samples are scaled to 8 bits. The caller owns (and disposes) the returned image.
+    /// luminance, 16-bit samples are scaled to 8 bits, and an EXIF orientation is applied (the image comes out
+    /// upright, as displayed). The caller owns (and disposes) the returned image.
     /// </summary>
     /// <exception cref="InvalidImageException">The file is empty, too large, not a JPEG or PNG, or damaged.</exception>
     public Image<L8> DecodeGrey(byte[] bytes)
@@ -75,13 +78,38 @@ public sealed class XrayImageDecoder
             throw Corrupt(format, "no end-of-image marker after the last scan");
         }
 
+        Image<L8> image;
         try
         {
-            return Image.Load<L8>(_configuration, bytes, _configuration.ImageFormatsManager.FindDecoder(format));
+            image = Image.Load<L8>(_configuration, bytes, _configuration.ImageFormatsManager.FindDecoder(format));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             throw Corrupt(format, ex.Message);
+        }
+
+        Orient(image, ExifOrientation.Read(bytes));
+        return image;
+    }
+
+    // EXIF orientation 1-8 says where the stored rows and columns belong on screen; each case turns the stored image
+    // into the displayed one (5 and 7 are the two diagonal mirrors: a quarter turn plus a horizontal flip).
+    private static void Orient(Image<L8> image, int orientation)
+    {
+        var (rotate, flip) = orientation switch
+        {
+            2 => (RotateMode.None, FlipMode.Horizontal),
+            3 => (RotateMode.Rotate180, FlipMode.None),
+            4 => (RotateMode.None, FlipMode.Vertical),
+            5 => (RotateMode.Rotate90, FlipMode.Horizontal),
+            6 => (RotateMode.Rotate90, FlipMode.None),
+            7 => (RotateMode.Rotate270, FlipMode.Horizontal),
+            8 => (RotateMode.Rotate270, FlipMode.None),
+            _ => (RotateMode.None, FlipMode.None),
+        };
+        if (rotate != RotateMode.None || flip != FlipMode.None)
+        {
+            image.Mutate(context => context.RotateFlip(rotate, flip));
         }
     }
 
@@ -116,6 +144,23 @@ public sealed class XrayImageDecoder
                 InvalidImageReason.TooManyPixels,
                 $"The image is {info.Width} x {info.Height} pixels, over the limit of {Limits.MaxPixels:N0} pixels " +
                 $"and {Limits.MaxSide} pixels a side.");
+        }
+
+        var (shorter, longer) = (Math.Min(info.Width, info.Height), Math.Max(info.Width, info.Height));
+        if (shorter < Limits.MinSide)
+        {
+            throw new InvalidImageException(
+                InvalidImageReason.TooSmall,
+                $"The image is {info.Width} x {info.Height} pixels, under the minimum of {Limits.MinSide} pixels a side: " +
+                "send the X-ray at its original resolution (chest films are several hundred pixels a side), not a thumbnail.");
+        }
+
+        if (longer > Limits.MaxAspectRatio * shorter)
+        {
+            throw new InvalidImageException(
+                InvalidImageReason.ExtremeAspectRatio,
+                $"The image is {info.Width} x {info.Height} pixels, an aspect ratio of {(double)longer / shorter:0.##}:1, over the " +
+                $"limit of {Limits.MaxAspectRatio:0.##}:1: send one whole chest film, not a strip, a panorama or a collage.");
         }
 
         return format;

@@ -111,11 +111,47 @@ public sealed class InferenceNetwork : IDisposable
     /// <summary>Logits [N] (float32) from a feature map: average pool and the float head, as the network's forward does in eval mode.</summary>
     public Tensor Logits(Tensor features)
     {
+        using var pooled = Pool(features);
+        return HeadLogits(pooled);
+    }
+
+    /// <summary>The pooled features [N, C] (float32) the head reads: the feature map averaged over its positions.</summary>
+    public static Tensor Pool(Tensor features)
+    {
         ArgumentNullException.ThrowIfNull(features);
         using var pooled = features.mean([2, 3]);
-        using var floats = pooled.to_type(ScalarType.Float32);
-        using var logits = _network.Head.forward(floats);
+        return pooled.to_type(ScalarType.Float32);
+    }
+
+    /// <summary>Logits [N] (float32) from pooled features [N, C].</summary>
+    public Tensor HeadLogits(Tensor pooled)
+    {
+        ArgumentNullException.ThrowIfNull(pooled);
+        using var logits = _network.Head.forward(pooled);
         return logits.squeeze(1);
+    }
+
+    /// <summary>
+    /// The pooled features of every image of <paramref name="pixels"/> (uint8 [N,1,S,S]), row-major [N, C], in passes of
+    /// at most <paramref name="batchSize"/>: what <see cref="OutOfDistributionDetector"/> is fitted on.
+    /// </summary>
+    public float[] PooledFeatures(Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var count = pixels.shape[0];
+        var channels = (int)Head.weight!.shape[1];
+        var features = new float[count * channels];
+        using var noGrad = no_grad();
+        for (long start = 0; start < count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var length = Math.Min(batchSize, count - start);
+            Pool(FeatureMap(pixels.narrow(0, start, length))).data<float>().CopyTo(features, (int)(start * channels));
+        }
+
+        return features;
     }
 
     /// <summary>One logit per image of <paramref name="pixels"/> (uint8 [N,1,S,S]), in passes of at most <paramref name="batchSize"/>.</summary>

@@ -55,6 +55,12 @@ public sealed record ModelCard
     public ServingPrecision? EvaluatedPrecision { get; init; }
 
     public required ModelWeightsFile Weights { get; init; }
+
+    /// <summary>
+    /// Tells images like the training X-rays from the rest, on the served network's pooled features; null on cards
+    /// written before it existed (their predictions carry no out-of-distribution check).
+    /// </summary>
+    public OutOfDistributionDetector? OutOfDistribution { get; init; }
 }
 
 /// <summary>The network's shape: enough to rebuild it before loading the weights.</summary>

@@ -57,20 +57,23 @@ public sealed class PneumoniaPredictor : IDisposable
         var size = Card.Preprocessing.InputSize;
         var pixels = Preprocessor.ToModelPixels(image);
         float logit;
+        DistributionCheck? check;
         float[] activation;
         long height, width;
         using (no_grad())
         using (NewDisposeScope())
         {
             var computed = _network.FeatureMap(tensor(pixels, new long[] { 1, 1, size, size }, ScalarType.Byte)); // [1, C, h, w]
-            logit = _network.Logits(computed).item<float>();
+            var pooled = InferenceNetwork.Pool(computed);
+            logit = _network.HeadLogits(pooled).item<float>();
+            check = Card.OutOfDistribution?.Check(pooled.data<float>().ToArray());
             var features = computed[0].to_type(ScalarType.Float32); // [C, h, w]
             (height, width) = (features.shape[1], features.shape[2]);
             var weights = _network.Head.weight!.to_type(ScalarType.Float32).view(-1, 1, 1); // [C, 1, 1]
             var map = (features * weights).sum(dim: 0); // [h, w]: the head applied at every position
             activation = map.flatten().data<float>().ToArray();
         }
-        var prediction = XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version);
+        var prediction = XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version) with { Distribution = check };
         return (prediction, ClassActivationHeatmap.RenderPng(image, activation, (int)height, (int)width));
     }
 
@@ -88,14 +91,21 @@ public sealed class PneumoniaPredictor : IDisposable
             modelPixels[i].CopyTo(buffer, i * size * size);
         }
         float[] logits;
+        float[]? pooledFeatures = null;
         using (no_grad())
         using (NewDisposeScope())
         {
             var features = _network.FeatureMap(tensor(buffer, new long[] { modelPixels.Count, 1, size, size }, ScalarType.Byte));
-            logits = _network.Logits(features).data<float>().ToArray();
+            var pooled = InferenceNetwork.Pool(features);
+            logits = _network.HeadLogits(pooled).data<float>().ToArray();
+            if (Card.OutOfDistribution is not null) pooledFeatures = pooled.data<float>().ToArray();
         }
+        var channels = pooledFeatures is null ? 0 : pooledFeatures.Length / logits.Length;
         return logits
-            .Select(logit => XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version))
+            .Select((logit, i) => XrayPrediction.From(Card.Calibration.Probability(logit), Card.Threshold, Card.Version) with
+            {
+                Distribution = pooledFeatures is null ? null : Card.OutOfDistribution!.Check(pooledFeatures.AsSpan(i * channels, channels)),
+            })
             .ToArray();
     }
 

@@ -7,6 +7,9 @@ namespace Pneumonia.Ml.Models;
 /// <param name="Threshold">The model's decision threshold on <paramref name="Probability"/>.</param>
 public sealed record XrayPrediction(string Label, double Confidence, double Probability, double Threshold, string ModelVersion)
 {
+    /// <summary>Whether the image looks like the model's training X-rays; null when the model's card has no detector.</summary>
+    public DistributionCheck? Distribution { get; init; }
+
     public const string Pneumonia = "PNEUMONIA";
     public const string Normal = "NORMAL";
 

@@ -81,6 +81,7 @@ public sealed class ModelTrainingPipeline
         var validationProbabilities = validationLogits.Select(l => calibration.Probability(l)).ToArray();
         var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(validationProbabilities, validationLabels, request.Options.MinimumSensitivity);
         var validationReport = BinaryClassificationEvaluator.Evaluate(validationProbabilities, validationLabels, threshold);
+        var outOfDistribution = OutOfDistributionDetector.FitOn(served, request.Train.Pixels, request.Validation.Pixels, cancellationToken);
 
         EvaluationReport? testReport = null;
         if (request.Test is { Count: > 0 } test)
@@ -109,6 +110,7 @@ public sealed class ModelTrainingPipeline
             Test = testReport,
             EvaluatedPrecision = request.Serving,
             Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0),
+            OutOfDistribution = outOfDistribution,
         };
         return ModelPackage.Save(network, card, request.OutputDirectory);
     }

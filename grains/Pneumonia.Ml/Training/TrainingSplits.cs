@@ -38,7 +38,12 @@ public sealed class TrainingSplits : IDisposable
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(preprocessor);
-        var labelled = catalogue.Where(e => e.Label is not null).ToList();
+        // Images stored before today's input limits (a 1 x 1 upload, a strip) would now be refused by the decoder:
+        // they are left out rather than failing the whole run. A size recorded as 0 means unknown: the decoder judges.
+        var limits = preprocessor.Decoder.Limits;
+        bool Admitted(CatalogueEntry e) => e.Width <= 0 || e.Height <= 0 || limits.AdmitsSize(e.Width, e.Height);
+        var outsideLimits = catalogue.Count(e => e.Label is not null && !Admitted(e));
+        var labelled = catalogue.Where(e => e.Label is not null && Admitted(e)).ToList();
         // The official Kermany split shares ~170 patient ids between train and test (by the person-number rule): their
         // training images are left out so that no patient the test reports on was ever learnt from.
         var testPatients = labelled.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
@@ -81,7 +86,8 @@ public sealed class TrainingSplits : IDisposable
             Count(test, XrayLabel.Normal), Count(test, XrayLabel.Pneumonia),
             $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
             $"{leftOut} training images of patients who also appear in the test split left out" +
-            (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})"));
+            (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})") +
+            (outsideLimits > 0 ? $"; {outsideLimits} labelled images outside the input size limits left out" : ""));
         return new TrainingSplits(Decode(train), Decode(validation), Decode(test), snapshot);
     }
 

@@ -156,6 +156,54 @@ public sealed class XrayImageDecoderTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new XrayImageDecoder(new ImageLimits(MaxPixels: 0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new XrayImageDecoder(new ImageLimits(MaxFileBytes: -1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XrayImageDecoder(new ImageLimits(MinSide: 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XrayImageDecoder(new ImageLimits(MinSide: 2000, MaxSide: 1000)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new XrayImageDecoder(new ImageLimits(MaxAspectRatio: 0.9)));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(63, 400)]
+    [InlineData(400, 63)]
+    public void An_image_with_a_side_under_the_minimum_is_too_small_to_be_a_film(int width, int height)
+    {
+        // A grey 1x1 JPEG was once classified PNEUMONIA with probability 0.999998 and accepted into the training set.
+        var error = Assert.Throws<InvalidImageException>(() => _decoder.DecodeGrey(TestImages.HalfBlackHalfWhite(width, height, new JpegEncoder())));
+
+        Assert.Equal(InvalidImageReason.TooSmall, error.Reason);
+        Assert.Contains($"The image is {width} x {height} pixels, under the minimum of 64 pixels a side", error.Message, StringComparison.Ordinal);
+        Assert.Contains("original resolution", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(64, 192, false)]
+    [InlineData(193, 64, true)]
+    [InlineData(1000, 300, true)]
+    [InlineData(301, 1000, true)]
+    [InlineData(1000, 334, false)]
+    public void The_aspect_ratio_is_at_most_three_to_one_either_way(int width, int height, bool refused)
+    {
+        var file = TestImages.HalfBlackHalfWhite(width, height, new JpegEncoder());
+        if (!refused)
+        {
+            using var image = _decoder.DecodeGrey(file);
+            Assert.Equal((width, height), (image.Width, image.Height));
+            return;
+        }
+
+        var error = Assert.Throws<InvalidImageException>(() => _decoder.DecodeGrey(file));
+        Assert.Equal(InvalidImageReason.ExtremeAspectRatio, error.Reason);
+        Assert.Contains("over the limit of 3:1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Size_and_shape_are_judged_from_the_header_before_decoding()
+    {
+        // A PNG whose header claims 10 x 5,000 (a few hundred bytes): refused for its shape, not decoded.
+        var (error, allocated, _) = Measure(() => _decoder.DecodeGrey(CraftedImages.PngClaiming(10, 5_000)));
+
+        Assert.Equal(InvalidImageReason.TooSmall, error.Reason);
+        Assert.True(allocated < 1_000_000, $"{allocated:N0} bytes allocated");
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class XrayPreprocessorTests
     {
         var preprocessor = new XrayPreprocessor(new PreprocessingParameters { InputSize = 64 }, _decoder);
 
-        var pixels = preprocessor.LoadModelPixels(TestImages.HalfBlackHalfWhite(1000, 250, new PngEncoder()));
+        var pixels = preprocessor.LoadModelPixels(TestImages.HalfBlackHalfWhite(900, 300, new PngEncoder()));
 
         // Every row, the top and bottom included, is half black and half white: no padding bands, nothing cut.
         for (var row = 0; row < 64; row++)
