@@ -78,7 +78,14 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         using var started = await _client.PostAsync("/retrain?epochs=50&batch_size=4&fine_tune=true", null);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var jobId = (await started.JsonAsync()).GetProperty("job_id").GetString()!;
-        await WaitForAsync(async () => (await (await _client.GetAsync($"/jobs/{jobId}")).JsonAsync()).GetProperty("phase").GetString() == "training");
+        // Stopped once it trains: an epoch alternates training and validating, either means the training thread runs.
+        var last = default(JsonElement);
+        await WaitForAsync(async () =>
+        {
+            last = await (await _client.GetAsync($"/jobs/{jobId}")).JsonAsync();
+            Assert.True(last.GetProperty("running").GetBoolean(), $"the job ended before it was stopped: {last}");
+            return last.GetProperty("phase").GetString() is "training" or "validating";
+        }, () => $"the job never reached training; last seen: {last}");
 
         var stopAt = DateTime.UtcNow;
         using var stop = await _client.PostAsync("/stop-retrain", null);
@@ -210,12 +217,12 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         }
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string>? describe = null)
     {
         var deadline = DateTime.UtcNow + JobTimeout;
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            Assert.True(DateTime.UtcNow < deadline, describe?.Invoke() ?? "condition not met in time");
             await Task.Delay(100);
         }
     }
