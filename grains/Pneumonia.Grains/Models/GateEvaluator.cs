@@ -32,8 +32,12 @@ public sealed class GateEvaluator(
         ArgumentNullException.ThrowIfNull(production);
         ArgumentNullException.ThrowIfNull(gate);
         var labels = gate.Images.Select(i => i.Label == ImageLabel.Pneumonia).ToArray();
+        var (candidateClean, candidatePerturbed) = Score(candidate, gate, cancellationToken);
+        var (productionClean, productionPerturbed) = Score(production, gate, cancellationToken);
+        var perturbedLabels = Perturbations.SelectMany(_ => labels).ToArray();
         var comparison = PromotionGate.Compare(
-            Score(candidate, gate, cancellationToken), Score(production, gate, cancellationToken), labels, promotion.Value.Tolerances);
+            candidateClean, productionClean, labels, promotion.Value.Tolerances,
+            Perturbations.Count == 0 ? null : new PerturbedView(candidatePerturbed, productionPerturbed, perturbedLabels, string.Join(", ", Perturbations.Select(p => p.Name))));
         return new GateReport(
             comparison.Outcome switch
             {
@@ -48,7 +52,20 @@ public sealed class GateEvaluator(
             time.GetUtcNow());
     }
 
-    private ScoredModel Score(ModelOnDisk model, GateSet gate, CancellationToken cancellationToken)
+    /// <summary>
+    /// The shifts the gate also judges on: real films arrive noisier, recompressed and exposed differently from the
+    /// training copies, and a candidate whose threshold moved calls those normals pneumonia (what the clean,
+    /// near-separable gate set cannot show). The same seeds for both models: the comparison stays paired.
+    /// </summary>
+    private static readonly IReadOnlyList<XrayPerturbation> Perturbations =
+    [
+        new(PerturbationKind.GaussianNoise, 8),
+        new(PerturbationKind.Jpeg, 30),
+        new(PerturbationKind.Gamma, 0.7),
+    ];
+
+    /// <summary>The model's answers on the gate images, and on each perturbed copy of them (perturbation by perturbation, in gate order).</summary>
+    private (ScoredModel Clean, ScoredModel Perturbed) Score(ModelOnDisk model, GateSet gate, CancellationToken cancellationToken)
     {
         using var predictor = PneumoniaPredictor.Load(models.PathOf(model.Directory), decoder, prediction.Value.Serving);
         if (predictor.Card.Version != model.Version)
@@ -56,15 +73,30 @@ public sealed class GateEvaluator(
             throw new InvalidDataException($"{model.Directory} holds {predictor.Card.Version}, not {model.Version}");
         }
 
-        var probabilities = new List<double>(gate.Images.Count);
+        var views = Perturbations.Count + 1;
+        var probabilities = Enumerable.Range(0, views).Select(_ => new List<double>(gate.Images.Count)).ToArray();
         foreach (var pass in gate.Images.Chunk(PassSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var pixels = new byte[pass.Length][];
-            Parallel.For(0, pass.Length, i => pixels[i] = predictor.Preprocessor.LoadModelPixels(images.Read(pass[i].Sha256)));
-            probabilities.AddRange(predictor.PredictPixels(pixels).Select(p => p.Probability));
+            var pixels = new byte[views][][];
+            for (var v = 0; v < views; v++) pixels[v] = new byte[pass.Length][];
+            Parallel.For(0, pass.Length, i =>
+            {
+                using var image = predictor.Preprocessor.Decoder.DecodeGrey(images.Read(pass[i].Sha256));
+                pixels[0][i] = predictor.Preprocessor.ToModelPixels(image);
+                for (var p = 0; p < Perturbations.Count; p++)
+                {
+                    // Seeded by the image, so both models see the very same noise.
+                    using var perturbed = Perturbations[p].Apply(image, seed: StableSeed(pass[i].Sha256));
+                    pixels[p + 1][i] = predictor.Preprocessor.ToModelPixels(perturbed);
+                }
+            });
+            for (var v = 0; v < views; v++) probabilities[v].AddRange(predictor.PredictPixels(pixels[v]).Select(p => p.Probability));
         }
 
-        return new ScoredModel(probabilities, predictor.Card.Threshold);
+        var threshold = predictor.Card.Threshold;
+        return (new ScoredModel(probabilities[0], threshold), new ScoredModel([.. probabilities.Skip(1).SelectMany(p => p)], threshold));
     }
+
+    private static int StableSeed(string sha256) => Convert.ToInt32(sha256[..7], 16);
 }

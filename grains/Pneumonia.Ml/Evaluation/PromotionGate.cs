@@ -37,6 +37,14 @@ public sealed record GateFigureResult(
 public sealed record GateComparison(GateOutcome Outcome, int Normal, int Pneumonia, IReadOnlyList<GateFigureResult> Figures, string Summary);
 
 /// <summary>
+/// Both models on perturbed copies of the gate images (noise, compression, exposure: the shifts real films bring),
+/// pooled. The clean gate set is near-separable for a model trained on its distribution, so a candidate whose
+/// threshold moved shows it on clean images rarely and on shifted ones plainly.
+/// </summary>
+/// <param name="Description">Which perturbations, for the figures' method text.</param>
+public sealed record PerturbedView(ScoredModel Candidate, ScoredModel Production, IReadOnlyList<bool> Labels, string Description);
+
+/// <summary>
 /// The promotion gate's statistics: a candidate and production scored on the same images (paired), each at its own
 /// threshold, compared on ranking (ROC-AUC, DeLong interval), on the decisions users get (sensitivity and
 /// specificity, exact McNemar on each class) and on calibration (Brier score with a paired bootstrap interval, ECE).
@@ -48,7 +56,9 @@ public static class PromotionGate
     private const int BootstrapResamples = 1000;
     private const int BootstrapSeed = 20261130;
 
-    public static GateComparison Compare(ScoredModel candidate, ScoredModel production, IReadOnlyList<bool> labels, GateTolerances tolerances)
+    /// <param name="perturbed">The same comparison on perturbed copies of the gate images: its ROC-AUC, sensitivity and specificity must pass too.</param>
+    public static GateComparison Compare(
+        ScoredModel candidate, ScoredModel production, IReadOnlyList<bool> labels, GateTolerances tolerances, PerturbedView? perturbed = null)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(production);
@@ -74,6 +84,14 @@ public static class PromotionGate
             Brier(candidate, production, labels, tolerances.MaxBrierIncrease),
             Ece(candidate, production, labels, tolerances.MaxEceIncrease),
         };
+        if (perturbed is not null && perturbed.Labels.Count(l => l) >= 2 && perturbed.Labels.Count(l => !l) >= 2)
+        {
+            GateFigureResult Perturbed(GateFigureResult figure) =>
+                figure with { Name = figure.Name + " (perturbed)", Method = $"{figure.Method}; on {perturbed.Labels.Count} perturbed copies of the gate images ({perturbed.Description})" };
+            figures.Add(Perturbed(RocAuc(perturbed.Candidate, perturbed.Production, perturbed.Labels, tolerances)));
+            figures.Add(Perturbed(ClassRate("sensitivity", perturbed.Candidate, perturbed.Production, perturbed.Labels, positives: true, tolerances.MaxSensitivityDrop, tolerances.SignificanceLevel)));
+            figures.Add(Perturbed(ClassRate("specificity", perturbed.Candidate, perturbed.Production, perturbed.Labels, positives: false, tolerances.MaxSpecificityDrop, tolerances.SignificanceLevel)));
+        }
 
         if (normal < tolerances.MinimumPerClass || pneumonia < tolerances.MinimumPerClass)
         {
