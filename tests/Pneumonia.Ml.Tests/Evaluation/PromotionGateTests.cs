@@ -104,6 +104,26 @@ public sealed class PromotionGateTests
         Assert.Equal(GateOutcome.Refused, result.Outcome);
     }
 
+    [Fact]
+    public void A_candidate_equal_on_clean_images_but_overcalling_perturbed_normals_is_refused_on_the_perturbed_view()
+    {
+        // The benchmark's retrain: the clean gate set cannot tell the models apart, shifted copies of its normals can.
+        var clean = new ScoredModel(Separated(), 0.5);
+        var perturbedProduction = Separated();
+        var perturbedCandidate = perturbedProduction.ToArray();
+        for (var i = 90; i < 120; i++) perturbedCandidate[i] = 0.6;
+        var perturbed = new PerturbedView(new ScoredModel(perturbedCandidate, 0.5), new ScoredModel(perturbedProduction, 0.5), Labels, "noise");
+
+        var result = PromotionGate.Compare(clean, clean, Labels, new GateTolerances(), perturbed);
+
+        Assert.Equal(GateOutcome.Refused, result.Outcome);
+        Assert.All(result.Figures.Where(f => !f.Name.EndsWith("(perturbed)", StringComparison.Ordinal)), f => Assert.True(f.Passed, f.Name));
+        var specificity = result.Figures.Single(f => f.Name == "specificity (perturbed)");
+        Assert.False(specificity.Passed);
+        Assert.Equal(-30 / 120.0, specificity.Difference, 12);
+        Assert.Contains("perturbed copies of the gate images (noise)", specificity.Method, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(99, 120)]
     [InlineData(120, 40)]
