@@ -70,11 +70,12 @@ public sealed partial class NotebookTests(NotebookCluster cluster) : IClassFixtu
     /// <summary>
     /// nbformat 4.5 as the schema wants it (a unique id on every cell), a cell tagged "parameters" that the connect
     /// cell reads, no formatter code in the notebook (the helper library registers it), and a banner saying what the
-    /// committed outputs come from. retraining.ipynb is left out until it is rewritten the same way.
+    /// committed outputs come from.
     /// </summary>
     [Theory]
     [InlineData("dataset")]
     [InlineData("predict")]
+    [InlineData("retraining")]
     [InlineData("model-report")]
     public void Committed_notebooks_have_cell_ids_a_parameters_cell_and_say_what_their_outputs_come_from(string name)
     {
