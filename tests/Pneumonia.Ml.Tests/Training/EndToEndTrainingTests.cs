@@ -31,7 +31,10 @@ public sealed class EndToEndTrainingTests
         Assert.NotEmpty(card.History);
         Assert.True(card.Validation.Recall >= 0.95, "the threshold was chosen for validation sensitivity >= 0.95");
         Assert.NotNull(card.Test);
-        Assert.Equal("platt", card.Calibration.Method);
+        // Platt scaling, unless the tiny model ranks its 16 validation images no better than chance in this precision:
+        // then the fit is refused (identity) and the card says why (seen once in bf16 from stage 2).
+        Assert.True(card.Calibration.Method == "platt" || (card.Calibration.Method == "identity" && card.Calibration.Problem is not null),
+            $"{card.Calibration.Method}: {card.Calibration.Problem}");
         Assert.Equal(card, ModelPackage.ReadCard(directory.Path) with { History = card.History, Validation = card.Validation, Test = card.Test });
 
         Assert.Equal(serving, card.EvaluatedPrecision);
