@@ -209,8 +209,9 @@ def learning_loop(a):
         figures = {f["name"]: f for f in gate.get("figures", [])}
         gate_text = gate.get("verdict", "no evaluation")
         if figures:
+            # Every figure, clean and perturbed; a failed one is marked.
             gate_text += " (" + ", ".join(
-                f"{n} {figures[n]['difference']:+.4f}{'' if figures[n]['passed'] else ' ✗'}" for n in ("roc_auc", "sensitivity", "specificity", "brier", "ece") if n in figures) + ")"
+                f"{n} {f['difference']:+.4f}{'' if f['passed'] else ' ✗'}" for n, f in figures.items()) + ")"
         drop = {k: b[k] - af[k] for k in ("auc", "sensitivity", "specificity")}
         met = drop["auc"] <= 0.005 and drop["sensitivity"] <= 0.02 and drop["specificity"] <= 0.02
         met_all &= met
