@@ -29,7 +29,7 @@ internal static class EvaluateCommand
         };
         var split = new Option<string>("--split")
         {
-            Description = "The catalogue split to evaluate on: test (default), val or train. The model is only evaluated, never changed.",
+            Description = "The catalogue split to evaluate on: test (default), val, train, or gate (the promotion gate's set as the server holds it out: --gate-fraction of the training patients). The model is only evaluated, never changed.",
             DefaultValueFactory = _ => "test",
         };
         var perturbations = new Option<bool>("--perturbations")
@@ -41,28 +41,42 @@ internal static class EvaluateCommand
             Description = "With --perturbations: also rows with the images downscaled to these shorter sides in pixels (e.g. 32 48 64 96 128).",
             AllowMultipleArgumentsPerToken = true,
         };
+        var gateFraction = new Option<double>("--gate-fraction")
+        {
+            Description = "With --split gate: the share of training patients in the gate set (as Pneumonia:Promotion:GateFraction).",
+            DefaultValueFactory = _ => GateSetRule.DefaultFraction,
+        };
         var report = new Option<FileInfo?>("--report") { Description = "With --perturbations: also write the table into this markdown file (e.g. docs/BENCHMARKS.md)." };
+        var reportSection = new Option<string>("--report-section") { Description = "The section of --report to (re)write.", DefaultValueFactory = _ => "robustness" };
         var command = new Command("evaluate", "Evaluate a model on a split of the data directory (default the test split) at the model's own threshold, optionally under perturbations.")
         {
-            model, data, json, precision, bf16FromStage, split, perturbations, downscale, report,
+            model, data, json, precision, bf16FromStage, split, gateFraction, perturbations, downscale, report, reportSection,
         };
         command.SetAction(parse => Run(new Request(
             parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), new ServingPrecision(parse.GetValue(precision), parse.GetValue(bf16FromStage)),
-            parse.GetValue(split)!, parse.GetValue(perturbations), parse.GetValue(downscale) ?? [], parse.GetValue(report))));
+            parse.GetValue(split)!, parse.GetValue(gateFraction), parse.GetValue(perturbations), parse.GetValue(downscale) ?? [],
+            parse.GetValue(report), parse.GetValue(reportSection)!)));
         return command;
     }
 
     private static int Run(Request request)
     {
-        if (!SplitNames.TryParse(request.Split, out var split))
+        var gate = string.Equals(request.Split, "gate", StringComparison.OrdinalIgnoreCase);
+        if (!SplitNames.TryParse(request.Split, out var split) && !gate)
         {
-            Console.Error.WriteLine($"--split must be train, val or test; got '{request.Split}'");
+            Console.Error.WriteLine($"--split must be train, val, test or gate; got '{request.Split}'");
             return 2;
         }
 
         var data = new DataDirectory(request.DataRoot.FullName);
         using var predictor = PneumoniaPredictor.Load(request.ModelDirectory.FullName, new XrayImageDecoder(ImageLimits.Default), request.Precision);
-        var entries = data.LoadCatalogue().Entries.Where(e => e.Split == split && e.Label is not null).ToList();
+        var catalogue = data.LoadCatalogue().Entries.Where(e => e.Label is not null).ToList();
+        // The gate set as TrainingSplits holds it out: training images of patients without test images, by the rule.
+        var rule = new GateSetRule(request.GateFraction);
+        var testPatients = catalogue.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
+        var entries = gate
+            ? catalogue.Where(e => rule.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), testPatients.Contains(e.PatientId))).ToList()
+            : catalogue.Where(e => e.Split == split).ToList();
         if (entries.Count == 0)
         {
             Console.Error.WriteLine($"no labelled {request.Split} images in {data.CataloguePath}; import a dataset first");
@@ -116,11 +130,12 @@ internal static class EvaluateCommand
         }
 
         var command = "pneumonia " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-        if (request.Report is { } reportFile) BenchmarkReport.WriteSection(reportFile.FullName, "robustness", "Robustness under perturbations", command, table.ToString());
+        if (request.Report is { } reportFile) BenchmarkReport.WriteSection(reportFile.FullName, request.ReportSection, request.ReportSection == "robustness" ? "Robustness under perturbations" : $"Robustness under perturbations: {request.ReportSection}", command, table.ToString());
         else Console.WriteLine(table);
         return 0;
     }
 
     private sealed record Request(
-        DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, bool Perturbations, int[] Downscale, FileInfo? Report);
+        DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, double GateFraction,
+        bool Perturbations, int[] Downscale, FileInfo? Report, string ReportSection);
 }

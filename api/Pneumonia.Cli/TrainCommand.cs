@@ -25,6 +25,17 @@ internal static class TrainCommand
         var backboneRate = new Option<double>("--backbone-lr") { DefaultValueFactory = _ => defaults.BackboneLearningRate };
         var patience = new Option<int>("--patience") { DefaultValueFactory = _ => defaults.EarlyStoppingPatience };
         var augment = new Option<bool>("--augment") { DefaultValueFactory = _ => defaults.Augment };
+        var augmentation = new Option<string>("--augmentation")
+        {
+            Description = "Augmentation ranges: standard (rotation, shift, zoom, brightness, contrast) or robust (wider, plus noise, gamma, blur and mirroring).",
+            DefaultValueFactory = _ => "standard",
+        };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Pull the training targets towards 0.5 by this share (0-0.4).", DefaultValueFactory = _ => defaults.LabelSmoothing };
+        var perturbedValidation = new Option<bool>("--perturbed-validation")
+        {
+            Description = "Also decode validation and test under every perturbation of the robustness table: the pooled validation images choose the epoch, the calibration and the threshold; test is only evaluated (the card's robustness table).",
+        };
+        var selectionRule = new Option<string?>("--selection-rule") { Description = "Record in the card how this run will be chosen among others (write it before the runs)." };
         var cacheFrozen = new Option<bool>("--cache-frozen-features") { Description = "Compute frozen stages once (no augmentation); what POST /retrain does.", DefaultValueFactory = _ => defaults.CacheFrozenFeatures };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var inputSize = new Option<int>("--input-size") { DefaultValueFactory = _ => PreprocessingParameters.Default.InputSize };
@@ -43,10 +54,16 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
         {
             dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
-            cacheFrozen, seed, inputSize, stages, dropout, validationFraction, gateFraction, threads, report, reportSection,
+            augmentation, labelSmoothing, perturbedValidation, selectionRule, cacheFrozen, seed, inputSize, stages, dropout, validationFraction, gateFraction, threads, report, reportSection,
         };
         command.SetAction(async (parse, cancel) =>
         {
+            if (XrayAugmentation.Named(parse.GetValue(augmentation)!) is not { } ranges)
+            {
+                Console.Error.WriteLine($"--augmentation must be standard or robust; got '{parse.GetValue(augmentation)}'");
+                return 2;
+            }
+
             var options = new TrainingOptions
             {
                 Epochs = parse.GetValue(epochs),
@@ -57,6 +74,8 @@ internal static class TrainCommand
                 BackboneLearningRate = parse.GetValue(backboneRate),
                 EarlyStoppingPatience = parse.GetValue(patience),
                 Augment = parse.GetValue(augment),
+                Augmentation = ranges,
+                LabelSmoothing = parse.GetValue(labelSmoothing),
                 CacheFrozenFeatures = parse.GetValue(cacheFrozen),
                 Seed = parse.GetValue(seed),
             };
@@ -75,7 +94,8 @@ internal static class TrainCommand
             var card = Train(dataDirectory, preprocessing, options, parentDirectory,
                 parentDirectory is null ? NetworkFactory.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
                 parse.GetValue(validationFraction), parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null,
-                parse.GetValue(output)!.FullName, cancel);
+                parse.GetValue(perturbedValidation) ? XrayPerturbation.RobustnessSuite.Skip(1).ToList() : [],
+                parse.GetValue(selectionRule), parse.GetValue(output)!.FullName, cancel);
             if (parse.GetValue(report) is { } reportFile)
                 WriteReport(reportFile.FullName, parse.GetValue(reportSection)!, card, clock.Elapsed);
             return 0;
@@ -85,12 +105,13 @@ internal static class TrainCommand
 
     private static ModelCard Train(
         DataDirectory data, PreprocessingParameters preprocessing, TrainingOptions options, string? parentDirectory,
-        ModelArchitecture? architecture, double validationFraction, GateSetRule? holdOut, string outputDirectory, CancellationToken cancellationToken)
+        ModelArchitecture? architecture, double validationFraction, GateSetRule? holdOut, IReadOnlyList<XrayPerturbation> perturbations,
+        string? selectionRule, string outputDirectory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder(new ImageLimits()));
         using var splits = Terminal.WithProgress($"decoding images at {preprocessing.InputSize}px", 1, bar =>
-            TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut,
+            TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut, perturbations,
                 decoded: (done, total) => bar.Set(done / (double)total, $"decoding images at {preprocessing.InputSize}px: {done:N0} of {total:N0}"),
                 cancellationToken: cancellationToken));
         Console.WriteLine($"decoded train {splits.Train.Count} / validation {splits.Validation.Count} / test {splits.Test.Count} images at {preprocessing.InputSize}px in {clock.Elapsed.TotalSeconds:0.0}s");
@@ -99,7 +120,10 @@ internal static class TrainCommand
         {
             Train = splits.Train,
             Validation = splits.Validation,
+            ValidationViews = splits.ValidationViews,
             Test = splits.Test,
+            TestViews = splits.TestViews,
+            SelectionRule = selectionRule,
             Options = options,
             Preprocessing = preprocessing,
             Dataset = splits.Snapshot,
@@ -119,12 +143,14 @@ internal static class TrainCommand
     private static void WriteReport(string path, string section, ModelCard card, TimeSpan wall)
     {
         var peakMemory = Process.GetCurrentProcess().PeakWorkingSet64;
-        var best = card.History.MaxBy(h => h.ValidationAuc)!;
+        var best = card.History.MaxBy(h => h.PerturbedValidationAuc ?? h.ValidationAuc)!;
         var body =
             "| figure | value |\n| --- | --- |\n" +
             $"| model | `{card.Version}` (parent: {card.ParentVersion ?? "ImageNet backbone"}) |\n" +
             $"| network | {card.Architecture.Name}, {card.Architecture.BackboneStages} stages, {card.Architecture.Parameters:N0} parameters, input {card.Preprocessing.InputSize} px |\n" +
             $"| training | {card.History.Count} epochs (best {best.Epoch}), batch {card.Training.BatchSize}, fine-tune {card.Training.FineTune} from stage {card.Training.FirstFineTunedStage}, seed {card.Training.Seed} |\n" +
+            $"| recipe | augmentation {(card.Training.Augment ? Describe(card.Training.Augmentation) : "off")}; label smoothing {card.Training.LabelSmoothing:0.##}; learning rates head {card.Training.HeadLearningRate:g3} / backbone {card.Training.BackboneLearningRate:g3} |\n" +
+            (card.SelectionRule is { } rule ? $"| selection rule | {rule} |\n" : "") +
             $"| data | train {card.Dataset.TrainNormal} NORMAL / {card.Dataset.TrainPneumonia} PNEUMONIA, validation {card.Dataset.ValidationNormal} / {card.Dataset.ValidationPneumonia}, test {card.Dataset.TestNormal} / {card.Dataset.TestPneumonia} |\n" +
             $"| wall time, whole command | {wall.TotalMinutes:0.0} min |\n" +
             $"| training loop | {card.TrainingSeconds / 60:0.0} min; {card.History.Average(h => h.ImagesPerSecond):0.0} images/s on average ({string.Join(", ", card.History.Select(h => $"{h.Seconds:0}s"))} per epoch) |\n" +
@@ -133,8 +159,19 @@ internal static class TrainCommand
             $"| threshold | {card.Threshold:0.0000} ({card.ThresholdRule}) |\n\n" +
             "| split | n | accuracy | sensitivity | specificity | precision | F1 | ROC-AUC | PR-AUC | Brier | ECE |\n" +
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n" +
-            Row("validation", card.Validation) + (card.Test is null ? "" : Row("test", card.Test));
+            Row("validation", card.Validation) + (card.Test is null ? "" : Row("test", card.Test)) +
+            (card.TestUnderPerturbation is { } rows
+                ? "\nThe test split under each perturbation of the robustness table, at the same threshold (evaluated once, after training):\n\n" +
+                  "| input | n | accuracy | sensitivity | specificity | precision | F1 | ROC-AUC | PR-AUC | Brier | ECE |\n" +
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n" +
+                  string.Concat(rows.Select(r => Row(r.Perturbation, r.Report)))
+                : "");
         BenchmarkReport.WriteSection(path, section, $"Training: {section}", "pneumonia " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), body);
+
+        static string Describe(XrayAugmentation a) =>
+            $"rotation ±{a.MaxRotationDegrees:0.#}°, shift ±{a.MaxShiftFraction:P0}, zoom ±{a.MaxScaleChange:P0}, brightness ±{a.MaxBrightnessChange:P0}, contrast ±{a.MaxContrastChange:P0}" +
+            (a.MaxGammaChange > 0 ? $", gamma x/÷{1 + a.MaxGammaChange:0.##}" : "") + (a.MaxNoiseSigma > 0 ? $", noise sigma 0-{a.MaxNoiseSigma:0.#}" : "") +
+            (a.BlurProbability > 0 ? $", blur {a.BlurProbability:P0}" : "") + (a.FlipProbability > 0 ? $", mirrored {a.FlipProbability:P0}" : "");
 
         static string Row(string name, EvaluationReport r) =>
             $"| {name} | {r.Count} | {r.Accuracy:0.000} | {r.Recall:0.000} | {r.Specificity:0.000} | {r.Precision:0.000} | {r.F1:0.000} | {r.RocAuc:0.000} | {r.PrAuc:0.000} | {r.BrierScore:0.000} | {r.ExpectedCalibrationError:0.000} |\n";

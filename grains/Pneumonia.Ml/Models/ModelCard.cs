@@ -61,7 +61,23 @@ public sealed record ModelCard
     /// written before it existed (their predictions carry no out-of-distribution check).
     /// </summary>
     public OutOfDistributionDetector? OutOfDistribution { get; init; }
+
+    /// <summary>
+    /// How this model was chosen among the runs tried, written before they ran (e.g. "the run with the best mean
+    /// balanced accuracy on the perturbed gate set"); null when nothing was chosen (a single run, a retrain).
+    /// </summary>
+    public string? SelectionRule { get; init; }
+
+    /// <summary>
+    /// Metrics at <see cref="Threshold"/> on the test split under each perturbation of the robustness table (clean
+    /// first); evaluated once at the end, never used for any choice. Null when not measured.
+    /// </summary>
+    public IReadOnlyList<PerturbedEvaluation>? TestUnderPerturbation { get; init; }
 }
+
+/// <summary>One row of a robustness table: the metrics of a split whose images were changed by <paramref name="Perturbation"/>.</summary>
+/// <param name="Perturbation">The perturbation's name, e.g. "Gaussian noise sigma 8".</param>
+public sealed record PerturbedEvaluation(string Perturbation, EvaluationReport Report);
 
 /// <summary>The network's shape: enough to rebuild it before loading the weights.</summary>
 /// <param name="Name">Network family, e.g. "resnet18-imagenet".</param>

@@ -5,14 +5,30 @@ using Pneumonia.Ml.Modeling;
 
 namespace Pneumonia.Ml.Training;
 
+/// <summary>A split's images, each changed by <paramref name="Perturbation"/> before preprocessing.</summary>
+public sealed record PerturbedPixelSet(XrayPerturbation Perturbation, XrayPixelSet Pixels);
+
 /// <summary>Everything one training run needs; the splits are already decoded with <see cref="Preprocessing"/>.</summary>
 public sealed record TrainingRequest
 {
     public required XrayPixelSet Train { get; init; }
     public required XrayPixelSet Validation { get; init; }
 
+    /// <summary>
+    /// Perturbed copies of <see cref="Validation"/> (same images, same order). When given they choose the best epoch,
+    /// and the calibration and the threshold are fitted on the clean and perturbed validation images pooled, so that
+    /// they hold on images that are not as clean as the training set's.
+    /// </summary>
+    public IReadOnlyList<PerturbedPixelSet> ValidationViews { get; init; } = [];
+
     /// <summary>Held-out images, evaluated once at the end for the card; they influence nothing.</summary>
     public XrayPixelSet? Test { get; init; }
+
+    /// <summary>Perturbed copies of <see cref="Test"/>, evaluated once at the end for the card's robustness table; they influence nothing.</summary>
+    public IReadOnlyList<PerturbedPixelSet> TestViews { get; init; } = [];
+
+    /// <summary>Recorded in the card: how this run will be chosen among others (written before they run).</summary>
+    public string? SelectionRule { get; init; }
 
     public required TrainingOptions Options { get; init; }
     public required PreprocessingParameters Preprocessing { get; init; }
@@ -69,7 +85,8 @@ public sealed class ModelTrainingPipeline
             ? null
             : _ => WriteAtomically(request.CheckpointDirectory, "checkpoint.bin", network);
 
-        var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, architecture, cancellationToken);
+        var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, architecture,
+            [.. request.ValidationViews.Select(v => v.Pixels)], cancellationToken);
 
         progress?.Report(Phase("calibrating", result, request.Options));
         // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will
@@ -77,19 +94,34 @@ public sealed class ModelTrainingPipeline
         using var served = InferenceNetwork.CopyOf(network, architecture, request.Serving);
         var validationLabels = Labels(request.Validation);
         var validationLogits = served.PredictLogits(request.Validation.Pixels, cancellationToken: cancellationToken);
-        var calibration = ProbabilityCalibration.FitPlatt(validationLogits.Select(l => (double)l).ToArray(), validationLabels);
+        // With perturbed views, calibration and threshold are fitted on clean and perturbed images pooled: fitted on the
+        // clean images alone (nearly separable) they were over-confident, and the threshold sat where any change to a
+        // normal film pushed it over (issue 13).
+        double[] fittingLogits = [.. validationLogits.Select(l => (double)l),
+            .. request.ValidationViews.SelectMany(v => served.PredictLogits(v.Pixels.Pixels, cancellationToken: cancellationToken)).Select(l => (double)l)];
+        bool[] fittingLabels = [.. Enumerable.Repeat(validationLabels, request.ValidationViews.Count + 1).SelectMany(l => l)];
+        var calibration = ProbabilityCalibration.FitPlatt(fittingLogits, fittingLabels);
+        var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(
+            fittingLogits.Select(calibration.Probability).ToArray(), fittingLabels, request.Options.MinimumSensitivity);
         var validationProbabilities = validationLogits.Select(l => calibration.Probability(l)).ToArray();
-        var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(validationProbabilities, validationLabels, request.Options.MinimumSensitivity);
         var validationReport = BinaryClassificationEvaluator.Evaluate(validationProbabilities, validationLabels, threshold);
+        var fittedOn = request.ValidationViews.Count == 0
+            ? "validation"
+            : $"validation, clean and under {request.ValidationViews.Count} perturbations pooled ({string.Join(", ", request.ValidationViews.Select(v => v.Perturbation.Name))})";
         var outOfDistribution = OutOfDistributionDetector.FitOn(served, request.Train.Pixels, request.Validation.Pixels, cancellationToken);
 
         EvaluationReport? testReport = null;
+        List<PerturbedEvaluation>? testUnderPerturbation = null;
         if (request.Test is { Count: > 0 } test)
         {
             progress?.Report(Phase("evaluating", result, request.Options));
-            var testProbabilities = served.PredictLogits(test.Pixels, cancellationToken: cancellationToken)
-                .Select(l => calibration.Probability(l)).ToArray();
-            testReport = BinaryClassificationEvaluator.Evaluate(testProbabilities, Labels(test), threshold);
+            EvaluationReport Evaluate(XrayPixelSet set) => BinaryClassificationEvaluator.Evaluate(
+                served.PredictLogits(set.Pixels, cancellationToken: cancellationToken).Select(l => calibration.Probability(l)).ToArray(), Labels(set), threshold);
+            testReport = Evaluate(test);
+            if (request.TestViews.Count > 0)
+            {
+                testUnderPerturbation = [new(XrayPerturbation.Clean.Name, testReport), .. request.TestViews.Select(v => new PerturbedEvaluation(v.Perturbation.Name, Evaluate(v.Pixels)))];
+            }
         }
 
         var card = new ModelCard
@@ -101,7 +133,7 @@ public sealed class ModelTrainingPipeline
             Preprocessing = request.Preprocessing,
             Calibration = calibration,
             Threshold = threshold,
-            ThresholdRule = $"validation sensitivity >= {request.Options.MinimumSensitivity:0.###} at the best validation specificity, mid-way (log-odds) across the thresholds that keep both",
+            ThresholdRule = $"sensitivity >= {request.Options.MinimumSensitivity:0.###} at the best specificity on {fittedOn}, mid-way (log-odds) across the thresholds that keep both",
             Training = request.Options,
             History = result.History,
             TrainingSeconds = result.Seconds,
@@ -111,6 +143,8 @@ public sealed class ModelTrainingPipeline
             EvaluatedPrecision = request.Serving,
             Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0),
             OutOfDistribution = outOfDistribution,
+            SelectionRule = request.SelectionRule,
+            TestUnderPerturbation = testUnderPerturbation,
         };
         return ModelPackage.Save(network, card, request.OutputDirectory);
     }

@@ -32,8 +32,17 @@ public sealed record TrainingOptions
     /// <summary>Epochs without a better validation ROC-AUC before training stops; the best epoch's weights are kept.</summary>
     [Range(1, 100)] public int EarlyStoppingPatience { get; init; } = 3;
 
-    /// <summary>Random rotation, shift, scale, brightness and contrast of each training batch.</summary>
+    /// <summary>Random changes of each training batch, within <see cref="Augmentation"/>'s ranges.</summary>
     public bool Augment { get; init; } = true;
+
+    /// <summary>How far augmentation may change an image (with <see cref="Augment"/> on).</summary>
+    public XrayAugmentation Augmentation { get; init; } = XrayAugmentation.Standard;
+
+    /// <summary>
+    /// Targets pulled from 0 and 1 towards 0.5 by this share (0 = hard labels): a network trained on hard labels of a
+    /// nearly separable set learns ever larger logits, and its over-confidence survives onto shifted images.
+    /// </summary>
+    [Range(0.0, 0.4)] public double LabelSmoothing { get; init; }
 
     /// <summary>
     /// Compute the frozen backbone stages once per image and epoch (stored as bfloat16) instead of once per batch, and
@@ -48,5 +57,9 @@ public sealed record TrainingOptions
     [Range(0.5, 1.0)] public double MinimumSensitivity { get; init; } = 0.95;
 
     /// <summary>Checks the values; throws <see cref="ValidationException"/> naming the first bad one.</summary>
-    public void Validate() => Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+    public void Validate()
+    {
+        Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+        Validator.ValidateObject(Augmentation, new ValidationContext(Augmentation), validateAllProperties: true);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Pneumonia.Ml.Training;
 
 /// <summary>Where a training run is: reported after every batch and at the end of every epoch.</summary>
@@ -40,4 +42,9 @@ public sealed record EpochSummary(
     double ValidationLoss,
     double ValidationAuc,
     double Seconds,
-    double ImagesPerSecond);
+    double ImagesPerSecond)
+{
+    /// <summary>ROC-AUC over the clean and perturbed validation images pooled, when the run had perturbed views; it then chose the best epoch.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? PerturbedValidationAuc { get; init; }
+}

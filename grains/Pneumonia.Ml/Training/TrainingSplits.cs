@@ -10,12 +10,16 @@ namespace Pneumonia.Ml.Training;
 /// </summary>
 public sealed class TrainingSplits : IDisposable
 {
-    private TrainingSplits(XrayPixelSet train, XrayPixelSet validation, XrayPixelSet test, DatasetSnapshot snapshot)
+    private TrainingSplits(
+        XrayPixelSet train, XrayPixelSet validation, XrayPixelSet test, DatasetSnapshot snapshot,
+        IReadOnlyList<PerturbedPixelSet> validationViews, IReadOnlyList<PerturbedPixelSet> testViews)
     {
         Train = train;
         Validation = validation;
         Test = test;
         Snapshot = snapshot;
+        ValidationViews = validationViews;
+        TestViews = testViews;
     }
 
     public XrayPixelSet Train { get; }
@@ -23,7 +27,17 @@ public sealed class TrainingSplits : IDisposable
     public XrayPixelSet Test { get; }
     public DatasetSnapshot Snapshot { get; }
 
+    /// <summary>The validation images under each perturbation asked for (empty when none were).</summary>
+    public IReadOnlyList<PerturbedPixelSet> ValidationViews { get; }
+
+    /// <summary>The test images under each perturbation asked for (empty when none were).</summary>
+    public IReadOnlyList<PerturbedPixelSet> TestViews { get; }
+
     /// <param name="holdOut">The gate set to leave out (the CLI's whole-catalogue training); null when the caller already did (a retrain).</param>
+    /// <param name="perturbations">
+    /// Also decode the validation and test images under each of these (applied to the decoded image before
+    /// preprocessing, as served; noise seeded by the image's hash): <see cref="ValidationViews"/> and <see cref="TestViews"/>.
+    /// </param>
     /// <param name="decoded">Told (images decoded so far, images to decode) as the splits are decoded.</param>
     public static TrainingSplits Load(
         IReadOnlyList<CatalogueEntry> catalogue,
@@ -32,6 +46,7 @@ public sealed class TrainingSplits : IDisposable
         double validationFraction,
         int splitSeed,
         GateSetRule? holdOut = null,
+        IReadOnlyList<XrayPerturbation>? perturbations = null,
         Action<int, int>? decoded = null,
         CancellationToken cancellationToken = default)
     {
@@ -63,19 +78,29 @@ public sealed class TrainingSplits : IDisposable
         List<CatalogueEntry> Of(DatasetSplit s) => split.Where(e => e.Split == s).ToList();
         var (train, validation, test) = (Of(DatasetSplit.Train), Of(DatasetSplit.Validation), Of(DatasetSplit.Test));
 
-        // Progress over the three splits together: images decoded so far of all of them.
-        var total = train.Count + validation.Count + test.Count;
+        perturbations ??= [];
+        foreach (var perturbation in perturbations) perturbation.Validate();
+
+        // Progress over the three splits (and their perturbed copies) together: images decoded so far of all of them.
+        var total = train.Count + ((validation.Count + test.Count) * (perturbations.Count + 1));
         var decodedBefore = 0;
-        XrayPixelSet Decode(List<CatalogueEntry> entries)
+        XrayPixelSet Decode(List<CatalogueEntry> entries, XrayPerturbation? perturbation = null)
         {
             var offset = decodedBefore;
             decodedBefore += entries.Count;
             return XrayPixelSet.Load(
                 entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
-                hash => preprocessor.LoadModelPixels(store.Read(hash)),
+                perturbation is null ? hash => preprocessor.LoadModelPixels(store.Read(hash)) : hash => Perturbed(hash, perturbation),
                 preprocessor.Parameters.InputSize,
                 decoded is null ? null : done => decoded(offset + done, total),
                 cancellationToken);
+        }
+
+        byte[] Perturbed(string hash, XrayPerturbation perturbation)
+        {
+            using var image = preprocessor.Decoder.DecodeGrey(store.Read(hash));
+            using var changed = perturbation.Apply(image, seed: int.Parse(hash[..7], System.Globalization.NumberStyles.HexNumber));
+            return preprocessor.ToModelPixels(changed);
         }
 
         int Count(List<CatalogueEntry> entries, XrayLabel label) => entries.Count(e => e.Label == label);
@@ -88,7 +113,10 @@ public sealed class TrainingSplits : IDisposable
             $"{leftOut} training images of patients who also appear in the test split left out" +
             (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})") +
             (outsideLimits > 0 ? $"; {outsideLimits} labelled images outside the input size limits left out" : ""));
-        return new TrainingSplits(Decode(train), Decode(validation), Decode(test), snapshot);
+        return new TrainingSplits(
+            Decode(train), Decode(validation), Decode(test), snapshot,
+            [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(validation, p)))],
+            [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(test, p)))]);
     }
 
     public void Dispose()
@@ -96,5 +124,6 @@ public sealed class TrainingSplits : IDisposable
         Train.Dispose();
         Validation.Dispose();
         Test.Dispose();
+        foreach (var view in ValidationViews.Concat(TestViews)) view.Pixels.Dispose();
     }
 }

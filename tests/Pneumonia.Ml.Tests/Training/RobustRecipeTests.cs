@@ -1,0 +1,166 @@
+using System.ComponentModel.DataAnnotations;
+using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Evaluation;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Training;
+using static TorchSharp.torch;
+
+namespace Pneumonia.Ml.Tests.Training;
+
+/// <summary>The robust recipe's parts (issue 13): wider augmentation, label smoothing and perturbed validation views.</summary>
+public sealed class RobustRecipeTests
+{
+    private static readonly XrayAugmentation s_nothing = new()
+    {
+        MaxRotationDegrees = 0, MaxShiftFraction = 0, MaxScaleChange = 0, MaxBrightnessChange = 0, MaxContrastChange = 0,
+    };
+
+    [Fact]
+    public void Augmenter_with_nothing_to_do_returns_the_image_and_with_certain_mirroring_its_mirror_image()
+    {
+        using var batch = Batch();
+        using var generator = new Generator(3);
+
+        using var unchanged = new XrayAugmenter(s_nothing).Apply(batch, generator);
+        using var mirrored = new XrayAugmenter(s_nothing with { FlipProbability = 1 }).Apply(batch, generator);
+
+        Assert.True((unchanged - batch).abs().max().item<float>() < 1e-3);
+        Assert.True((mirrored - batch.flip(3)).abs().max().item<float>() < 1e-3);
+        Assert.True((mirrored - batch).abs().max().item<float>() > 10, "a real X-ray is not its own mirror image");
+    }
+
+    [Fact]
+    public void Augmenter_noise_stays_within_its_sigma_and_blur_smooths()
+    {
+        using var batch = Batch();
+        using var generator = new Generator(5);
+
+        using var noisy = new XrayAugmenter(s_nothing with { MaxNoiseSigma = 10 }).Apply(batch, generator);
+        using var blurred = new XrayAugmenter(s_nothing with { BlurProbability = 1 }).Apply(batch, generator);
+
+        // Noise: the difference is at most sigma 10 per image (clamping at 0 and 255 only shrinks it), and not zero.
+        var noiseSigma = (noisy - batch).std(new long[] { 1, 2, 3 }).data<float>().ToArray();
+        Assert.All(noiseSigma, s => Assert.InRange(s, 0.01, 10.5));
+        // Blur: the neighbouring-pixel differences shrink on every image.
+        static Tensor Roughness(Tensor x) => (x[.., .., .., 1..] - x[.., .., .., ..^1]).abs().mean(new long[] { 1, 2, 3 });
+        var before = Roughness(batch).data<float>().ToArray();
+        var after = Roughness(blurred).data<float>().ToArray();
+        Assert.All(before.Zip(after), pair => Assert.True(pair.Second < pair.First, $"{pair.Second} should be below {pair.First}"));
+    }
+
+    [Fact]
+    public void Augmentation_ranges_and_label_smoothing_are_validated()
+    {
+        Assert.Throws<ValidationException>(() => new TrainingOptions { Augmentation = XrayAugmentation.Robust with { MaxNoiseSigma = -1 } }.Validate());
+        Assert.Throws<ValidationException>(() => new TrainingOptions { Augmentation = XrayAugmentation.Robust with { FlipProbability = 1.5 } }.Validate());
+        Assert.Throws<ValidationException>(() => new TrainingOptions { LabelSmoothing = 0.5 }.Validate());
+        new TrainingOptions { Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1 }.Validate();
+        Assert.Same(XrayAugmentation.Robust, XrayAugmentation.Named("Robust"));
+        Assert.Null(XrayAugmentation.Named("strong"));
+    }
+
+    [Fact]
+    public async Task Perturbed_views_hold_the_same_images_in_the_same_order_changed_only_by_their_perturbation()
+    {
+        using var directory = new TempDirectory();
+        var store = new ContentAddressedImageStore(directory.Combine("images"));
+        var entries = new List<CatalogueEntry>();
+        var files = TestData.Images("train", "NORMAL", 8).Concat(TestData.Images("train", "PNEUMONIA", 8))
+            .Concat(TestData.Images("test", "NORMAL", 3)).Concat(TestData.Images("test", "PNEUMONIA", 3)).ToList();
+        foreach (var (path, index) in files.Select((p, i) => (p, i)))
+        {
+            var stored = await store.PutAsync(File.ReadAllBytes(path), CancellationToken.None);
+            var split = path.Contains($"{Path.DirectorySeparatorChar}test{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? DatasetSplit.Test : DatasetSplit.Train;
+            var label = path.Contains("PNEUMONIA", StringComparison.Ordinal) ? XrayLabel.Pneumonia : XrayLabel.Normal;
+            entries.Add(new(stored.Sha256, label, split, "test", $"p{index}", 0, 224, 224, $"p{index}", DateTimeOffset.UnixEpoch));
+        }
+
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 48 }, new XrayImageDecoder());
+        var noise = new XrayPerturbation(PerturbationKind.GaussianNoise, 8);
+        using var splits = TrainingSplits.Load(entries, store, preprocessor, validationFraction: 0.25, splitSeed: 17, perturbations: [XrayPerturbation.Clean, noise]);
+
+        Assert.Equal([XrayPerturbation.Clean, noise], splits.ValidationViews.Select(v => v.Perturbation));
+        Assert.Equal([XrayPerturbation.Clean, noise], splits.TestViews.Select(v => v.Perturbation));
+        foreach (var (views, plain) in new[] { (splits.ValidationViews, splits.Validation), (splits.TestViews, splits.Test) })
+        {
+            Assert.All(views, v => Assert.Equal(plain.Images, v.Pixels.Images));
+            Assert.True(views[0].Pixels.Pixels.eq(plain.Pixels).all().item<bool>(), "the clean view is the plain split");
+            Assert.False(views[1].Pixels.Pixels.eq(plain.Pixels).all().item<bool>(), "the noisy view differs");
+        }
+    }
+
+    [Fact]
+    public void A_run_with_perturbed_views_fits_its_threshold_on_the_pooled_images_and_records_the_test_under_each()
+    {
+        using var directory = new TempDirectory();
+        var preprocessing = PreprocessingParameters.Default with { InputSize = TinyModel.InputSize };
+        var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder());
+        var noise = new XrayPerturbation(PerturbationKind.GaussianNoise, 8);
+        XrayPixelSet Load(string split, int count, XrayPerturbation? perturbation = null)
+        {
+            var images = TestData.Images(split, "NORMAL", count).Select(p => new LabelledImage(p, false))
+                .Concat(TestData.Images(split, "PNEUMONIA", count).Select(p => new LabelledImage(p, true))).ToArray();
+            return XrayPixelSet.Load(images, path =>
+            {
+                using var image = preprocessor.Decoder.DecodeGrey(File.ReadAllBytes(path));
+                using var changed = (perturbation ?? XrayPerturbation.Clean).Apply(image, seed: path.Length);
+                return preprocessor.ToModelPixels(changed);
+            }, TinyModel.InputSize);
+        }
+
+        using var train = Load("train", 16);
+        using var validation = Load("val", 8);
+        using var noisyValidation = Load("val", 8, noise);
+        using var test = Load("test", 8);
+        using var noisyTest = Load("test", 8, noise);
+        var card = new ModelTrainingPipeline().Run(new TrainingRequest
+        {
+            Train = train,
+            Validation = validation,
+            ValidationViews = [new(noise, noisyValidation)],
+            Test = test,
+            TestViews = [new(noise, noisyTest)],
+            SelectionRule = "the only run",
+            Options = new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = false, HeadLearningRate = 1e-2, Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1 },
+            Preprocessing = preprocessing,
+            Dataset = new DatasetSnapshot("tiny", 16, 16, 8, 8, 8, 8, "robust recipe test"),
+            NewArchitecture = NetworkFactory.Describe(backboneStages: 2, dropout: 0, pretrained: true),
+            OutputDirectory = directory.Path,
+        });
+
+        Assert.All(card.History, h => Assert.NotNull(h.PerturbedValidationAuc));
+        Assert.Contains("pooled (Gaussian noise sigma 8)", card.ThresholdRule, StringComparison.Ordinal);
+        Assert.Equal("the only run", card.SelectionRule);
+        Assert.Equal(XrayAugmentation.Robust, card.Training.Augmentation);
+        Assert.Equal(["clean", "Gaussian noise sigma 8"], card.TestUnderPerturbation!.Select(r => r.Perturbation));
+        Assert.Equal(card.Test, card.TestUnderPerturbation![0].Report);
+
+        // The served model's answers on the pooled validation images reach the sensitivity the threshold was chosen for,
+        // and its answers on the noisy test images are what the card's robustness row says.
+        using var predictor = PneumoniaPredictor.Load(directory.Path, new XrayImageDecoder());
+        double[] Probabilities(XrayPixelSet set) => [.. predictor.PredictPixels(Rows(set)).Select(p => p.Probability)];
+        bool[] Labels(XrayPixelSet set) => [.. set.Images.Select(i => i.IsPneumonia)];
+        var pooled = BinaryClassificationEvaluator.Evaluate(
+            [.. Probabilities(validation), .. Probabilities(noisyValidation)], [.. Labels(validation), .. Labels(noisyValidation)], card.Threshold);
+        Assert.True(pooled.Recall >= card.Training.MinimumSensitivity, $"pooled validation sensitivity {pooled.Recall}");
+        var noisyTestReport = BinaryClassificationEvaluator.Evaluate(Probabilities(noisyTest), Labels(noisyTest), card.Threshold);
+        Assert.Equal(card.TestUnderPerturbation![1].Report.RocAuc, noisyTestReport.RocAuc, 9);
+        Assert.Equal(card.TestUnderPerturbation![1].Report.Accuracy, noisyTestReport.Accuracy, 9);
+
+        var reloaded = ModelPackage.ReadCard(directory.Path);
+        Assert.Equal(card.TestUnderPerturbation!.Select(r => (r.Perturbation, r.Report.RocAuc, r.Report.Specificity)),
+            reloaded.TestUnderPerturbation!.Select(r => (r.Perturbation, r.Report.RocAuc, r.Report.Specificity)));
+        Assert.Equal(card.Training, reloaded.Training);
+    }
+
+    private static Tensor Batch()
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 48 }, new XrayImageDecoder());
+        using var set = TinyModel.Load(preprocessor, TestData.Images("test", "NORMAL", 2), TestData.Images("test", "PNEUMONIA", 2));
+        return set.Pixels.to_type(ScalarType.Float32);
+    }
+
+    private static IReadOnlyList<byte[]> Rows(XrayPixelSet set) =>
+        [.. Enumerable.Range(0, set.Count).Select(i => set.Pixels[i].flatten().data<byte>().ToArray())];
+}
