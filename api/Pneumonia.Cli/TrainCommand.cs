@@ -76,6 +76,7 @@ internal static class TrainCommand
                 Augment = parse.GetValue(augment),
                 Augmentation = ranges,
                 LabelSmoothing = parse.GetValue(labelSmoothing),
+                PerturbedValidation = parse.GetValue(perturbedValidation),
                 CacheFrozenFeatures = parse.GetValue(cacheFrozen),
                 Seed = parse.GetValue(seed),
             };
@@ -94,7 +95,6 @@ internal static class TrainCommand
             var card = Train(dataDirectory, preprocessing, options, parentDirectory,
                 parentDirectory is null ? NetworkFactory.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
                 parse.GetValue(validationFraction), parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null,
-                parse.GetValue(perturbedValidation) ? XrayPerturbation.RobustnessSuite.Skip(1).ToList() : [],
                 parse.GetValue(selectionRule), parse.GetValue(output)!.FullName, cancel);
             if (parse.GetValue(report) is { } reportFile)
                 WriteReport(reportFile.FullName, parse.GetValue(reportSection)!, card, clock.Elapsed);
@@ -105,13 +105,13 @@ internal static class TrainCommand
 
     private static ModelCard Train(
         DataDirectory data, PreprocessingParameters preprocessing, TrainingOptions options, string? parentDirectory,
-        ModelArchitecture? architecture, double validationFraction, GateSetRule? holdOut, IReadOnlyList<XrayPerturbation> perturbations,
-        string? selectionRule, string outputDirectory, CancellationToken cancellationToken)
+        ModelArchitecture? architecture, double validationFraction, GateSetRule? holdOut, string? selectionRule, string outputDirectory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder(new ImageLimits()));
         using var splits = Terminal.WithProgress($"decoding images at {preprocessing.InputSize}px", 1, bar =>
-            TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut, perturbations,
+            TrainingSplits.Load(data.LoadCatalogue().Entries, data.Store, preprocessor, validationFraction, splitSeed: 17, holdOut,
+                options.PerturbedValidation ? XrayPerturbation.ValidationSuite : [], perturbTest: true,
                 decoded: (done, total) => bar.Set(done / (double)total, $"decoding images at {preprocessing.InputSize}px: {done:N0} of {total:N0}"),
                 cancellationToken: cancellationToken));
         Console.WriteLine($"decoded train {splits.Train.Count} / validation {splits.Validation.Count} / test {splits.Test.Count} images at {preprocessing.InputSize}px in {clock.Elapsed.TotalSeconds:0.0}s");

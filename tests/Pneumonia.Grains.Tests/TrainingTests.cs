@@ -31,6 +31,11 @@ public sealed class TrainingTests(GrainsClusterFixture fixture)
         var version = (await registry.ListAsync()).Single(v => v.Version == job.ResultVersion);
         Assert.Equal(parent, version.ParentVersion);
         Assert.NotNull(version.Test);
+        // The parent chose its epoch, calibration and threshold on perturbed validation views; the retrain keeps that.
+        var card = System.Text.Json.JsonSerializer.Deserialize<Pneumonia.Ml.Models.ModelCard>(version.CardJson, Pneumonia.Ml.Models.ModelPackage.JsonOptions)!;
+        Assert.True(card.Training.PerturbedValidation);
+        Assert.Contains("under 12 perturbations pooled", card.ThresholdRule, StringComparison.Ordinal);
+        Assert.All(card.History, h => Assert.NotNull(h.PerturbedValidationAuc));
         Assert.Equal(job.ResultVersion, (await registry.GetProductionAsync())!.Version);
         var decision = (await registry.GetHistoryAsync())[0];
         Assert.Equal((job.ResultVersion, true, parent, false), (decision.Version, decision.Promoted, decision.PreviousVersion, decision.Forced));

@@ -14,22 +14,30 @@ public static class TinyModel
     public const int InputSize = 64;
 
     /// <summary>Trains the model into <paramref name="outputDirectory"/> and returns its card.</summary>
+    /// <param name="perturbedValidation">Also fit on the validation images under the robustness suite (and so do its retrains).</param>
     /// <param name="earlyStoppingPatience">Recorded in the card, so retrains from this model inherit it (default: <paramref name="epochs"/>).</param>
     public static ModelCard Create(
-        string outputDirectory, long seed = 1, int epochs = 3, string? parentDirectory = null, ServingPrecision? serving = null, int? earlyStoppingPatience = null)
+        string outputDirectory, long seed = 1, int epochs = 3, string? parentDirectory = null, ServingPrecision? serving = null, int? earlyStoppingPatience = null,
+        bool perturbedValidation = false)
     {
         var preprocessing = PreprocessingParameters.Default with { InputSize = InputSize };
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder());
         using var train = Load(preprocessor, TestData.Images("train", "NORMAL", 16), TestData.Images("train", "PNEUMONIA", 16));
         using var validation = Load(preprocessor, TestData.Images("val", "NORMAL", 8), TestData.Images("val", "PNEUMONIA", 8));
         using var test = Load(preprocessor, TestData.Images("test", "NORMAL", 8), TestData.Images("test", "PNEUMONIA", 8));
+        var views = perturbedValidation
+            ? XrayPerturbation.ValidationSuite.Select(p => new PerturbedPixelSet(p, Load(preprocessor, TestData.Images("val", "NORMAL", 8), TestData.Images("val", "PNEUMONIA", 8), p))).ToList()
+            : [];
         var snapshot = new DatasetSnapshot("tiny", 16, 16, 8, 8, 8, 8, "TinyModel: first images of each shared data folder");
-        return new ModelTrainingPipeline().Run(new TrainingRequest
+        try
+        {
+            return new ModelTrainingPipeline().Run(new TrainingRequest
         {
             Train = train,
             Validation = validation,
+            ValidationViews = views,
             Test = test,
-            Options = new TrainingOptions { Epochs = epochs, BatchSize = 8, Seed = seed, FineTune = false, HeadLearningRate = 1e-2, EarlyStoppingPatience = earlyStoppingPatience ?? epochs },
+            Options = new TrainingOptions { Epochs = epochs, BatchSize = 8, Seed = seed, FineTune = false, HeadLearningRate = 1e-2, EarlyStoppingPatience = earlyStoppingPatience ?? epochs, PerturbedValidation = perturbedValidation },
             Preprocessing = preprocessing,
             Dataset = snapshot,
             ParentModelDirectory = parentDirectory,
@@ -37,12 +45,25 @@ public static class TinyModel
             OutputDirectory = outputDirectory,
             Serving = serving ?? ServingPrecision.Default,
         });
+        }
+        finally
+        {
+            foreach (var view in views) view.Pixels.Dispose();
+        }
     }
 
     /// <summary>Decodes files (ids are their paths) through the serving preprocessor.</summary>
-    public static XrayPixelSet Load(XrayPreprocessor preprocessor, IEnumerable<string> normal, IEnumerable<string> pneumonia)
+    /// <param name="perturbation">Applied to each decoded image before preprocessing (noise seeded by the image's position); null for none.</param>
+    public static XrayPixelSet Load(XrayPreprocessor preprocessor, IEnumerable<string> normal, IEnumerable<string> pneumonia, XrayPerturbation? perturbation = null)
     {
         var images = normal.Select(p => new LabelledImage(p, false)).Concat(pneumonia.Select(p => new LabelledImage(p, true))).ToArray();
-        return XrayPixelSet.Load(images, path => preprocessor.LoadModelPixels(File.ReadAllBytes(path)), preprocessor.Parameters.InputSize);
+        var seeds = images.Select((image, index) => (image.ImageId, index)).ToDictionary(p => p.ImageId, p => p.index);
+        return XrayPixelSet.Load(images, path =>
+        {
+            if (perturbation is null) return preprocessor.LoadModelPixels(File.ReadAllBytes(path));
+            using var image = preprocessor.Decoder.DecodeGrey(File.ReadAllBytes(path));
+            using var changed = perturbation.Apply(image, seeds[path]);
+            return preprocessor.ToModelPixels(changed);
+        }, preprocessor.Parameters.InputSize);
     }
 }

@@ -50,6 +50,7 @@ public sealed class RetrainRunner(
         progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, 0, work.Images.Count, TimeSpan.Zero));
         using var splits = TrainingSplits.Load(
             work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed,
+            perturbations: parent.Training.PerturbedValidation ? XrayPerturbation.ValidationSuite : [],
             decoded: (done, total) => progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, done, total, time.GetElapsedTime(loading))),
             cancellationToken: cancellationToken);
 
@@ -74,6 +75,7 @@ public sealed class RetrainRunner(
                 {
                     Train = splits.Train,
                     Validation = splits.Validation,
+                    ValidationViews = splits.ValidationViews,
                     Test = splits.Test.Count > 0 ? splits.Test : null,
                     Options = trainingOptions,
                     Preprocessing = parent.Preprocessing,

@@ -74,6 +74,9 @@ public sealed record XrayPerturbation(PerturbationKind Kind, double Amount = 0)
         new(PerturbationKind.HorizontalFlip),
     ];
 
+    /// <summary>The perturbed rows of <see cref="RobustnessSuite"/> (all but clean): the views of a perturbed validation.</summary>
+    public static IReadOnlyList<XrayPerturbation> ValidationSuite { get; } = [.. RobustnessSuite.Skip(1)];
+
     /// <summary>A short human-readable name, e.g. "Gaussian noise sigma 8" or "zoom in 10%".</summary>
     public string Name => Kind switch
     {

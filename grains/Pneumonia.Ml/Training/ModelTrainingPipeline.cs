@@ -68,6 +68,10 @@ public sealed class ModelTrainingPipeline
         ArgumentNullException.ThrowIfNull(request);
         if (request.Train.InputSize != request.Preprocessing.InputSize || request.Validation.InputSize != request.Preprocessing.InputSize)
             throw new ArgumentException("the splits were not decoded at the preprocessing input size");
+        if (request.Options.PerturbedValidation != request.ValidationViews.Count > 0)
+            throw new ArgumentException(request.Options.PerturbedValidation
+                ? "the options ask for perturbed validation but the request has no perturbed validation views"
+                : "the request has perturbed validation views but the options do not ask for perturbed validation");
 
         // Seed before the network is built: the head's initial weights come from the global generator.
         TorchSharp.torch.random.manual_seed(request.Options.Seed);

@@ -83,7 +83,7 @@ public sealed class PneumoniaTrainer
             ? null
             : done => progress.Report(TrainingProgress.ImagePhase("caching", epoch, options.Epochs, fraction, offset + done, total, _time.GetElapsedTime(since)));
         var cachingStarted = _time.GetTimestamp();
-        var toCache = (augmentCached ? 0 : train.Count) + validation.Count;
+        var toCache = (augmentCached ? 0 : train.Count) + (validation.Count * (validationViews.Count + 1));
         using var trainFeatures = completedStage >= 0 && !augmentCached
             ? NetworkInference.ComputeFeatures(network, train.Pixels, completedStage, computed: Caching(0, 0, 0, toCache, cachingStarted), cancellationToken: cancellationToken)
             : null;
@@ -92,6 +92,17 @@ public sealed class PneumoniaTrainer
             ? NetworkInference.ComputeFeatures(network, validation.Pixels, completedStage,
                 computed: Caching(0, 0, augmentCached ? 0 : train.Count, toCache, cachingStarted), cancellationToken: cancellationToken)
             : null;
+
+        // The perturbed views' frozen-stage features are cached too: they are scored every epoch.
+        var viewFeatures = new List<Tensor>();
+        if (completedStage >= 0)
+        {
+            foreach (var (view, index) in validationViews.Select((v, i) => (v, i)))
+            {
+                viewFeatures.Add(NetworkInference.ComputeFeatures(network, view.Pixels, completedStage,
+                    computed: Caching(0, 0, (augmentCached ? 0 : train.Count) + (validation.Count * (index + 1)), toCache, cachingStarted), cancellationToken: cancellationToken));
+            }
+        }
 
         var batchesPerEpoch = (int)Math.Ceiling(train.Count / (double)options.BatchSize);
         var totalBatches = batchesPerEpoch * options.Epochs;
@@ -169,7 +180,9 @@ public sealed class PneumoniaTrainer
                 var (validationLoss, validationAuc) = Score(validationLogits, validation);
                 double? pooledAuc = validationViews.Count == 0
                     ? null
-                    : Score([.. validationLogits, .. validationViews.SelectMany(v => NetworkInference.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken))],
+                    : Score([.. validationLogits, .. validationViews.SelectMany((v, i) => viewFeatures.Count > 0
+                            ? NetworkInference.PredictLogitsFromFeatures(network, viewFeatures[i], completedStage, cancellationToken)
+                            : NetworkInference.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken))],
                         [.. Enumerable.Repeat(validation, validationViews.Count + 1).SelectMany(v => v.Images)]).Auc;
                 var epochSeconds = _time.GetElapsedTime(epochStarted).TotalSeconds;
                 history.Add(new EpochSummary(epoch, running.RunningLoss, running.RunningAccuracy, validationLoss,
@@ -197,6 +210,7 @@ public sealed class PneumoniaTrainer
         {
             DisposeAll(bestWeights);
             augmentedFeatures?.Dispose();
+            foreach (var features in viewFeatures) features.Dispose();
             network.eval();
         }
 

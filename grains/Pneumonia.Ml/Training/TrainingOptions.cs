@@ -51,6 +51,15 @@ public sealed record TrainingOptions
     /// </summary>
     public bool CacheFrozenFeatures { get; init; }
 
+    /// <summary>
+    /// Also judge the run on the validation images under every perturbation of the robustness table
+    /// (<see cref="Images.XrayPerturbation.ValidationSuite"/>): the clean and perturbed images pooled choose the best
+    /// epoch and fit the calibration and the threshold. Clean validation of a fine-tuned network is nearly separable;
+    /// the pooled images are not, and a threshold fitted on them holds when a film is noisier or darker than the
+    /// training ones. Retrains inherit it from their parent.
+    /// </summary>
+    public bool PerturbedValidation { get; init; }
+
     public long Seed { get; init; } = 42;
 
     /// <summary>Sensitivity the decision threshold must reach on the validation split (a missed pneumonia is the costly error).</summary>

@@ -35,8 +35,9 @@ public sealed class TrainingSplits : IDisposable
 
     /// <param name="holdOut">The gate set to leave out (the CLI's whole-catalogue training); null when the caller already did (a retrain).</param>
     /// <param name="perturbations">
-    /// Also decode the validation and test images under each of these (applied to the decoded image before
-    /// preprocessing, as served; noise seeded by the image's hash): <see cref="ValidationViews"/> and <see cref="TestViews"/>.
+    /// Also decode the validation images under each of these (applied to the decoded image before preprocessing, as
+    /// served; noise seeded by the image's hash): <see cref="ValidationViews"/>; and the test images too
+    /// (<see cref="TestViews"/>) when <paramref name="perturbTest"/>.
     /// </param>
     /// <param name="decoded">Told (images decoded so far, images to decode) as the splits are decoded.</param>
     public static TrainingSplits Load(
@@ -47,6 +48,7 @@ public sealed class TrainingSplits : IDisposable
         int splitSeed,
         GateSetRule? holdOut = null,
         IReadOnlyList<XrayPerturbation>? perturbations = null,
+        bool perturbTest = false,
         Action<int, int>? decoded = null,
         CancellationToken cancellationToken = default)
     {
@@ -82,7 +84,7 @@ public sealed class TrainingSplits : IDisposable
         foreach (var perturbation in perturbations) perturbation.Validate();
 
         // Progress over the three splits (and their perturbed copies) together: images decoded so far of all of them.
-        var total = train.Count + ((validation.Count + test.Count) * (perturbations.Count + 1));
+        var total = train.Count + test.Count + (validation.Count * (perturbations.Count + 1)) + (perturbTest ? test.Count * perturbations.Count : 0);
         var decodedBefore = 0;
         XrayPixelSet Decode(List<CatalogueEntry> entries, XrayPerturbation? perturbation = null)
         {
@@ -116,7 +118,7 @@ public sealed class TrainingSplits : IDisposable
         return new TrainingSplits(
             Decode(train), Decode(validation), Decode(test), snapshot,
             [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(validation, p)))],
-            [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(test, p)))]);
+            perturbTest ? [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(test, p)))] : []);
     }
 
     public void Dispose()

@@ -78,7 +78,7 @@ public sealed class RobustRecipeTests
 
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 48 }, new XrayImageDecoder());
         var noise = new XrayPerturbation(PerturbationKind.GaussianNoise, 8);
-        using var splits = TrainingSplits.Load(entries, store, preprocessor, validationFraction: 0.25, splitSeed: 17, perturbations: [XrayPerturbation.Clean, noise]);
+        using var splits = TrainingSplits.Load(entries, store, preprocessor, validationFraction: 0.25, splitSeed: 17, perturbations: [XrayPerturbation.Clean, noise], perturbTest: true);
 
         Assert.Equal([XrayPerturbation.Clean, noise], splits.ValidationViews.Select(v => v.Perturbation));
         Assert.Equal([XrayPerturbation.Clean, noise], splits.TestViews.Select(v => v.Perturbation));
@@ -97,17 +97,8 @@ public sealed class RobustRecipeTests
         var preprocessing = PreprocessingParameters.Default with { InputSize = TinyModel.InputSize };
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder());
         var noise = new XrayPerturbation(PerturbationKind.GaussianNoise, 8);
-        XrayPixelSet Load(string split, int count, XrayPerturbation? perturbation = null)
-        {
-            var images = TestData.Images(split, "NORMAL", count).Select(p => new LabelledImage(p, false))
-                .Concat(TestData.Images(split, "PNEUMONIA", count).Select(p => new LabelledImage(p, true))).ToArray();
-            return XrayPixelSet.Load(images, path =>
-            {
-                using var image = preprocessor.Decoder.DecodeGrey(File.ReadAllBytes(path));
-                using var changed = (perturbation ?? XrayPerturbation.Clean).Apply(image, seed: path.Length);
-                return preprocessor.ToModelPixels(changed);
-            }, TinyModel.InputSize);
-        }
+        XrayPixelSet Load(string split, int count, XrayPerturbation? perturbation = null) =>
+            TinyModel.Load(preprocessor, TestData.Images(split, "NORMAL", count), TestData.Images(split, "PNEUMONIA", count), perturbation);
 
         using var train = Load("train", 16);
         using var validation = Load("val", 8);
@@ -122,7 +113,7 @@ public sealed class RobustRecipeTests
             Test = test,
             TestViews = [new(noise, noisyTest)],
             SelectionRule = "the only run",
-            Options = new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = false, HeadLearningRate = 1e-2, Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1 },
+            Options = new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = false, HeadLearningRate = 1e-2, Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1, PerturbedValidation = true },
             Preprocessing = preprocessing,
             Dataset = new DatasetSnapshot("tiny", 16, 16, 8, 8, 8, 8, "robust recipe test"),
             NewArchitecture = NetworkFactory.Describe(backboneStages: 2, dropout: 0, pretrained: true),
