@@ -180,9 +180,7 @@ public sealed class PneumoniaTrainer
                 var (validationLoss, validationAuc) = Score(validationLogits, validation);
                 double? pooledAuc = validationViews.Count == 0
                     ? null
-                    : Score([.. validationLogits, .. validationViews.SelectMany((v, i) => viewFeatures.Count > 0
-                            ? NetworkInference.PredictLogitsFromFeatures(network, viewFeatures[i], completedStage, cancellationToken)
-                            : NetworkInference.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken))],
+                    : Score([.. validationLogits, .. ViewLogits(network, architecture, validationViews, viewFeatures, completedStage, cancellationToken)],
                         [.. Enumerable.Repeat(validation, validationViews.Count + 1).SelectMany(v => v.Images)]).Auc;
                 var epochSeconds = _time.GetElapsedTime(epochStarted).TotalSeconds;
                 history.Add(new EpochSummary(epoch, running.RunningLoss, running.RunningAccuracy, validationLoss,
@@ -215,6 +213,22 @@ public sealed class PneumoniaTrainer
         }
 
         return new TrainingResult(history, bestEpoch, _time.GetElapsedTime(started).TotalSeconds, stoppedEarly);
+    }
+
+    /// <summary>
+    /// The perturbed views' logits: from their cached features when there are some; otherwise from a folded bfloat16
+    /// copy of the network (as served, and about 3x faster than the float32 training copy on twelve views an epoch).
+    /// </summary>
+    private static List<float> ViewLogits(
+        PneumoniaNetwork network, ModelArchitecture? architecture, IReadOnlyList<XrayPixelSet> views, List<Tensor> viewFeatures, int completedStage,
+        CancellationToken cancellationToken)
+    {
+        if (viewFeatures.Count > 0)
+            return views.SelectMany((_, i) => NetworkInference.PredictLogitsFromFeatures(network, viewFeatures[i], completedStage, cancellationToken)).ToList();
+        if (architecture is null)
+            return views.SelectMany(v => NetworkInference.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken)).ToList();
+        using var served = InferenceNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
+        return views.SelectMany(v => served.PredictLogits(v.Pixels, cancellationToken: cancellationToken)).ToList();
     }
 
     private static (double Loss, double Auc) Score(float[] logits, XrayPixelSet validation) => Score(logits, validation.Images);
