@@ -9,11 +9,13 @@
 #   unchanged  a 5-epoch fine_tune retrain on the unchanged data set
 #   tiny       no base data set: 40 uploaded images, then a 3-epoch retrain
 #   swapped    600 training images uploaded with NORMAL and PNEUMONIA swapped, then a 5-epoch retrain
+#   improving  production is a weaker model (the same recipe, head only, 1 epoch); a 5-epoch fine_tune retrain on the
+#              full data set should beat it and be promoted: the gate must let a real improvement through
 # Environment: PNEUMONIA_LOAD_IMAGES (chest_xray root), LOAD_NO_DOCS=1 (print only).
 set -euo pipefail
 LOAD_WARMUP=0
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-SCENARIOS="${LOOP_SCENARIOS:-startup unchanged tiny swapped}"
+SCENARIOS="${LOOP_SCENARIOS:-startup unchanged tiny swapped improving}"
 RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
 
@@ -30,6 +32,7 @@ dotnet "$CLI_DLL" import "$PNEUMONIA_LOAD_IMAGES" --data "$WORK/eval" >"$WORK/ev
 test_metrics() {
   local dir
   dir="$(ls -d "$1"/models/*"$2"* 2>/dev/null | head -1)"
+  [[ -n "$dir" ]] || { [[ -f "$WORK/weak-model/model.json" && "$(jq -r .version "$WORK/weak-model/model.json")" == "$2" ]] && dir="$WORK/weak-model"; }
   [[ -n "$dir" ]] || dir="$(dirname "$API_DLL")/models/bundled"
   dotnet "$CLI_DLL" evaluate --model "$dir" --data "$WORK/eval" --json |
     jq -c '{auc: .rocAuc, accuracy: .accuracy, sensitivity: .recall, specificity: .specificity, ece: .expectedCalibrationError}'
@@ -119,6 +122,21 @@ PY
     code="$(retrain 5)"; [[ "$code" == 202 ]] || { echo "POST /retrain answered $code"; cat "$WORK/started.json"; exit 1; }
     job="$(wait_job "$(jq -r .job_id "$WORK/started.json")")"
     record swapped "$upload; retrain 202" "$job" "$before"
+    stop_api ;;
+  improving)
+    # The weaker production model: the bundled model's recipe (from its card) cut down to its head, one epoch, trained
+    # offline by the CLI with the gate set held out, as the bundled model was.
+    echo "== training the weaker production model (head only, 1 epoch)"
+    dotnet "$CLI_DLL" train --data "$WORK/eval" --output "$WORK/weak-model" --epochs 1 --fine-tune false --cache-frozen-features true \
+      --augmentation "$(jq -r 'if .training.augmentation.maxNoiseSigma > 0 then "robust" else "standard" end' "$(dirname "$API_DLL")/models/bundled/model.json")" \
+      --perturbed-validation "$(jq -r '.training.perturbedValidation // false' "$(dirname "$API_DLL")/models/bundled/model.json")" \
+      >"$WORK/weak-train.log" 2>&1 || { tail -20 "$WORK/weak-train.log"; exit 1; }
+    start_api improving --Pneumonia:Data:BaseDatasetPath="$PNEUMONIA_LOAD_IMAGES" --Pneumonia:Data:BundledModelDirectory="$WORK/weak-model"
+    wait_imported
+    before="$(production)"
+    code="$(retrain 5)"; [[ "$code" == 202 ]] || { echo "POST /retrain answered $code"; cat "$WORK/started.json"; exit 1; }
+    job="$(wait_job "$(jq -r .job_id "$WORK/started.json")")"
+    record improving "202 (production: a head-only 1-epoch model)" "$job" "$before"
     stop_api ;;
   *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac
