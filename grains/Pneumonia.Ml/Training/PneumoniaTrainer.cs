@@ -93,14 +93,17 @@ public sealed class PneumoniaTrainer
                 computed: Caching(0, 0, augmentCached ? 0 : train.Count, toCache, cachingStarted), cancellationToken: cancellationToken)
             : null;
 
-        // The perturbed views' frozen-stage features are cached too: they are scored every epoch.
+        // The perturbed views' frozen-stage features are cached too: they are scored every epoch. Twelve views are three
+        // times the training set of a retrain: the folded bfloat16 copy computes them when there is one.
         var viewFeatures = new List<Tensor>();
         if (completedStage >= 0)
         {
             foreach (var (view, index) in validationViews.Select((v, i) => (v, i)))
             {
-                viewFeatures.Add(NetworkInference.ComputeFeatures(network, view.Pixels, completedStage,
-                    computed: Caching(0, 0, (augmentCached ? 0 : train.Count) + (validation.Count * (index + 1)), toCache, cachingStarted), cancellationToken: cancellationToken));
+                var computed = Caching(0, 0, (augmentCached ? 0 : train.Count) + (validation.Count * (index + 1)), toCache, cachingStarted);
+                viewFeatures.Add(frozenStages is null
+                    ? NetworkInference.ComputeFeatures(network, view.Pixels, completedStage, computed: computed, cancellationToken: cancellationToken)
+                    : NetworkInference.ComputeAugmentedFeatures(network, frozenStages, view.Pixels, completedStage, batch => batch, computed: computed, cancellationToken: cancellationToken));
             }
         }
 
