@@ -70,7 +70,8 @@ public sealed record ModelCard
 
     /// <summary>
     /// Metrics at <see cref="Threshold"/> on the test split under each perturbation of the robustness table (clean
-    /// first); evaluated once at the end, never used for any choice. Null when not measured.
+    /// first; the figures without their ROC curves and calibration bins); evaluated once at the end, never used for
+    /// any choice. Null when not measured.
     /// </summary>
     public IReadOnlyList<PerturbedEvaluation>? TestUnderPerturbation { get; init; }
 }

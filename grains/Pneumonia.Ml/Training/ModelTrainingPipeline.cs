@@ -124,7 +124,10 @@ public sealed class ModelTrainingPipeline
             testReport = Evaluate(test);
             if (request.TestViews.Count > 0)
             {
-                testUnderPerturbation = [new(XrayPerturbation.Clean.Name, testReport), .. request.TestViews.Select(v => new PerturbedEvaluation(v.Perturbation.Name, Evaluate(v.Pixels)))];
+                // The rows keep the figures, not the curves: thirteen ROC curves would triple the card's size.
+                static EvaluationReport Figures(EvaluationReport report) => report with { RocCurve = [], CalibrationBins = [] };
+                testUnderPerturbation = [new(XrayPerturbation.Clean.Name, Figures(testReport)),
+                    .. request.TestViews.Select(v => new PerturbedEvaluation(v.Perturbation.Name, Figures(Evaluate(v.Pixels))))];
             }
         }
 
