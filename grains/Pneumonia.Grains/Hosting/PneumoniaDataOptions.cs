@@ -194,6 +194,14 @@ public sealed class RetrainOptions
     [Range(1e-4, 1.0)]
     public double LearningRateScale { get; set; } = 0.1;
 
+    /// <summary>
+    /// Whether a retrain of a parent trained with perturbed validation also scores those views every epoch to choose
+    /// its best epoch. Off by default: the views still fit the calibration and the threshold, but scoring twelve views
+    /// an epoch took a 5-epoch retrain of the bundled model from about 4 to almost 6 minutes, for a choice among a
+    /// few epochs of a tenth of the parent's learning rates (docs/BENCHMARKS.md, load-retrain).
+    /// </summary>
+    public bool ViewsChooseEpoch { get; set; }
+
     /// <summary>Threads libtorch uses while training; 0 leaves libtorch's default.</summary>
     [Range(0, 256)]
     public int WorkerThreads { get; set; }

@@ -76,6 +76,7 @@ public sealed class RetrainRunner(
                     Train = splits.Train,
                     Validation = splits.Validation,
                     ValidationViews = splits.ValidationViews,
+                    ViewsChooseEpoch = options.Value.ViewsChooseEpoch,
                     Test = splits.Test.Count > 0 ? splits.Test : null,
                     Options = trainingOptions,
                     Preprocessing = parent.Preprocessing,

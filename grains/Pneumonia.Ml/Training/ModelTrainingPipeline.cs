@@ -21,6 +21,13 @@ public sealed record TrainingRequest
     /// </summary>
     public IReadOnlyList<PerturbedPixelSet> ValidationViews { get; init; } = [];
 
+    /// <summary>
+    /// Whether <see cref="ValidationViews"/> also choose the best epoch (scored every epoch), or only fit the
+    /// calibration and the threshold at the end (the best epoch is then the best on clean validation). A short, gentle
+    /// retrain gains little from the per-epoch choice and pays for it in minutes.
+    /// </summary>
+    public bool ViewsChooseEpoch { get; init; } = true;
+
     /// <summary>Held-out images, evaluated once at the end for the card; they influence nothing.</summary>
     public XrayPixelSet? Test { get; init; }
 
@@ -90,7 +97,7 @@ public sealed class ModelTrainingPipeline
             : _ => WriteAtomically(request.CheckpointDirectory, "checkpoint.bin", network);
 
         var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, architecture,
-            [.. request.ValidationViews.Select(v => v.Pixels)], cancellationToken);
+            request.ViewsChooseEpoch ? [.. request.ValidationViews.Select(v => v.Pixels)] : [], cancellationToken);
 
         progress?.Report(Phase("calibrating", result, request.Options));
         // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will

@@ -226,9 +226,4 @@ public sealed class EndToEndTrainingTests
         network.state_dict()
             .Where(kv => kv.Value.dtype == ScalarType.Float32)
             .ToDictionary(kv => kv.Key, kv => kv.Value.flatten().data<float>().ToArray());
-
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }

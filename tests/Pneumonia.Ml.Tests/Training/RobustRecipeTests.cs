@@ -147,6 +147,28 @@ public sealed class RobustRecipeTests
         Assert.Equal(card.Training, reloaded.Training);
     }
 
+    [Fact]
+    public void A_cached_fine_tune_caches_the_views_features_once_and_scores_them_every_epoch()
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 64 }, new XrayImageDecoder());
+        var noise = new XrayPerturbation(PerturbationKind.GaussianNoise, 8);
+        using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 8), TestData.Images("train", "PNEUMONIA", 8));
+        using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
+        using var noisy = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4), noise);
+        var architecture = NetworkFactory.Describe(2, 0, pretrained: true);
+        using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
+
+        var reports = new List<TrainingProgress>();
+        var result = new PneumoniaTrainer().Train(network, train, validation,
+            new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = true, FirstFineTunedStage = 2, CacheFrozenFeatures = true, Augment = true },
+            new SynchronousProgress(reports.Add), architecture: architecture, validationViews: [noisy]);
+
+        Assert.All(result.History, h => Assert.InRange(h.PerturbedValidationAuc!.Value, 0, 1));
+        // Before the first epoch: the clean and the noisy validation images, once (the training view is cached per epoch).
+        var upFront = reports.Where(r => r.Phase == "caching" && r.Epoch == 0).ToList();
+        Assert.Contains(upFront, r => r.ImagesDone == 2 * validation.Count && r.ImagesTotal == 2 * validation.Count);
+    }
+
     private static Tensor Batch()
     {
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 48 }, new XrayImageDecoder());
