@@ -42,13 +42,17 @@ internal static class EvaluateCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var report = new Option<FileInfo?>("--report") { Description = "With --perturbations: also write the table into this markdown file (e.g. docs/BENCHMARKS.md)." };
+        var predictions = new Option<FileInfo?>("--predictions")
+        {
+            Description = "Also write each image's prediction to this CSV file (sha256, label, probability, predicted label): to count the labels a change of preprocessing or precision moves.",
+        };
         var command = new Command("evaluate", "Evaluate a model on a split of the data directory (default the test split) at the model's own threshold, optionally under perturbations.")
         {
-            model, data, json, precision, bf16FromStage, split, perturbations, downscale, report,
+            model, data, json, precision, bf16FromStage, split, perturbations, downscale, report, predictions,
         };
         command.SetAction(parse => Run(new Request(
             parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), new ServingPrecision(parse.GetValue(precision), parse.GetValue(bf16FromStage)),
-            parse.GetValue(split)!, parse.GetValue(perturbations), parse.GetValue(downscale) ?? [], parse.GetValue(report))));
+            parse.GetValue(split)!, parse.GetValue(perturbations), parse.GetValue(downscale) ?? [], parse.GetValue(report), parse.GetValue(predictions))));
         return command;
     }
 
@@ -84,6 +88,14 @@ internal static class EvaluateCommand
                 })
                 .ToArray());
             var evaluation = BinaryClassificationEvaluator.Evaluate(probabilities, labels, predictor.Card.Threshold);
+            if (request.Predictions is { } predictionsFile)
+            {
+                File.WriteAllLines(predictionsFile.FullName, entries.Select((e, i) => string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"{e.Sha256},{e.Label},{probabilities[i]:R},{XrayPrediction.From(probabilities[i], predictor.Card.Threshold, predictor.Card.Version).Label}"))
+                    .Prepend("sha256,label,probability,predicted"));
+            }
+
             if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelPackage.JsonOptions));
             else Terminal.Metrics((request.Split, evaluation));
             return 0;
@@ -122,5 +134,5 @@ internal static class EvaluateCommand
     }
 
     private sealed record Request(
-        DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, bool Perturbations, int[] Downscale, FileInfo? Report);
+        DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, bool Perturbations, int[] Downscale, FileInfo? Report, FileInfo? Predictions);
 }
