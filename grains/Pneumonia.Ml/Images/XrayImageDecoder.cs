@@ -80,6 +80,13 @@ public sealed class XrayImageDecoder
             throw Corrupt(format, "no end-of-image marker after the last scan");
         }
 
+        // libpng stops reading once the last row is decoded, so a chunk that claims more bytes than the file holds
+        // (or a file cut after its image data) would pass; the chunk walk to IEND refuses both.
+        if (format == SKEncodedImageFormat.Png && ImageEnd.Find(bytes) is null)
+        {
+            throw Corrupt(format, "its chunks do not reach an IEND chunk within the file");
+        }
+
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data);
         if (codec is null || codec.EncodedFormat != format)
