@@ -239,11 +239,64 @@ never drops by more than 0.005, sensitivity and specificity never by more than 0
     write_section(a.docs, "learning-loop", section, a.no_docs)
 
 
+def compare(a):
+    """One row per image and connection count of load/compare-pytorch.sh, one column per server."""
+    systems = a.systems.split()
+    names = {"ours": "this system"}
+    for s in systems[1:]:
+        _, mode, shape = s.split("-", 2)
+        workers, threads = shape.split("x")
+        names[s] = (f"PyTorch {'plain (fp32 eager)' if mode == 'plain' else 'tuned (TorchScript, bf16)'}, "
+                    f"{workers} worker{'s' if workers != '1' else ''} x {threads} thread{'s' if threads != '1' else ''}")
+    labels = {"small": f"224 JPEG ({a.image})", "large": "2000 px JPEG", "png16": "2500 x 2000 16-bit PNG"}
+    memory = dict(m.split("=") for m in a.memory.split())
+    rows = []
+    for image in a.images.split():
+        for c in a.connections.split():
+            cells, rates = [], {}
+            for s in systems:
+                path = os.path.join(a.work, f"{s}-{image}-c{c}.txt")
+                if not os.path.exists(path):
+                    cells.append("not run")
+                    continue
+                text, rps, _, pct, total, bad = hey_stats(path)
+                seconds = re.search(r"Total:\s+([\d.]+) secs", text)
+                if rps is None or seconds is None:
+                    cells.append(f"hey failed: {text.strip()[:60]}")
+                    continue
+                # Answered requests only: hey's own rate counts timeouts and errors too.
+                rps = (total - bad) / float(seconds.group(1))
+                rates[s] = rps
+                cell = f"{rps:.1f} req/s, p50 {ms(pct.get('50'))} ms, p99 {ms(pct.get('99'))} ms"
+                cells.append(cell + (f", **{bad} / {total} failed**" if bad else ""))
+            others = [r for s, r in rates.items() if s != "ours"]
+            ratio = f"{rates['ours'] / max(others):.2f}" if "ours" in rates and others else "n/a"
+            rows.append(f"| {labels.get(image, image)}, {c} connection{'s' if c != '1' else ''} | " + " | ".join(cells) + f" | {ratio} |")
+    rows.append("| peak resident memory (sum over a server's processes) | " + " | ".join(mb(memory.get(s, 0)) for s in systems) + " | |")
+    section = f"""
+## Against a PyTorch service on the same network
+
+Command: `load/compare-pytorch.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. Each server alone on the
+machine, in turn, warmed by {a.warmup} of `hey` at 8 connections, then `hey -z {a.duration}` per row (POST /predict, one
+image per request). This system: the API in Release with its co-hosted silo, bundled model, default serving settings.
+PyTorch: `load/pytorch_service.py`, FastAPI + uvicorn + PyTorch 1.13 from Debian's packages, the bundled model's
+network rebuilt in Python with its weights read from `weights.bin`, the card's calibration and threshold; Pillow
+decodes (the tuned service with DCT-scaled JPEG decoding, `Image.draft`). The 2000 px JPEG and the 16-bit PNG are the
+224 image enlarged (bicubic). Requests/s count 200 answers only; latencies are hey's. Ratio: this system's
+requests/s over the best PyTorch column.
+
+| scenario | {' | '.join(names[s] for s in systems)} | ours / best |
+| --- | {' | '.join('---' for _ in systems)} | --- |
+""" + "\n".join(rows) + "\n"
+    write_section(a.docs, "compare-pytorch", section, a.no_docs)
+
+
 p = argparse.ArgumentParser()
-p.add_argument("kind", choices=["predict", "retrain", "learning-loop"])
+p.add_argument("kind", choices=["predict", "retrain", "learning-loop", "compare"])
 for name in ("work", "users", "duration", "extra-duration", "hey", "hey-c", "hey-z", "vmhwm-kb", "vmrss-kb",
-             "baseline-vmhwm-kb", "floor", "image", "warmup", "docs", "job", "running", "mixed-users", "mixed-duration", "results"):
+             "baseline-vmhwm-kb", "floor", "image", "warmup", "docs", "job", "running", "mixed-users", "mixed-duration", "results",
+             "systems", "images", "connections", "memory"):
     p.add_argument("--" + name, default="")
 p.add_argument("--no-docs", action="store_true")
 args = p.parse_args()
-{"predict": predict, "retrain": retrain, "learning-loop": learning_loop}[args.kind](args)
+{"predict": predict, "retrain": retrain, "learning-loop": learning_loop, "compare": compare}[args.kind](args)

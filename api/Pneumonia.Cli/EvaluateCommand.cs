@@ -48,14 +48,18 @@ internal static class EvaluateCommand
         };
         var report = new Option<FileInfo?>("--report") { Description = "With --perturbations: also write the table into this markdown file (e.g. docs/BENCHMARKS.md)." };
         var reportSection = new Option<string>("--report-section") { Description = "The section of --report to (re)write.", DefaultValueFactory = _ => "robustness" };
+        var predictions = new Option<FileInfo?>("--predictions")
+        {
+            Description = "Also write each image's prediction to this CSV file (sha256, label, probability, predicted label): to count the labels a change of preprocessing or precision moves.",
+        };
         var command = new Command("evaluate", "Evaluate a model on a split of the data directory (default the test split) at the model's own threshold, optionally under perturbations.")
         {
-            model, data, json, precision, bf16FromStage, split, gateFraction, perturbations, downscale, report, reportSection,
+            model, data, json, precision, bf16FromStage, split, gateFraction, perturbations, downscale, report, reportSection, predictions,
         };
         command.SetAction(parse => Run(new Request(
             parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), new ServingPrecision(parse.GetValue(precision), parse.GetValue(bf16FromStage)),
             parse.GetValue(split)!, parse.GetValue(gateFraction), parse.GetValue(perturbations), parse.GetValue(downscale) ?? [],
-            parse.GetValue(report), parse.GetValue(reportSection)!)));
+            parse.GetValue(report), parse.GetValue(reportSection)!, parse.GetValue(predictions))));
         return command;
     }
 
@@ -98,6 +102,14 @@ internal static class EvaluateCommand
                 })
                 .ToArray());
             var evaluation = BinaryClassificationEvaluator.Evaluate(probabilities, labels, predictor.Card.Threshold);
+            if (request.Predictions is { } predictionsFile)
+            {
+                File.WriteAllLines(predictionsFile.FullName, entries.Select((e, i) => string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"{e.Sha256},{e.Label},{probabilities[i]:R},{XrayPrediction.From(probabilities[i], predictor.Card.Threshold, predictor.Card.Version).Label}"))
+                    .Prepend("sha256,label,probability,predicted"));
+            }
+
             if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelPackage.JsonOptions));
             else Terminal.Metrics((request.Split, evaluation));
             return 0;
@@ -137,5 +149,5 @@ internal static class EvaluateCommand
 
     private sealed record Request(
         DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, double GateFraction,
-        bool Perturbations, int[] Downscale, FileInfo? Report, string ReportSection);
+        bool Perturbations, int[] Downscale, FileInfo? Report, string ReportSection, FileInfo? Predictions);
 }

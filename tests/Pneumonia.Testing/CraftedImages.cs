@@ -7,8 +7,9 @@ namespace Pneumonia.Testing;
 public static class CraftedImages
 {
     /// <summary>
-    /// A valid PNG of a few hundred bytes whose header claims <paramref name="width"/> x <paramref name="height"/>
-    /// 8-bit grey pixels: a decompression bomb if decoded without checking the header.
+    /// A PNG of a few hundred bytes whose header claims <paramref name="width"/> x <paramref name="height"/>
+    /// 8-bit grey pixels: a decompression bomb if decoded without checking the header. Up to 16 MB of pixel data it is
+    /// a valid all-black image (every row there); beyond, its data stops after 4 KB, as only a header check should see it.
     /// </summary>
     public static byte[] PngClaiming(int width, int height)
     {
@@ -23,7 +24,9 @@ public static class CraftedImages
         using var compressed = new MemoryStream();
         using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
         {
-            zlib.Write(new byte[4096]);
+            // Each row is a filter byte and its pixels; zeros compress about 1000:1.
+            var rows = ((long)width + 1) * height;
+            zlib.Write(new byte[rows <= 16 << 20 ? rows : 4096]);
         }
 
         WriteChunk(stream, "IDAT", compressed.ToArray());

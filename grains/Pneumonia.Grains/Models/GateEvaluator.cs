@@ -82,8 +82,10 @@ public sealed class GateEvaluator(
             for (var v = 0; v < views; v++) pixels[v] = new byte[pass.Length][];
             Parallel.For(0, pass.Length, i =>
             {
-                using var image = predictor.Preprocessor.Decoder.DecodeGrey(images.Read(pass[i].Sha256));
-                pixels[0][i] = predictor.Preprocessor.ToModelPixels(image);
+                var file = images.Read(pass[i].Sha256);
+                // Clean: exactly as served; perturbed: applied to the full-size picture, as the robustness table does.
+                pixels[0][i] = predictor.Preprocessor.LoadModelPixels(file);
+                using var image = predictor.Preprocessor.Decoder.DecodeGrey(file);
                 for (var p = 0; p < Perturbations.Count; p++)
                 {
                     // Seeded by the image, so both models see the very same noise.

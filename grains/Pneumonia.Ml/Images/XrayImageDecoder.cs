@@ -1,10 +1,7 @@
+using System.Buffers;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
+using SkiaSharp;
 
 namespace Pneumonia.Ml.Images;
 
@@ -13,51 +10,56 @@ namespace Pneumonia.Ml.Images;
 /// <see cref="InvalidImageException"/>. Thread-safe: create one and share it.
 /// </summary>
 /// <remarks>
-/// ImageSharp 2.x has known flaws with crafted files, so the attack surface is kept small: a private configuration
-/// with only the JPEG and PNG decoders (never <see cref="Configuration.Default"/>, which also parses GIF, BMP, TGA
-/// and more), the size limits checked on the header before the full decode, and a memory allocator whose single
-/// allocations are capped as a second line of defence. Metadata (EXIF, ICC, XMP, PNG text chunks) is not parsed by
-/// the library: a PNG zTXt chunk that inflates to 64 MB was decompressed in full before this (found by the
-/// reliability suite). The one tag that changes the picture, the EXIF orientation, is read by the bounded
-/// <see cref="ExifOrientation"/> reader and applied, so every image comes out as a viewer displays it.
+/// Decoding is SkiaSharp's (libjpeg-turbo and libpng; issue 17): a JPEG can be decoded straight to 1/8, 1/4, 3/8 ...
+/// of its size in the DCT domain, so a 2000 px film needed at 160 px costs a fraction of a full decode. The attack
+/// surface is kept small: only bytes that start with a JPEG or PNG signature reach the native decoder (Skia would
+/// also parse GIF, BMP, WebP and more), the size limits are checked on the header (<see cref="SKCodec"/> reads no
+/// pixels when it is created) before any pixel buffer exists, and no colour profile is applied. The one metadata tag
+/// that changes the picture, the EXIF orientation, is read by the bounded <see cref="ExifOrientation"/> reader and
+/// applied, so every image comes out as a viewer displays it. ImageSharp (2.1) still holds the decoded picture for
+/// callers (<see cref="Image{TPixel}"/>), resizes it and encodes PNGs; it no longer parses uploaded files.
 /// </remarks>
 public sealed class XrayImageDecoder
 {
-    // Rgba64 is the widest pixel a decoder may hold in a buffer; a buffer for the largest allowed image in it is
-    // therefore the biggest honest allocation.
-    private const int WidestPixelBytes = 8;
-    private const int PoolMegabytes = 64;
+    // Colour buffers up to this size come from the shared pool (a 224-1000 px colour JPEG per request); a larger one
+    // is allocated for its one decode rather than kept in the pool afterwards.
+    private const int PooledColourBytes = 4 << 20;
 
-    private readonly Configuration _configuration;
+    private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>Creates a decoder with the given limits, or <see cref="ImageLimits.Default"/>.</summary>
     public XrayImageDecoder(ImageLimits? limits = null)
     {
         Limits = limits ?? ImageLimits.Default;
         Limits.Validate();
-        var allocationLimitMegabytes = (int)Math.Min(int.MaxValue, Math.Max(1, Limits.MaxPixels * WidestPixelBytes >> 20));
-        _configuration = new Configuration(new JpegConfigurationModule(), new PngConfigurationModule())
-        {
-            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
-            {
-                MaximumPoolSizeMegabytes = PoolMegabytes,
-                AllocationLimitMegabytes = allocationLimitMegabytes,
-            }),
-        };
-        _configuration.ImageFormatsManager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
-        _configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
     }
 
     /// <summary>The limits this decoder enforces.</summary>
     public ImageLimits Limits { get; }
 
     /// <summary>
-    /// Checks <paramref name="bytes"/> against the limits, then decodes them to 8-bit grey: colour is converted to
-    /// luminance, 16-bit samples are scaled to 8 bits, and an EXIF orientation is applied (the image comes out
-    /// upright, as displayed). The caller owns (and disposes) the returned image.
+    /// Checks <paramref name="bytes"/> against the limits, then decodes them at full size to 8-bit grey: colour is
+    /// converted to luminance, 16-bit samples are scaled to 8 bits, and an EXIF orientation is applied (the image
+    /// comes out upright, as displayed). The caller owns (and disposes) the returned image.
     /// </summary>
     /// <exception cref="InvalidImageException">The file is empty, too large, not a JPEG or PNG, or damaged.</exception>
-    public Image<L8> DecodeGrey(byte[] bytes)
+    public Image<L8> DecodeGrey(byte[] bytes) => DecodeGrey(bytes, minimumSide: 0);
+
+    /// <summary>
+    /// As <see cref="DecodeGrey(byte[])"/>, but reduced to the smallest size whose both sides are still at least
+    /// <paramref name="minimumSide"/> (never enlarged; 0 gives the full size): a JPEG is decoded at the smallest DCT
+    /// scale (1/8 to 8/8) that keeps both sides, then any image still twice that or more is shrunk by whole-pixel
+    /// block means. What preprocessing asks for before it resizes to the model's input; the limits are judged on the
+    /// file's own size.
+    /// </summary>
+    /// <exception cref="InvalidImageException">The file is empty, too large, not a JPEG or PNG, or damaged.</exception>
+    public Image<L8> DecodeGrey(byte[] bytes, int minimumSide)
+    {
+        var grey = Decode(bytes, minimumSide);
+        return Image.WrapMemory<L8>(grey.Pixels.AsMemory(), grey.Width, grey.Height);
+    }
+
+    private GreyPixels Decode(byte[] bytes, int minimumSide)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         if (bytes.Length == 0)
@@ -72,86 +74,135 @@ public sealed class XrayImageDecoder
                 $"The file is {bytes.Length:N0} bytes, over the limit of {Limits.MaxFileBytes:N0} bytes.");
         }
 
-        var format = CheckHeader(bytes);
-        if (format == JpegFormat.Instance && !EndsAfterLastScan(bytes))
+        var format = Format(bytes);
+        if (format == SKEncodedImageFormat.Jpeg && !EndsAfterLastScan(bytes))
         {
             throw Corrupt(format, "no end-of-image marker after the last scan");
         }
 
-        Image<L8> image;
-        try
+        // libpng stops reading once the last row is decoded, so a chunk that claims more bytes than the file holds
+        // (or a file cut after its image data) would pass; the chunk walk to IEND refuses both.
+        if (format == SKEncodedImageFormat.Png && ImageEnd.Find(bytes) is null)
         {
-            image = Image.Load<L8>(_configuration, bytes, _configuration.ImageFormatsManager.FindDecoder(format));
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            throw Corrupt(format, ex.Message);
+            throw Corrupt(format, "its chunks do not reach an IEND chunk within the file");
         }
 
-        Orient(image, ExifOrientation.Read(bytes));
-        return image;
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data);
+        if (codec is null || codec.EncodedFormat != format)
+        {
+            // A recognised signature followed by a header the decoder cannot read: the file is damaged.
+            throw Corrupt(format, "its header cannot be read");
+        }
+
+        CheckSize(codec.Info.Width, codec.Info.Height);
+        var grey = Read(codec, format, ScaledSize(codec, format, minimumSide));
+        return grey.ReduceTo(minimumSide).Oriented(ExifOrientation.Read(bytes));
     }
 
-    // EXIF orientation 1-8 says where the stored rows and columns belong on screen; each case turns the stored image
-    // into the displayed one (5 and 7 are the two diagonal mirrors: a quarter turn plus a horizontal flip).
-    private static void Orient(Image<L8> image, int orientation)
+    // libjpeg-turbo decodes at n/8 of the size in the DCT domain; the smallest n whose output keeps both sides.
+    private static SKSizeI ScaledSize(SKCodec codec, SKEncodedImageFormat format, int minimumSide)
     {
-        var (rotate, flip) = orientation switch
+        var full = codec.Info.Size;
+        if (format != SKEncodedImageFormat.Jpeg || minimumSide <= 0)
         {
-            2 => (RotateMode.None, FlipMode.Horizontal),
-            3 => (RotateMode.Rotate180, FlipMode.None),
-            4 => (RotateMode.None, FlipMode.Vertical),
-            5 => (RotateMode.Rotate90, FlipMode.Horizontal),
-            6 => (RotateMode.Rotate90, FlipMode.None),
-            7 => (RotateMode.Rotate270, FlipMode.Horizontal),
-            8 => (RotateMode.Rotate270, FlipMode.None),
-            _ => (RotateMode.None, FlipMode.None),
-        };
-        if (rotate != RotateMode.None || flip != FlipMode.None)
+            return full;
+        }
+
+        for (var eighths = 1; eighths < 8; eighths++)
         {
-            image.Mutate(context => context.RotateFlip(rotate, flip));
+            var scaled = codec.GetScaledDimensions(eighths / 8f);
+            if (scaled.Width >= minimumSide && scaled.Height >= minimumSide && scaled.Width <= full.Width && scaled.Height <= full.Height)
+            {
+                return scaled;
+            }
+        }
+
+        return full;
+    }
+
+    // Grey files are decoded to grey directly (16-bit samples reduced by libpng); colour ones to RGBA, then to
+    // BT.709 luminance as ImageSharp's L8 conversion computes it, alpha ignored.
+    private static GreyPixels Read(SKCodec codec, SKEncodedImageFormat format, SKSizeI size)
+    {
+        var grey = new byte[size.Width * size.Height];
+        if (codec.Info.ColorType == SKColorType.Gray8)
+        {
+            Check(codec.GetPixels(new SKImageInfo(size.Width, size.Height, SKColorType.Gray8, SKAlphaType.Opaque), grey), format);
+            return new GreyPixels(grey, size.Width, size.Height);
+        }
+
+        var length = grey.Length * 4;
+        var rgba = length <= PooledColourBytes ? ArrayPool<byte>.Shared.Rent(length) : GC.AllocateUninitializedArray<byte>(length);
+        try
+        {
+            Check(codec.GetPixels(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba), format);
+            for (var i = 0; i < grey.Length; i++)
+            {
+                grey[i] = (byte)((rgba[4 * i] * .2126F) + (rgba[(4 * i) + 1] * .7152F) + (rgba[(4 * i) + 2] * .0722F) + 0.5F);
+            }
+        }
+        finally
+        {
+            if (length <= PooledColourBytes)
+            {
+                ArrayPool<byte>.Shared.Return(rgba);
+            }
+        }
+
+        return new GreyPixels(grey, size.Width, size.Height);
+    }
+
+    private static void Check(SKCodecResult result, SKEncodedImageFormat format)
+    {
+        if (result != SKCodecResult.Success)
+        {
+            throw Corrupt(format, result switch
+            {
+                SKCodecResult.IncompleteInput => "the image data ends early",
+                SKCodecResult.ErrorInInput or SKCodecResult.InvalidInput => "the image data is invalid",
+                _ => $"decoder result {result}",
+            });
         }
     }
 
-    // Identify reads only the header, so the dimension checks run before any pixel buffer exists.
-    private IImageFormat CheckHeader(byte[] bytes)
+    private static SKEncodedImageFormat Format(ReadOnlySpan<byte> bytes)
     {
-        IImageInfo? info;
-        IImageFormat? format;
-        try
+        if (bytes.StartsWith([(byte)0xFF, (byte)0xD8]))
         {
-            info = Image.Identify(_configuration, bytes, out format);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A recognised signature followed by a broken header: the format is known, the file is damaged.
-            throw Corrupt(Image.DetectFormat(_configuration, bytes), ex.Message);
+            return SKEncodedImageFormat.Jpeg;
         }
 
-        if (info is null || format is null)
+        if (bytes.StartsWith(PngSignature))
         {
-            var other = OtherImageFormat(bytes);
-            throw other is null
-                ? new InvalidImageException(InvalidImageReason.NotAnImage, "The file is not a JPEG or PNG image.")
-                : new InvalidImageException(
-                    InvalidImageReason.UnsupportedFormat,
-                    $"The file is a {other} image, not a JPEG or PNG image.");
+            return SKEncodedImageFormat.Png;
         }
 
-        if (info.Width > Limits.MaxSide || info.Height > Limits.MaxSide || (long)info.Width * info.Height > Limits.MaxPixels)
+        var other = OtherImageFormat(bytes);
+        throw other is null
+            ? new InvalidImageException(InvalidImageReason.NotAnImage, "The file is not a JPEG or PNG image.")
+            : new InvalidImageException(
+                InvalidImageReason.UnsupportedFormat,
+                $"The file is a {other} image, not a JPEG or PNG image.");
+    }
+
+    // Called with the header's dimensions, before any pixel buffer is allocated.
+    private void CheckSize(int width, int height)
+    {
+        if (width > Limits.MaxSide || height > Limits.MaxSide || (long)width * height > Limits.MaxPixels)
         {
             throw new InvalidImageException(
                 InvalidImageReason.TooManyPixels,
-                $"The image is {info.Width} x {info.Height} pixels, over the limit of {Limits.MaxPixels:N0} pixels " +
+                $"The image is {width} x {height} pixels, over the limit of {Limits.MaxPixels:N0} pixels " +
                 $"and {Limits.MaxSide} pixels a side.");
         }
 
-        var (shorter, longer) = (Math.Min(info.Width, info.Height), Math.Max(info.Width, info.Height));
+        var (shorter, longer) = (Math.Min(width, height), Math.Max(width, height));
         if (shorter < Limits.MinSide)
         {
             throw new InvalidImageException(
                 InvalidImageReason.TooSmall,
-                $"The image is {info.Width} x {info.Height} pixels, under the minimum of {Limits.MinSide} pixels a side: " +
+                $"The image is {width} x {height} pixels, under the minimum of {Limits.MinSide} pixels a side: " +
                 "send the X-ray at its original resolution (chest films are several hundred pixels a side), not a thumbnail.");
         }
 
@@ -159,19 +210,17 @@ public sealed class XrayImageDecoder
         {
             throw new InvalidImageException(
                 InvalidImageReason.ExtremeAspectRatio,
-                $"The image is {info.Width} x {info.Height} pixels, an aspect ratio of {(double)longer / shorter:0.##}:1, over the " +
+                $"The image is {width} x {height} pixels, an aspect ratio of {(double)longer / shorter:0.##}:1, over the " +
                 $"limit of {Limits.MaxAspectRatio:0.##}:1: send one whole chest film, not a strip, a panorama or a collage.");
         }
-
-        return format;
     }
 
-    private static InvalidImageException Corrupt(IImageFormat? format, string detail) =>
+    private static InvalidImageException Corrupt(SKEncodedImageFormat format, string detail) =>
         new(
             InvalidImageReason.Corrupt,
-            $"The {format?.Name ?? "image"} file is truncated or damaged and cannot be decoded ({detail}).");
+            $"The {format.ToString().ToUpperInvariant()} file is truncated or damaged and cannot be decoded ({detail}).");
 
-    // ImageSharp decodes a JPEG cut short without complaint, filling the missing part with grey. Entropy-coded data
+    // A JPEG cut short can decode without complaint, the missing part filled with grey. Entropy-coded data
     // never holds an unescaped 0xFF 0xD9, so a complete file has its end-of-image marker after its last
     // start-of-scan marker; data appended after the end (camera trailers) does not matter.
     private static bool EndsAfterLastScan(ReadOnlySpan<byte> bytes) =>

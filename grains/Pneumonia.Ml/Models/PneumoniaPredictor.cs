@@ -53,9 +53,11 @@ public sealed class PneumoniaPredictor : IDisposable
     /// </summary>
     public (XrayPrediction Prediction, byte[] HeatmapPng) PredictWithHeatmap(byte[] imageBytes)
     {
-        using var image = Preprocessor.Decoder.DecodeGrey(imageBytes);
+        // The model sees exactly what Predict gives it; the overlay is drawn on a second decode, reduced only as far
+        // as the overlay's size allows.
+        var pixels = Preprocessor.LoadModelPixels(imageBytes);
+        using var image = Preprocessor.Decoder.DecodeGrey(imageBytes, ClassActivationHeatmap.MaxSide);
         var size = Card.Preprocessing.InputSize;
-        var pixels = Preprocessor.ToModelPixels(image);
         float logit;
         DistributionCheck? check;
         float[] activation;

@@ -114,6 +114,21 @@ public sealed class XrayImageDecoderTests
     }
 
     [Fact]
+    public void Png_whose_chunk_claims_more_bytes_than_the_file_holds_is_corrupt_even_with_all_its_rows()
+    {
+        // libpng stops after the last row, so the lie is only seen by walking the chunks (found by the reliability suite).
+        var png = CraftedImages.PngClaiming(64, 64);
+        using (var whole = _decoder.DecodeGrey(png))
+        {
+            Assert.Equal((64, 64), (whole.Width, whole.Height));
+        }
+
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(png.AsSpan().IndexOf("IDAT"u8) - 4), int.MaxValue);
+
+        AssertRejected(png, InvalidImageReason.Corrupt, "do not reach an IEND chunk");
+    }
+
+    [Fact]
     public void Png_claiming_30000_square_is_refused_from_its_header()
     {
         var bomb = CraftedImages.PngClaiming(30_000, 30_000);
