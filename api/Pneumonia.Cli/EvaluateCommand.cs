@@ -129,7 +129,7 @@ internal static class EvaluateCommand
             perturbation.Validate();
             var pixels = files.Select((file, index) =>
             {
-                using var image = predictor.Preprocessor.Decoder.DecodeGrey(file);
+                using var image = predictor.Preprocessor.DecodeReduced(file);
                 using var perturbed = perturbation.Apply(image, seed: index);
                 return predictor.Preprocessor.ToModelPixels(perturbed);
             });

@@ -50,14 +50,18 @@ internal static class OodCommand
             var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
             var preprocessor = new XrayPreprocessor(card.Preprocessing, new XrayImageDecoder(ImageLimits.Default));
             var holdOut = parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null;
-            using var splits = TrainingSplits.Load(dataDirectory.LoadCatalogue().Entries, dataDirectory.Store, preprocessor, parse.GetValue(validationFraction), splitSeed: 17, holdOut);
+            // A model fitted on perturbed validation views has its threshold set on them too, as training does.
+            using var splits = TrainingSplits.Load(dataDirectory.LoadCatalogue().Entries, dataDirectory.Store, preprocessor, parse.GetValue(validationFraction), splitSeed: 17, holdOut,
+                card.Training.PerturbedValidation ? XrayPerturbation.ValidationSuite : []);
             if (splits.Snapshot.SnapshotHash != card.Dataset.SnapshotHash)
             {
                 Console.Error.WriteLine($"warning: these train + validation images (snapshot {splits.Snapshot.SnapshotHash[..12]}) are not the ones the card records ({card.Dataset.SnapshotHash[..12]})");
             }
 
             using var network = InferenceNetwork.Prepare(ModelPackage.LoadNetwork(card, directory), card.EvaluatedPrecision ?? ServingPrecision.Default);
-            var detector = OutOfDistributionDetector.FitOn(network, splits.Train.Pixels, splits.Validation.Pixels);
+            using var validation = TorchSharp.torch.cat([splits.Validation.Pixels, .. splits.ValidationViews.Select(v => v.Pixels.Pixels)], 0);
+            var detector = OutOfDistributionDetector.FitOn(network, splits.Train.Pixels, validation,
+                splits.ValidationViews.Count == 0 ? "validation images" : $"validation images, clean and under {splits.ValidationViews.Count} perturbations");
             if (detector is null)
             {
                 Console.Error.WriteLine($"too few images to fit a detector: train {splits.Train.Count}, validation {splits.Validation.Count}");

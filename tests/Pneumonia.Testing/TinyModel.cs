@@ -61,7 +61,7 @@ public static class TinyModel
         return XrayPixelSet.Load(images, path =>
         {
             if (perturbation is null) return preprocessor.LoadModelPixels(File.ReadAllBytes(path));
-            using var image = preprocessor.Decoder.DecodeGrey(File.ReadAllBytes(path));
+            using var image = preprocessor.DecodeReduced(File.ReadAllBytes(path));
             using var changed = perturbation.Apply(image, seeds[path]);
             return preprocessor.ToModelPixels(changed);
         }, preprocessor.Parameters.InputSize);

@@ -109,7 +109,9 @@ public sealed record OutOfDistributionDetector
     /// <paramref name="percentile"/> of the scores of <paramref name="validationFeatures"/> (images the network was not
     /// trained on, so the threshold is what unseen in-distribution images score). Both are row-major [N, C].
     /// </summary>
-    public static OutOfDistributionDetector Fit(float[] trainFeatures, float[] validationFeatures, int featureCount, double percentile = DefaultPercentile)
+    /// <param name="validationName">What the validation images are, for the threshold rule (e.g. "validation images, clean and perturbed").</param>
+    public static OutOfDistributionDetector Fit(
+        float[] trainFeatures, float[] validationFeatures, int featureCount, double percentile = DefaultPercentile, string validationName = "validation images")
     {
         ArgumentNullException.ThrowIfNull(trainFeatures);
         ArgumentNullException.ThrowIfNull(validationFeatures);
@@ -170,7 +172,7 @@ public sealed record OutOfDistributionDetector
         return detector with
         {
             Threshold = Percentile(scores, percentile),
-            ThresholdRule = $"{percentile * 100:0.#}th percentile of the scores of {validationCount:N0} validation images " +
+            ThresholdRule = $"{percentile * 100:0.#}th percentile of the scores of {validationCount:N0} {validationName} " +
                 $"({kept} principal components of {trainCount:N0} training images' {featureCount} pooled features, {explained / total:P0} of their variance)",
         };
     }
@@ -180,7 +182,9 @@ public sealed record OutOfDistributionDetector
     /// validation images (uint8 [N,1,S,S]); null with fewer than <see cref="MinimumTrainingImages"/> training images or
     /// no validation images.
     /// </summary>
-    public static OutOfDistributionDetector? FitOn(InferenceNetwork network, Tensor trainPixels, Tensor validationPixels, CancellationToken cancellationToken = default)
+    /// <param name="validationName">What the validation images are, for the threshold rule.</param>
+    public static OutOfDistributionDetector? FitOn(
+        InferenceNetwork network, Tensor trainPixels, Tensor validationPixels, string validationName = "validation images", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(trainPixels);
@@ -190,7 +194,8 @@ public sealed record OutOfDistributionDetector
         return Fit(
             network.PooledFeatures(trainPixels, cancellationToken: cancellationToken),
             network.PooledFeatures(validationPixels, cancellationToken: cancellationToken),
-            featureCount);
+            featureCount,
+            validationName: validationName);
     }
 
     /// <summary>The <paramref name="p"/>-quantile with linear interpolation between order statistics.</summary>

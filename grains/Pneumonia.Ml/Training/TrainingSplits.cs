@@ -100,7 +100,7 @@ public sealed class TrainingSplits : IDisposable
 
         byte[] Perturbed(string hash, XrayPerturbation perturbation)
         {
-            using var image = preprocessor.Decoder.DecodeGrey(store.Read(hash));
+            using var image = preprocessor.DecodeReduced(store.Read(hash));
             using var changed = perturbation.Apply(image, seed: int.Parse(hash[..7], System.Globalization.NumberStyles.HexNumber));
             return preprocessor.ToModelPixels(changed);
         }
