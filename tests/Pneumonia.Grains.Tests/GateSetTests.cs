@@ -16,9 +16,9 @@ public sealed class GateSetTests(GrainsClusterFixture fixture)
         var batch = await fixture.Cluster.AddTrainingBatchAsync(skip: 700, train: 20, validation: 4, test: 4);
 
         var gate = await dataset.GetGateSetAsync();
-        var images = await fixture.Cluster.Client.GetGrain<IUploadBatchGrain>(batch.BatchId).GetImagesAsync();
+        var images = await fixture.Cluster.Client.GetGrain<IUploadBatchGrain>(batch.BatchId).ReadImagesAsync();
         var added = gate.Images.Select(i => i.Sha256).Except(before.Images.Select(i => i.Sha256)).ToHashSet();
-        var training = (await dataset.GetTrainingDataAsync()).Images.Select(i => i.Sha256).ToHashSet();
+        var training = (await dataset.ReadTrainingImagesAsync()).Select(i => i.Sha256).ToHashSet();
         Assert.Equal(before.Version + 1, gate.Version);
         // Only training images join the gate (validation and test images keep their roles); every image is on one side only.
         Assert.All(images.Where(i => i.Split != ImageSplit.Train), i => Assert.DoesNotContain(i.Sha256, added));
@@ -61,7 +61,7 @@ public sealed class GateSetTests(GrainsClusterFixture fixture)
         Assert.All(batch.Files, f => Assert.True(f.Disputed));
         Assert.Equal(0.99, batch.Files.First(f => f.Label == ImageLabel.Normal).ModelProbability);
         var hashes = candidates.Select(c => c.Sha256).ToHashSet();
-        Assert.DoesNotContain((await dataset.GetTrainingDataAsync()).Images, i => hashes.Contains(i.Sha256));
+        Assert.DoesNotContain((await dataset.ReadTrainingImagesAsync()), i => hashes.Contains(i.Sha256));
         Assert.Equal(gateBefore, await dataset.GetGateSetAsync(), GateSetComparer.Instance);
         var readiness = await dataset.GetTrainingReadinessAsync();
         Assert.Equal((readinessBefore.TrainNormal, readinessBefore.TrainPneumonia), (readiness.TrainNormal, readiness.TrainPneumonia));
@@ -71,7 +71,7 @@ public sealed class GateSetTests(GrainsClusterFixture fixture)
         var confirmed = await dataset.ConfirmBatchAsync(batchId);
 
         Assert.Equal(BatchTrainingUse.Confirmed, confirmed!.TrainingUse);
-        var used = (await dataset.GetTrainingDataAsync()).Images.Select(i => i.Sha256).ToHashSet();
+        var used = (await dataset.ReadTrainingImagesAsync()).Select(i => i.Sha256).ToHashSet();
         var gate = await dataset.GetGateSetAsync();
         Assert.All(hashes, h => Assert.True(used.Contains(h) ^ gate.Images.Any(i => i.Sha256 == h)));
         Assert.True(gate.Version > gateBefore.Version || confirmed.GateImages == 0);
