@@ -68,8 +68,13 @@ public interface IDatasetGrain : IGrainWithStringKey
     /// <summary>The counts a retrain is checked against before it starts.</summary>
     Task<TrainingReadiness> GetTrainingReadinessAsync();
 
-    /// <summary>The promotion gate's evaluation set at its current version (held batches left out).</summary>
-    Task<GateSet> GetGateSetAsync();
+    /// <summary>
+    /// One page of the promotion gate's evaluation set at its current version (held batches left out): at most
+    /// <paramref name="limit"/> images (and never more than <c>Pneumonia:Dataset:MaxPageSize</c>) from
+    /// <paramref name="offset"/> on. The order is fixed for a version; a reader that sees the version change starts again
+    /// (<see cref="DatasetPaging.ReadGateSetAsync"/> does).
+    /// </summary>
+    Task<GateSetPage> GetGateSetAsync(int offset, int limit);
 
     /// <summary>
     /// A person confirms the labels of a batch the label screen held: from now on it is trained on and its gate share
@@ -106,6 +111,37 @@ public static class DatasetPaging
     {
         ArgumentNullException.ThrowIfNull(dataset);
         return ReadAllAsync(dataset.GetTrainingImagesAsync, pageSize);
+    }
+
+    /// <summary>
+    /// The whole gate set at one version, read in pages of <paramref name="pageSize"/>; read again from the start if
+    /// the version changes between pages (a batch joined it meanwhile).
+    /// </summary>
+    public static async Task<GateSet> ReadGateSetAsync(this IDatasetGrain dataset, int pageSize = DatasetLimits.DefaultMaxPageSize)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        while (true)
+        {
+            var first = await dataset.GetGateSetAsync(0, pageSize);
+            var images = new List<GateImage>(first.Images);
+            var page = first;
+            while (page.Version == first.Version && images.Count < first.Total)
+            {
+                page = await dataset.GetGateSetAsync(images.Count, pageSize);
+                if (page.Version == first.Version && page.Images.Count == 0)
+                {
+                    throw new InvalidOperationException($"The gate set at version {first.Version} has {first.Total} images, but its pages end after {images.Count}.");
+                }
+
+                images.AddRange(page.Images);
+            }
+
+            if (page.Version == first.Version)
+            {
+                return new GateSet(first.Version, images);
+            }
+        }
     }
 
     /// <summary>Every image of one batch, read in pages of <paramref name="pageSize"/>.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Pneumonia.Grains.Dataset;
+using Pneumonia.Ml.Data;
 
 namespace Pneumonia.Grains.Tests;
 
@@ -78,7 +79,7 @@ public sealed class DatasetPagingTests(GrainsClusterFixture fixture)
         var statistics = await dataset.GetStatisticsAsync();
         var labelled = await dataset.ReadLabelledImagesAsync();
         var training = await dataset.ReadTrainingImagesAsync();
-        var gate = await dataset.GetGateSetAsync();
+        var gate = await dataset.ReadGateSetAsync();
 
         Assert.Equal(all.Where(i => i.Label is not null).Select(i => i.Sha256).Order(), labelled.Select(i => i.Sha256).Order());
         AssertSizesOf(labelled, statistics.LabelledSizes!);
@@ -94,6 +95,12 @@ public sealed class DatasetPagingTests(GrainsClusterFixture fixture)
         Assert.NotEmpty(gateHashes);
         Assert.DoesNotContain(training, i => gateHashes.Contains(i.Sha256));
         Assert.Equal(labelled.Where(i => !gateHashes.Contains(i.Sha256)).Select(i => i.Sha256).Order(), training.Select(i => i.Sha256).Order());
+
+        // The gate set comes in pages too: the members the statistics count, each once.
+        Assert.Equal(statistics.GateSet!.Normal + statistics.GateSet.Pneumonia, gate.Images.Count);
+        Assert.Equal(gate.Images.Count, gateHashes.Count);
+        Assert.True(gate.Images.Count > PneumoniaTestCluster.PageSize, $"{gate.Images.Count} gate images");
+        Assert.Equal(PneumoniaTestCluster.PageSize, (await dataset.GetGateSetAsync(0, 1_000)).Images.Count);
 
         var sample = await dataset.GetSampleAsync(DatasetLimits.MaxSamplesPerLabel);
         var expected = labelled.GroupBy(i => i.Label).OrderBy(g => g.Key)
@@ -139,22 +146,27 @@ public sealed class DatasetPagingTests(GrainsClusterFixture fixture)
         return records;
     }
 
-    // Catalogue records of new (random) hashes: every fifth unlabelled, two images per patient, varied sizes.
+    // Catalogue records of new (random) hashes: every fifth unlabelled, two images per patient (Kermany-style names, so
+    // the gate rule picks patients, not whole batches), varied sizes.
     private static List<ImageRecord> Records(int seed, int count)
     {
         var random = new Random(seed);
         var batchId = $"batch-{Guid.NewGuid():N}";
-        return [.. Enumerable.Range(0, count).Select(i => new ImageRecord(
-            Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
-            i % 5 == 4 ? null : i % 2 == 0 ? ImageLabel.Normal : ImageLabel.Pneumonia,
-            i % 7 == 0 ? ImageSplit.Test : ImageSplit.Train,
-            batchId,
-            $"person{seed}_{i / 2}_{i}.jpeg",
-            random.Next(20_000, 2_000_000),
-            random.Next(400, 2_900),
-            random.Next(300, 2_700),
-            $"{batchId}-{i / 2}",
-            AddedAt))];
+        return [.. Enumerable.Range(0, count).Select(i =>
+        {
+            var name = $"person{(seed * 1_000) + (i / 2)}_bacteria_{i}.jpeg";
+            return new ImageRecord(
+                Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
+                i % 5 == 4 ? null : i % 2 == 0 ? ImageLabel.Normal : ImageLabel.Pneumonia,
+                i % 7 == 0 ? ImageSplit.Test : ImageSplit.Train,
+                batchId,
+                name,
+                random.Next(20_000, 2_000_000),
+                random.Next(400, 2_900),
+                random.Next(300, 2_700),
+                PatientId.FromFileName(name),
+                AddedAt);
+        })];
     }
 
     private static void AssertSizesOf(List<ImageRecord> rows, ImageSizeSummary sizes)

@@ -264,8 +264,16 @@ public sealed class DatasetGrain(
             HeldOutImages(), state.State.BaseData));
     }
 
-    public Task<GateSet> GetGateSetAsync() =>
-        Task.FromResult(new GateSet(state.State.GateVersion, [.. EffectiveGate().Select(m => new GateImage(m.Sha256, m.Label))]));
+    public Task<GateSetPage> GetGateSetAsync(int offset, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        // Members are only appended (a held batch's stay filtered until it is confirmed, which moves the version), so
+        // offsets into the effective set are stable within a version.
+        var gate = EffectiveGate().ToList();
+        return Task.FromResult(new GateSetPage(
+            state.State.GateVersion, gate.Count, [.. gate.Skip(offset).Take(Math.Min(limit, PageSize)).Select(m => new GateImage(m.Sha256, m.Label))]));
+    }
 
     public async Task<UploadBatchSummary?> ConfirmBatchAsync(string batchId)
     {

@@ -47,7 +47,8 @@ public sealed class SizeCounters
             return null;
         }
 
-        var bytesMedian = Median(ByteBuckets, bucket => Math.Clamp(Math.Exp((bucket + 0.5) * BucketWidth), MinBytes, MaxBytes));
+        // A bucket's geometric middle, to the byte (the bucket is wider than a byte from 256 bytes on).
+        var bytesMedian = Math.Round(Median(ByteBuckets, bucket => Math.Clamp(Math.Exp((bucket + 0.5) * BucketWidth), MinBytes, MaxBytes)));
         return new ImageSizeSummary(
             Images, Exact(Widths), Exact(Heights), new ValueSummary(MinBytes, bytesMedian, (double)TotalBytes / Images, MaxBytes));
     }

@@ -196,7 +196,7 @@ public sealed class TrainingJobGrain(
         var dataset = GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
         // Page by page: one message per page, not the whole catalogue in one.
         var images = await dataset.ReadTrainingImagesAsync();
-        var gate = await dataset.GetGateSetAsync();
+        var gate = await dataset.ReadGateSetAsync();
         info = info with
         {
             Status = TrainingJobStatus.Running, Phase = "loading", StartedAt = time.GetUtcNow(), ParentVersion = production.Version,
