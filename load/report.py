@@ -257,20 +257,21 @@ def scale(a):
         _, _, _, pct, total, failed = hey_stats(os.path.join(a.work, f"stats-hey-{step}.txt"))
         rss, hwm = (read(f"memory-{step}.txt") or "0 0").split()
         _, trained_hwm = (read(f"memory-trained-{step}.txt") or "0 0").split()
-        epoch = load = images = None
+        epoch = load = images = decoded = None
         if read(f"job-{step}.json"):
             job = json.load(open(os.path.join(a.work, f"job-{step}.json")))
             epoch = sum(e["seconds"] for e in job["history"]) / max(1, len(job["history"]))
             images = int(read(f"train-images-{step}.txt") or 0) or None
+            decoded = int(read(f"decoded-{step}.txt") or 0) or None
             if read(f"loaded-{step}.txt") and job.get("started_at"):
                 load = (when(read(f"loaded-{step}.txt")) - when(job["started_at"])).total_seconds()
         training = stats["training"]
         figures.append((step, files / seconds if seconds else None, pct.get("50"), int(hwm), epoch))
         rows.append(
             f"| {stats['total_images']:,} | {files / seconds if seconds else 0:.0f} ({duplicates} dup., {rejected} rej.) | "
-            f"{pct.get('50', 0):.1f} / {pct.get('95', 0):.1f} / {pct.get('99', 0):.1f} ({failed} / {total} failed) | "
+            f"{' / '.join(f'{pct[k]:.1f}' if k in pct else 'n/a' for k in ('50', '95', '99'))} ({failed} / {total} failed) | "
             f"{len(json.dumps(stats)) / 1024:.0f} | {mb(rss)} | {mb(hwm)} | "
-            f"{training['normal'] + training['pneumonia']:,} | {'n/a' if load is None else f'{load:.0f}'} | "
+            f"{training['normal'] + training['pneumonia']:,} | {'n/a' if load is None else f'{load:.0f}'} ({decoded or 'n/a'} images) | "
             f"{'n/a' if epoch is None else f'{epoch:.0f}'} | {'n/a' if not (epoch and images) else f'{images / epoch:.0f}'} | {mb(trained_hwm)} |")
 
     first, last = figures[0], figures[-1]
@@ -290,12 +291,13 @@ labels and splits, a new patient per variant round) and imported with `POST /adm
 (label screen included). After each size: `GET /dataset/stats` {a.stats_requests} times on one connection (`hey`),
 the process's memory, then `POST /retrain?epochs={a.epochs}&batch_size=32&fine_tune=true&promote=false`.
 
-| images | import of this step, images/s | `/dataset/stats` p50 / p95 / p99 ms | stats answer KB | RSS after import | peak (VmHWM) before the retrain | trainable images | retrain loading s (decode, approx.) | seconds per epoch | images/s per epoch | peak after the retrain |
+| images | import of this step, images/s | `/dataset/stats` p50 / p95 / p99 ms | stats answer KB | RSS after import | peak so far (VmHWM), before this retrain | trainable images | retrain loading s (decoded images) | seconds per epoch | training images/s in the epoch | peak after the retrain |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 """ + "\n".join(rows) + f"""
 
 From {first[0]:,} to {last[0]:,} images (x{last[0] / first[0]:.1f}): import rate {growth(1)}, `/dataset/stats` p50 {growth(2)},
-peak memory before the retrain {growth(3)}, seconds per epoch {growth(4)}.
+peak memory before the retrain {growth(3)}, seconds per epoch {growth(4)}. The loading time is approximate (the phase is
+polled every 2 s); the peak before a retrain includes the previous size's retrain (VmHWM only grows).
 """
     write_section(a.docs, "data-scale", section, a.no_docs)
 

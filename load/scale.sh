@@ -62,9 +62,11 @@ for step in $STEPS; do
     loading_ended=""
     while :; do
       curl -fsS -o "$WORK/job-$step.json" "$HOST/jobs/$job"
-      phase="$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["status"], j["phase"], j["images_total"])' "$WORK/job-$step.json")"
-      read -r status current total <<<"$phase"
-      [[ "$current" == loading && "$total" -gt 0 ]] && echo "$total" >"$WORK/train-images-$step.txt"
+      phase="$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["status"], j["phase"], j["images_total"], j["batches_per_epoch"] * j["batch_size"])' "$WORK/job-$step.json")"
+      read -r status current total per_epoch <<<"$phase"
+      # Reported while they last: the images decoded (train, validation, test) and the training images per epoch.
+      [[ "$current" == loading && "$total" -gt 0 ]] && echo "$total" >"$WORK/decoded-$step.txt"
+      [[ "$per_epoch" -gt 0 ]] && echo "$per_epoch" >"$WORK/train-images-$step.txt"
       [[ -z "$loading_ended" && "$current" != loading && "$current" != queued && "$current" != pending ]] && loading_ended="$(date -u +%FT%T.%NZ)"
       [[ "$status" == completed || "$status" == failed || "$status" == cancelled ]] && break
       sleep 2
