@@ -1,4 +1,5 @@
-"""Markdown tables from the runs of load/run.sh (`predict`) and load/retrain.sh (`retrain`), written to their sections
+"""Markdown tables from the runs of load/run.sh (`predict`), load/retrain.sh (`retrain`), load/learning-loop.sh
+(`learning-loop`) and load/scale.sh (`scale`), written to their sections
 of docs/BENCHMARKS.md (between <!-- begin:NAME --> and <!-- end:NAME -->; replaced if present, else appended)."""
 import argparse
 import csv
@@ -291,12 +292,79 @@ requests/s over the best PyTorch column.
     write_section(a.docs, "compare-pytorch", section, a.no_docs)
 
 
+
+def scale(a):
+    """One row per data set size of load/scale.sh, and how each figure grew from the first size to the last."""
+    def read(name):
+        path = os.path.join(a.work, name)
+        return open(path).read().strip() if os.path.exists(path) else ""
+
+    def when(text):
+        return datetime.datetime.fromisoformat(re.sub(r"(\.\d{6})\d*", r"\1", text).replace("Z", "+00:00"))
+
+    rows, figures = [], []
+    for step in [int(s) for s in a.steps.split()]:
+        times = [line.split() for line in read(f"import-{step}.txt").splitlines() if line.strip()]
+        seconds = sum(float(t) for _, t in times)
+        answers = [json.load(open(os.path.join(a.work, f"import-{step}-{name}.json"))) for name, _ in times]
+        files = sum(r["accepted"] + r["duplicates"] + len(r["rejected"]) for r in answers)
+        duplicates = sum(r["duplicates"] for r in answers)
+        rejected = sum(len(r["rejected"]) for r in answers)
+        stats = json.load(open(os.path.join(a.work, f"stats-{step}.json")))
+        _, _, _, pct, total, failed = hey_stats(os.path.join(a.work, f"stats-hey-{step}.txt"))
+        rss, hwm = (read(f"memory-{step}.txt") or "0 0").split()
+        _, trained_hwm = (read(f"memory-trained-{step}.txt") or "0 0").split()
+        epoch = load = images = decoded = None
+        if read(f"job-{step}.json"):
+            job = json.load(open(os.path.join(a.work, f"job-{step}.json")))
+            epoch = sum(e["seconds"] for e in job["history"]) / max(1, len(job["history"]))
+            images = int(read(f"train-images-{step}.txt") or 0) or None
+            decoded = int(read(f"decoded-{step}.txt") or 0) or None
+            if read(f"loaded-{step}.txt") and job.get("started_at"):
+                load = (when(read(f"loaded-{step}.txt")) - when(job["started_at"])).total_seconds()
+        training = stats["training"]
+        figures.append((step, files / seconds if seconds else None, pct.get("50"), int(hwm), epoch))
+        rows.append(
+            f"| {stats['total_images']:,} | {files / seconds if seconds else 0:.0f} ({duplicates} dup., {rejected} rej.) | "
+            f"{' / '.join(f'{pct[k]:.1f}' if k in pct else 'n/a' for k in ('50', '95', '99'))} ({failed} / {total} failed) | "
+            f"{len(json.dumps(stats)) / 1024:.0f} | {mb(rss)} | {mb(hwm)} | "
+            f"{training['normal'] + training['pneumonia']:,} | {'n/a' if load is None else f'{load:.0f}'} ({decoded or 'n/a'} images) | "
+            f"{'n/a' if epoch is None else f'{epoch:.0f}'} | {'n/a' if not (epoch and images) else f'{images / epoch:.0f}'} | {mb(trained_hwm)} |")
+
+    first, last = figures[0], figures[-1]
+
+    def growth(i):
+        if first[i] is None or last[i] is None or not first[i]:
+            return "n/a"
+        return f"x{last[i] / first[i]:.2f}"
+
+    section = f"""
+## The data at scale: import, statistics, memory and epochs from {first[0]:,} to {last[0]:,} images
+
+Command: `load/scale.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. The API in Release (co-hosted
+silo, file grain storage) on a fresh data directory without the base data set; the images are variants of the
+Kermany images made by `load/scale_data.py` (a 4 x 4 patch a few grey levels brighter: new content hashes, same
+labels and splits, a new patient per variant round) and imported with `POST /admin/import` in batches of {a.chunk}
+(label screen included). After each size: `GET /dataset/stats` {a.stats_requests} times on one connection (`hey`),
+the process's memory, then `POST /retrain?epochs={a.epochs}&batch_size=32&fine_tune=true&promote=false`.
+
+| images | import of this step, images/s | `/dataset/stats` p50 / p95 / p99 ms | stats answer KB | RSS after import | peak so far (VmHWM), before this retrain | trainable images | retrain loading s (decoded images) | seconds per epoch | training images/s in the epoch | peak after the retrain |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+""" + "\n".join(rows) + f"""
+
+From {first[0]:,} to {last[0]:,} images (x{last[0] / first[0]:.1f}): import rate {growth(1)}, `/dataset/stats` p50 {growth(2)},
+peak memory before the retrain {growth(3)}, seconds per epoch {growth(4)}. The loading time is approximate (the phase is
+polled every 2 s); the peak before a retrain includes the previous size's retrain (VmHWM only grows).
+"""
+    write_section(a.docs, "data-scale", section, a.no_docs)
+
+
 p = argparse.ArgumentParser()
-p.add_argument("kind", choices=["predict", "retrain", "learning-loop", "compare"])
+p.add_argument("kind", choices=["predict", "retrain", "learning-loop", "compare", "scale"])
 for name in ("work", "users", "duration", "extra-duration", "hey", "hey-c", "hey-z", "vmhwm-kb", "vmrss-kb",
              "baseline-vmhwm-kb", "floor", "image", "warmup", "docs", "job", "running", "mixed-users", "mixed-duration", "results",
-             "systems", "images", "connections", "memory"):
+             "systems", "images", "connections", "memory", "steps", "chunk", "epochs", "stats-requests"):
     p.add_argument("--" + name, default="")
 p.add_argument("--no-docs", action="store_true")
 args = p.parse_args()
-{"predict": predict, "retrain": retrain, "learning-loop": learning_loop, "compare": compare}[args.kind](args)
+{"predict": predict, "retrain": retrain, "learning-loop": learning_loop, "compare": compare, "scale": scale}[args.kind](args)

@@ -103,6 +103,7 @@ public sealed record SplitLabelCount(
 /// <summary>The dataset at a glance: counts per split and label, per source, and the upload history.</summary>
 /// <param name="GateSet">The promotion gate's fixed evaluation set (its images are counted in <paramref name="Counts"/> under their stored split too).</param>
 /// <param name="BaseData">Whether the base data set was found and imported.</param>
+/// <param name="LabelledSizes">Sizes of the labelled images (gate set and held batches included); null when there are none.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.DatasetStatistics")]
 public sealed record DatasetStatistics(
     [property: Id(0)] int TotalImages,
@@ -110,7 +111,8 @@ public sealed record DatasetStatistics(
     [property: Id(2)] IReadOnlyList<SplitLabelCount> Counts,
     [property: Id(3)] IReadOnlyList<UploadBatchSummary> Batches,
     [property: Id(4)] GateSetSummary? GateSet = null,
-    [property: Id(5)] BaseDataStatus? BaseData = null);
+    [property: Id(5)] BaseDataStatus? BaseData = null,
+    [property: Id(6)] ImageSizeSummary? LabelledSizes = null);
 
 /// <summary>Whether a batch's images are trained on.</summary>
 [Alias("pneumonia.BatchTrainingUse")]
@@ -180,14 +182,59 @@ public sealed record BaseDataStatus(
     [property: Id(3)] DateTimeOffset At);
 
 /// <summary>
-/// What a retrain may use: every labelled image except the gate set and the batches held for review (test images
-/// included: they are only evaluated), and whether the base data set is still being imported.
+/// A position in a paged image listing: the batch (batches are listed in the order they were added, and never removed
+/// or reordered) and the offset among that batch's images (written once). Images added later join new batches at the
+/// end, so a listing read page by page returns every image that was there when it started exactly once, whatever is
+/// added in between. Clients see it as an opaque string (<see cref="ToString"/>, <see cref="TryParse"/>).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("pneumonia.TrainingData")]
-public sealed record TrainingData(
-    [property: Id(0)] IReadOnlyList<ImageRecord> Images,
-    [property: Id(1)] BaseDataStatus? BaseData,
-    [property: Id(2)] int HeldOutImages);
+[GenerateSerializer, Immutable, Alias("pneumonia.DatasetCursor")]
+public sealed record DatasetCursor([property: Id(0)] int Batch, [property: Id(1)] int Offset)
+{
+    public static DatasetCursor Start { get; } = new(0, 0);
+
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Batch}.{Offset}");
+
+    /// <summary>Reads a cursor written by <see cref="ToString"/>; false for anything else.</summary>
+    public static bool TryParse(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DatasetCursor? cursor)
+    {
+        cursor = null;
+        var parts = text?.Split('.') ?? [];
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var batch)
+            || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset))
+        {
+            return false;
+        }
+
+        cursor = new DatasetCursor(batch, offset);
+        return true;
+    }
+}
+
+/// <summary>One page of an image listing.</summary>
+/// <param name="Next">Where the next page starts; null when the listing has ended. A page may hold fewer images than asked for (even none) while more follow.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.ImagePage")]
+public sealed record ImagePage([property: Id(0)] IReadOnlyList<ImageRecord> Images, [property: Id(1)] DatasetCursor? Next);
+
+/// <summary>Minimum, median, mean and maximum of one quantity over the labelled images.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.ValueSummary")]
+public sealed record ValueSummary([property: Id(0)] double Min, [property: Id(1)] double Median, [property: Id(2)] double Mean, [property: Id(3)] double Max);
+
+/// <summary>
+/// Sizes of the labelled images, from counters the dataset grain keeps as batches arrive (no rows are read). Widths
+/// and heights are exact; the median of <see cref="Bytes"/> is exact to within <see cref="BytesMedianPrecision"/>
+/// (sizes are counted in buckets that narrow), its minimum, mean and maximum are exact.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.ImageSizeSummary")]
+public sealed record ImageSizeSummary(
+    [property: Id(0)] int Images,
+    [property: Id(1)] ValueSummary Width,
+    [property: Id(2)] ValueSummary Height,
+    [property: Id(3)] ValueSummary Bytes)
+{
+    /// <summary>The largest relative error of the median of <see cref="Bytes"/>.</summary>
+    public const double BytesMedianPrecision = 0.002;
+}
 
 /// <summary>Counts a retrain is judged on before it starts, without moving every row.</summary>
 [GenerateSerializer, Immutable, Alias("pneumonia.TrainingReadiness")]

@@ -18,8 +18,11 @@ public interface IUploadBatchGrain : IGrainWithStringKey
 
     Task<UploadBatch?> GetAsync();
 
-    /// <summary>The images this batch added (its accepted files).</summary>
-    Task<IReadOnlyList<ImageRecord>> GetImagesAsync();
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the images this batch added (its accepted files, in a fixed order) from
+    /// <paramref name="offset"/> on; fewer than asked means the end. Paged so no call moves a whole large batch.
+    /// </summary>
+    Task<IReadOnlyList<ImageRecord>> GetImagesAsync(int offset, int limit);
 }
 
 /// <summary>
@@ -40,17 +43,38 @@ public interface IDatasetGrain : IGrainWithStringKey
 
     Task<DatasetStatistics> GetStatisticsAsync();
 
-    /// <summary>Every labelled image of every batch (gate set and held batches included), for browsing and charts.</summary>
-    Task<IReadOnlyList<ImageRecord>> GetLabelledImagesAsync();
+    /// <summary>
+    /// One page of the labelled images of every batch (gate set and held batches included), for browsing and charts:
+    /// at most <paramref name="limit"/> images (and never more than the configured <c>Pneumonia:Dataset:MaxPageSize</c>),
+    /// from <paramref name="after"/> (null: the start). Read on with <see cref="ImagePage.Next"/> until it is null;
+    /// each image present when the listing started comes exactly once, even if batches are added in between.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is below 1, or the cursor is negative.</exception>
+    Task<ImagePage> GetLabelledImagesAsync(DatasetCursor? after, int limit);
 
-    /// <summary>Every labelled image a retrain may use: not in the gate set, not in a batch held for review.</summary>
-    Task<TrainingData> GetTrainingDataAsync();
+    /// <summary>
+    /// One page of the labelled images a retrain may use (not in the gate set, not in a batch held for review), paged
+    /// like <see cref="GetLabelledImagesAsync"/>.
+    /// </summary>
+    Task<ImagePage> GetTrainingImagesAsync(DatasetCursor? after, int limit);
+
+    /// <summary>
+    /// A fixed sample of the labelled images: per label the <paramref name="perLabel"/> (at most
+    /// <see cref="DatasetLimits.MaxSamplesPerLabel"/>) with the smallest hashes, ordered by label then hash. Kept by
+    /// the grain as batches arrive, so no rows are read.
+    /// </summary>
+    Task<IReadOnlyList<ImageRecord>> GetSampleAsync(int perLabel);
 
     /// <summary>The counts a retrain is checked against before it starts.</summary>
     Task<TrainingReadiness> GetTrainingReadinessAsync();
 
-    /// <summary>The promotion gate's evaluation set at its current version (held batches left out).</summary>
-    Task<GateSet> GetGateSetAsync();
+    /// <summary>
+    /// One page of the promotion gate's evaluation set at its current version (held batches left out): at most
+    /// <paramref name="limit"/> images (and never more than <c>Pneumonia:Dataset:MaxPageSize</c>) from
+    /// <paramref name="offset"/> on. The order is fixed for a version; a reader that sees the version change starts again
+    /// (<see cref="DatasetPaging.ReadGateSetAsync"/> does).
+    /// </summary>
+    Task<GateSetPage> GetGateSetAsync(int offset, int limit);
 
     /// <summary>
     /// A person confirms the labels of a batch the label screen held: from now on it is trained on and its gate share
@@ -60,6 +84,97 @@ public interface IDatasetGrain : IGrainWithStringKey
 
     /// <summary>Records how the base data set's import stands (called by the silo that imports it).</summary>
     Task SetBaseDataStatusAsync(BaseDataStatus status);
+}
+
+/// <summary>Fixed limits of the dataset contract.</summary>
+public static class DatasetLimits
+{
+    /// <summary>The largest sample per label <see cref="IDatasetGrain.GetSampleAsync"/> keeps.</summary>
+    public const int MaxSamplesPerLabel = 16;
+
+    /// <summary>The default of <c>Pneumonia:Dataset:MaxPageSize</c>: about 250 KB of image records per page.</summary>
+    public const int DefaultMaxPageSize = 1_000;
+}
+
+/// <summary>Reads a whole paged listing, a page per call, for callers that need every row in memory anyway (training, charts, tests).</summary>
+public static class DatasetPaging
+{
+    /// <summary>Every labelled image (see <see cref="IDatasetGrain.GetLabelledImagesAsync"/>), read in pages of <paramref name="pageSize"/>.</summary>
+    public static Task<List<ImageRecord>> ReadLabelledImagesAsync(this IDatasetGrain dataset, int pageSize = DatasetLimits.DefaultMaxPageSize)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return ReadAllAsync(dataset.GetLabelledImagesAsync, pageSize);
+    }
+
+    /// <summary>Every image a retrain may use (see <see cref="IDatasetGrain.GetTrainingImagesAsync"/>), read in pages of <paramref name="pageSize"/>.</summary>
+    public static Task<List<ImageRecord>> ReadTrainingImagesAsync(this IDatasetGrain dataset, int pageSize = DatasetLimits.DefaultMaxPageSize)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return ReadAllAsync(dataset.GetTrainingImagesAsync, pageSize);
+    }
+
+    /// <summary>
+    /// The whole gate set at one version, read in pages of <paramref name="pageSize"/>; read again from the start if
+    /// the version changes between pages (a batch joined it meanwhile).
+    /// </summary>
+    public static async Task<GateSet> ReadGateSetAsync(this IDatasetGrain dataset, int pageSize = DatasetLimits.DefaultMaxPageSize)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        while (true)
+        {
+            var first = await dataset.GetGateSetAsync(0, pageSize);
+            var images = new List<GateImage>(first.Images);
+            var page = first;
+            while (page.Version == first.Version && images.Count < first.Total)
+            {
+                page = await dataset.GetGateSetAsync(images.Count, pageSize);
+                if (page.Version == first.Version && page.Images.Count == 0)
+                {
+                    throw new InvalidOperationException($"The gate set at version {first.Version} has {first.Total} images, but its pages end after {images.Count}.");
+                }
+
+                images.AddRange(page.Images);
+            }
+
+            if (page.Version == first.Version)
+            {
+                return new GateSet(first.Version, images);
+            }
+        }
+    }
+
+    /// <summary>Every image of one batch, read in pages of <paramref name="pageSize"/>.</summary>
+    public static async Task<List<ImageRecord>> ReadImagesAsync(this IUploadBatchGrain batch, int pageSize = DatasetLimits.DefaultMaxPageSize)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var images = new List<ImageRecord>();
+        while (true)
+        {
+            var page = await batch.GetImagesAsync(images.Count, pageSize);
+            images.AddRange(page);
+            if (page.Count < pageSize)
+            {
+                return images;
+            }
+        }
+    }
+
+    private static async Task<List<ImageRecord>> ReadAllAsync(Func<DatasetCursor?, int, Task<ImagePage>> read, int pageSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var images = new List<ImageRecord>();
+        DatasetCursor? cursor = null;
+        do
+        {
+            var page = await read(cursor, pageSize);
+            images.AddRange(page.Images);
+            cursor = page.Next;
+        }
+        while (cursor is not null);
+        return images;
+    }
 }
 
 /// <summary>Keys of the cluster-wide singleton grains.</summary>

@@ -86,6 +86,10 @@ public sealed record GateImage([property: Id(0)] string Sha256, [property: Id(1)
 [GenerateSerializer, Immutable, Alias("pneumonia.GateSet")]
 public sealed record GateSet([property: Id(0)] int Version, [property: Id(1)] IReadOnlyList<GateImage> Images);
 
+/// <summary>One page of the gate set at <see cref="Version"/>, which holds <see cref="Total"/> images.</summary>
+[GenerateSerializer, Immutable, Alias("pneumonia.GateSetPage")]
+public sealed record GateSetPage([property: Id(0)] int Version, [property: Id(1)] int Total, [property: Id(2)] IReadOnlyList<GateImage> Images);
+
 /// <summary>
 /// Scores a candidate model and production on the gate set, each prepared as it is served, and decides. Runs on a
 /// trainer silo, off the grain scheduler (a few seconds of inference). Key: the candidate's version.

@@ -87,12 +87,14 @@ public sealed class SmallLimitsApiFactory : ApiFactory
 {
     public const int MaxImageBytes = 50_000;
     public const int MaxZipEntries = 10;
+    public const int MaxPageSize = 3;
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
         ["Pneumonia:Api:MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Pneumonia:Api:MaxZipEntries"] = MaxZipEntries.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Pneumonia:Api:MaxRequestBytes"] = "2000000",
+        ["Pneumonia:Dataset:MaxPageSize"] = MaxPageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
 

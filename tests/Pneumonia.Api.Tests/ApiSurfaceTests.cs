@@ -370,6 +370,44 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task Dataset_images_come_a_page_at_a_time_each_once_and_the_statistics_match_them()
+    {
+        using var form = TestFiles.Form("files", [.. TestFiles.Images("test", "NORMAL", 24).Skip(20)], ("label", "NORMAL"));
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync("/upload", form)).StatusCode);
+
+        var images = new List<JsonElement>();
+        string? cursor = null;
+        do
+        {
+            var page = await (await _client.GetAsync($"/dataset/images?limit={SmallLimitsApiFactory.MaxPageSize}" + (cursor is null ? "" : $"&cursor={cursor}"))).JsonAsync();
+            Assert.InRange(page.GetProperty("images").GetArrayLength(), 0, SmallLimitsApiFactory.MaxPageSize);
+            images.AddRange(page.GetProperty("images").EnumerateArray());
+            cursor = page.GetProperty("next_cursor").GetString();
+        }
+        while (cursor is not null);
+
+        // Exactly the labelled images the statistics count, each once, described by the same sizes.
+        var stats = await (await factory.CreateClient().GetAsync("/dataset/stats")).JsonAsync();
+        var labelled = stats.GetProperty("counts").EnumerateArray().Where(c => c.GetProperty("label").GetString() != "unlabelled").Sum(c => c.GetProperty("images").GetInt32());
+        Assert.True(images.Count > SmallLimitsApiFactory.MaxPageSize, $"{images.Count} images");
+        Assert.Equal(labelled, images.Count);
+        Assert.Equal(images.Count, images.Select(i => i.GetProperty("sha256").GetString()).Distinct().Count());
+        var sizes = stats.GetProperty("sizes");
+        Assert.Equal(images.Count, sizes.GetProperty("images").GetInt32());
+        var widths = images.Select(i => i.GetProperty("width").GetDouble()).Order().ToList();
+        Assert.Equal((widths[0], widths[^1]), (sizes.GetProperty("width").GetProperty("min").GetDouble(), sizes.GetProperty("width").GetProperty("max").GetDouble()));
+        Assert.Equal(Math.Round(images.Average(i => i.GetProperty("size_bytes").GetDouble()), 2), sizes.GetProperty("bytes").GetProperty("mean").GetDouble());
+
+        var tooMany = await AssertProblemAsync(await _client.GetAsync($"/dataset/images?limit={SmallLimitsApiFactory.MaxPageSize + 1}"), 400);
+        Assert.Contains($"between 1 and {SmallLimitsApiFactory.MaxPageSize}", tooMany.GetProperty("errors").GetProperty("limit")[0].GetString(), StringComparison.Ordinal);
+        await AssertProblemAsync(await _client.GetAsync("/dataset/images?limit=0"), 400);
+        await AssertProblemAsync(await _client.GetAsync("/dataset/images?limit=many"), 400);
+        var badCursor = await AssertProblemAsync(await _client.GetAsync("/dataset/images?cursor=page-2"), 400);
+        Assert.Contains("next_cursor", badCursor.GetProperty("errors").GetProperty("cursor")[0].GetString(), StringComparison.Ordinal);
+        await AssertProblemAsync(await factory.CreateClient().GetAsync("/dataset/images"), 401);
+    }
+
+    [Fact]
     public async Task Admin_import_reads_a_folder_inside_the_import_directory_only()
     {
         foreach (var (split, label) in new[] { ("train", "NORMAL"), ("test", "PNEUMONIA") })

@@ -50,9 +50,9 @@ public sealed class DatasetGrainTests(GrainsClusterFixture fixture)
         Assert.DoesNotContain(c.OriginalName, reason, StringComparison.Ordinal);
         Assert.Equal(firstId, (await cluster.Client.GetGrain<IImageGrain>(c.Sha256).GetAsync())!.Source);
         Assert.Equal(1, (await dataset.GetStatisticsAsync()).Batches.Single(s => s.BatchId == secondId).AcceptedUnlabelled);
-        Assert.Equal([a, b, c], (await cluster.Client.GetGrain<IUploadBatchGrain>(firstId).GetImagesAsync()).ToArray());
+        Assert.Equal([a, b, c], (await cluster.Client.GetGrain<IUploadBatchGrain>(firstId).ReadImagesAsync()).ToArray());
 
-        var labelled = (await dataset.GetLabelledImagesAsync()).Select(i => i.Sha256).ToHashSet();
+        var labelled = (await dataset.ReadLabelledImagesAsync()).Select(i => i.Sha256).ToHashSet();
         Assert.Superset(new HashSet<string> { a.Sha256, b.Sha256, c.Sha256 }, labelled);
         Assert.DoesNotContain(unlabelled.Sha256, labelled);
     }
@@ -81,7 +81,7 @@ public sealed class DatasetGrainTests(GrainsClusterFixture fixture)
         Assert.Equal("kermany", batch.Source);
         Assert.Equal(batch.BatchId, again.BatchId);
         Assert.Equal(batch.CreatedAt, again.CreatedAt);
-        var images = await fixture.Cluster.Client.GetGrain<IUploadBatchGrain>(batch.BatchId).GetImagesAsync();
+        var images = await fixture.Cluster.Client.GetGrain<IUploadBatchGrain>(batch.BatchId).ReadImagesAsync();
         Assert.Equal(2, images.Count(i => i.Split == ImageSplit.Test && i.Label == ImageLabel.Pneumonia));
         Assert.All(images, i => Assert.True(i.Width > 0 && i.Height > 0));
     }

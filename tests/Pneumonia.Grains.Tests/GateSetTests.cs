@@ -11,14 +11,14 @@ public sealed class GateSetTests(GrainsClusterFixture fixture)
     public async Task A_batch_gives_a_share_of_its_training_patients_to_the_gate_and_never_trains_on_them()
     {
         var dataset = fixture.Cluster.Dataset();
-        var before = await dataset.GetGateSetAsync();
+        var before = await dataset.ReadGateSetAsync();
 
         var batch = await fixture.Cluster.AddTrainingBatchAsync(skip: 700, train: 20, validation: 4, test: 4);
 
-        var gate = await dataset.GetGateSetAsync();
-        var images = await fixture.Cluster.Client.GetGrain<IUploadBatchGrain>(batch.BatchId).GetImagesAsync();
+        var gate = await dataset.ReadGateSetAsync();
+        var images = await fixture.Cluster.Client.GetGrain<IUploadBatchGrain>(batch.BatchId).ReadImagesAsync();
         var added = gate.Images.Select(i => i.Sha256).Except(before.Images.Select(i => i.Sha256)).ToHashSet();
-        var training = (await dataset.GetTrainingDataAsync()).Images.Select(i => i.Sha256).ToHashSet();
+        var training = (await dataset.ReadTrainingImagesAsync()).Select(i => i.Sha256).ToHashSet();
         Assert.Equal(before.Version + 1, gate.Version);
         // Only training images join the gate (validation and test images keep their roles); every image is on one side only.
         Assert.All(images.Where(i => i.Split != ImageSplit.Train), i => Assert.DoesNotContain(i.Sha256, added));
@@ -53,7 +53,7 @@ public sealed class GateSetTests(GrainsClusterFixture fixture)
         var checks = candidates.Select(c => new LabelCheck(c.Sha256, c.Label == ImageLabel.Normal ? 0.99 : 0.01, Disputed: true)).ToList();
         var screen = new LabelScreen(new LabelScreenSummary("model", checks.Count, checks.Count, 0.05, Held: true, "held: swapped?"), checks);
         var readinessBefore = await dataset.GetTrainingReadinessAsync();
-        var gateBefore = await dataset.GetGateSetAsync();
+        var gateBefore = await dataset.ReadGateSetAsync();
 
         var batch = await dataset.AddBatchAsync(batchId, batchId, candidates, [], screen);
 
@@ -61,8 +61,8 @@ public sealed class GateSetTests(GrainsClusterFixture fixture)
         Assert.All(batch.Files, f => Assert.True(f.Disputed));
         Assert.Equal(0.99, batch.Files.First(f => f.Label == ImageLabel.Normal).ModelProbability);
         var hashes = candidates.Select(c => c.Sha256).ToHashSet();
-        Assert.DoesNotContain((await dataset.GetTrainingDataAsync()).Images, i => hashes.Contains(i.Sha256));
-        Assert.Equal(gateBefore, await dataset.GetGateSetAsync(), GateSetComparer.Instance);
+        Assert.DoesNotContain((await dataset.ReadTrainingImagesAsync()), i => hashes.Contains(i.Sha256));
+        Assert.Equal(gateBefore, await dataset.ReadGateSetAsync(), GateSetComparer.Instance);
         var readiness = await dataset.GetTrainingReadinessAsync();
         Assert.Equal((readinessBefore.TrainNormal, readinessBefore.TrainPneumonia), (readiness.TrainNormal, readiness.TrainPneumonia));
         Assert.Equal(readinessBefore.HeldOutImages + candidates.Count, readiness.HeldOutImages);
@@ -71,8 +71,8 @@ public sealed class GateSetTests(GrainsClusterFixture fixture)
         var confirmed = await dataset.ConfirmBatchAsync(batchId);
 
         Assert.Equal(BatchTrainingUse.Confirmed, confirmed!.TrainingUse);
-        var used = (await dataset.GetTrainingDataAsync()).Images.Select(i => i.Sha256).ToHashSet();
-        var gate = await dataset.GetGateSetAsync();
+        var used = (await dataset.ReadTrainingImagesAsync()).Select(i => i.Sha256).ToHashSet();
+        var gate = await dataset.ReadGateSetAsync();
         Assert.All(hashes, h => Assert.True(used.Contains(h) ^ gate.Images.Any(i => i.Sha256 == h)));
         Assert.True(gate.Version > gateBefore.Version || confirmed.GateImages == 0);
         Assert.Null(await dataset.ConfirmBatchAsync("no-such-batch"));

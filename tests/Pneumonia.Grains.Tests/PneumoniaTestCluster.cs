@@ -16,6 +16,9 @@ namespace Pneumonia.Grains.Tests;
 /// </summary>
 internal static class PneumoniaTestCluster
 {
+    /// <summary>The cluster's <c>Pneumonia:Dataset:MaxPageSize</c>.</summary>
+    public const int PageSize = 7;
+
     /// <param name="gatePasses">True: the promotion gate is sized for the tests' few images (<see cref="TestGateSettings.Lenient"/>); false: it refuses every unforced promotion.</param>
     public static async Task<InProcessTestCluster> StartAsync(string dataDirectory, string bundledModelDirectory, bool gatePasses)
     {
@@ -32,6 +35,8 @@ internal static class PneumoniaTestCluster
             // the cached path is tested in Pneumonia.Ml.Tests (EndToEndTrainingTests) and by the retrain benchmark.
             ["Pneumonia:Retrain:CacheFrozenFeatures"] = "false",
             ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
+            // Small pages, so every listing the tests read (and every retrain's) spans many pages.
+            ["Pneumonia:Dataset:MaxPageSize"] = PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }.With(gatePasses ? TestGateSettings.Lenient : TestGateSettings.Refusing)));
         builder.ConfigureSilo((_, silo) => silo
             .AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = Path.Combine(dataDirectory, "state"))

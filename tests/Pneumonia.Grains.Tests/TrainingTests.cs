@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Pneumonia.Grains.Models;
+using Pneumonia.Ml.Models;
 
 namespace Pneumonia.Grains.Tests;
 
@@ -30,6 +33,15 @@ public sealed class TrainingTests(GrainsClusterFixture fixture)
 
         var version = (await registry.ListAsync()).Single(v => v.Version == job.ResultVersion);
         Assert.Equal(parent, version.ParentVersion);
+        // The job read the training listing page by page (the test cluster's pages hold 7 images): it trained on all of it,
+        // less the training images of patients with test images (TrainingSplits' rule).
+        var listed = await cluster.Dataset().ReadTrainingImagesAsync();
+        var testPatients = listed.Where(i => i.Split == ImageSplit.Test).Select(i => i.PatientId).ToHashSet();
+        var used = ModelPackage.ReadCard(cluster.Services().GetRequiredService<ModelStore>().PathOf(version.Directory)).Dataset;
+        Assert.True(listed.Count > 3 * PneumoniaTestCluster.PageSize, $"only {listed.Count} images");
+        Assert.Equal(
+            listed.Count(i => i.Split == ImageSplit.Test || !testPatients.Contains(i.PatientId)),
+            used.TrainNormal + used.TrainPneumonia + used.ValidationNormal + used.ValidationPneumonia + used.TestNormal + used.TestPneumonia);
         Assert.NotNull(version.Test);
         // The parent chose its epoch, calibration and threshold on perturbed validation views; the retrain keeps that.
         var card = System.Text.Json.JsonSerializer.Deserialize<Pneumonia.Ml.Models.ModelCard>(version.CardJson, Pneumonia.Ml.Models.ModelPackage.JsonOptions)!;

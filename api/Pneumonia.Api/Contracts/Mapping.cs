@@ -77,6 +77,9 @@ internal static class Mapping
         b.BatchId, b.Source, b.CreatedAt, b.Accepted, b.Duplicates, b.Rejected, b.AcceptedNormal, b.AcceptedPneumonia, b.AcceptedUnlabelled,
         b.TrainingUse.ToApiName(), b.GateImages, b.Screen?.ToDto());
 
+    public static ImageDto ToDto(this ImageRecord i) => new(
+        i.Sha256, i.Label.ToApiName(), i.Split.ToApiName(), i.Source, i.OriginalName, i.SizeBytes, i.Width, i.Height, i.PatientId, i.AddedAt);
+
     public static LabelScreenDto ToDto(this LabelScreenSummary s) => new(s.ModelVersion, s.Checked, s.Disputed, s.ExpectedDisputeRate, s.Held, s.Reason);
 
     public static BaseDataDto ToDto(this BaseDataStatus b) => new(

@@ -6,6 +6,7 @@ using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Hosting;
 using Pneumonia.Api.Security;
 using Pneumonia.Api.Uploads;
+using Pneumonia.Grains.Hosting;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Data.Uploads;
 using Pneumonia.Ml.Images;
@@ -16,7 +17,8 @@ namespace Pneumonia.Api.Endpoints;
 public static class DatasetApi
 {
     internal const int HistogramBins = 32;
-    internal const int MaxSamplesPerLabel = 16;
+    internal const int MaxSamplesPerLabel = DatasetLimits.MaxSamplesPerLabel;
+    internal const int DefaultPageLimit = 100;
 
     public static IEndpointRouteBuilder MapDatasetApi(this IEndpointRouteBuilder app)
     {
@@ -25,6 +27,9 @@ public static class DatasetApi
         // Thumbnails are patients' X-rays: behind the key like the writes, when a key is set.
         group.MapGet("/samples", SamplesAsync).RequireApiKey()
             .WithSummary("A fixed sample per label: thumbnails (PNG, base64) and intensity histograms. Needs the X-API-Key header when a key is configured.");
+        // Image records name files and patients: behind the key like the thumbnails.
+        group.MapGet("/images", ImagesAsync).RequireApiKey()
+            .WithSummary("The labelled images, a page at a time: pass each answer's next_cursor as cursor until it is null. Needs the X-API-Key header when a key is configured.");
         group.MapPost("/batches/{id}/confirm", ConfirmAsync).RequireApiKey()
             .WithSummary("Confirms the labels of a batch the label screen held for review: from now on it is trained on.");
 
@@ -39,12 +44,10 @@ public static class DatasetApi
         var dataset = grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
         var statistics = await dataset.GetStatisticsAsync();
         var readiness = await dataset.GetTrainingReadinessAsync();
-        var labelled = await dataset.GetLabelledImagesAsync();
-        var sizes = labelled.Count == 0 ? null : new ImageSizeStatistics(
-            labelled.Count,
-            Describe(labelled.Select(i => (double)i.Width)),
-            Describe(labelled.Select(i => (double)i.Height)),
-            Describe(labelled.Select(i => (double)i.SizeBytes)));
+        // From the grain's counters: no image rows cross the cluster for this answer.
+        var sizes = statistics.LabelledSizes is { } s
+            ? new ImageSizeStatistics(s.Images, Describe(s.Width), Describe(s.Height), Describe(s.Bytes))
+            : null;
         return TypedResults.Ok(new DatasetStatsResponse(
             statistics.TotalImages,
             statistics.TotalBytes,
@@ -76,7 +79,7 @@ public static class DatasetApi
             });
         }
 
-        var labelled = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetLabelledImagesAsync();
+        var labelled = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetSampleAsync(perLabel);
         // Stored images passed the input limits of their day; a thumbnail of one refused by today's still helps.
         var decoder = new XrayImageDecoder(ImageLimits.AnyShape);
         var samples = new List<SampleImageDto>();
@@ -85,7 +88,7 @@ public static class DatasetApi
         {
             var total = new long[HistogramBins];
             var count = 0;
-            foreach (var record in group.OrderBy(i => i.Sha256, StringComparer.Ordinal).Take(perLabel))
+            foreach (var record in group)
             {
                 if (!store.Contains(record.Sha256))
                 {
@@ -162,11 +165,30 @@ public static class DatasetApi
         return UploadApi.ToResult(await processor.ProcessAsync(batchId, source ?? batchId, items, useSplitFolders: true, cancellationToken));
     }
 
-    private static Distribution Describe(IEnumerable<double> values)
+    internal static async Task<Results<Ok<ImagePageResponse>, ValidationProblem>> ImagesAsync(
+        IGrainFactory grains, IOptions<DatasetOptions> options, int limit = DefaultPageLimit, string? cursor = null)
     {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        var median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-        return new Distribution(sorted[0], median, Math.Round(sorted.Average(), 2), sorted[^1]);
+        var maxLimit = options.Value.MaxPageSize;
+        var errors = new Dictionary<string, string[]>();
+        if (limit < 1 || limit > maxLimit)
+        {
+            errors["limit"] = [$"limit must be between 1 and {maxLimit}; got {limit}. Ask for more pages instead of a larger one."];
+        }
+
+        DatasetCursor? after = null;
+        if (cursor is not null && !DatasetCursor.TryParse(cursor, out after))
+        {
+            errors["cursor"] = [$"cursor '{DisplayName.Of(cursor)}' is not one this API wrote; send the next_cursor of the previous page, or no cursor to start."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(e => e)));
+        }
+
+        var page = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetLabelledImagesAsync(after, limit);
+        return TypedResults.Ok(new ImagePageResponse([.. page.Images.Select(i => i.ToDto())], page.Next?.ToString()));
     }
+
+    private static Distribution Describe(ValueSummary value) => new(value.Min, value.Median, Math.Round(value.Mean, 2), value.Max);
 }

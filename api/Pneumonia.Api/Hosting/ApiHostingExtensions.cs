@@ -51,6 +51,7 @@ public static class ApiHostingExtensions
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
             builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+            builder.Services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
             builder.Services.AddPneumoniaImageStore();
             var hostedBefore = builder.Services.Where(service => service.ServiceType == typeof(IHostedService)).ToList();
             builder.UseOrleansClient(client =>

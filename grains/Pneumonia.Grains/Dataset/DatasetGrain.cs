@@ -35,6 +35,18 @@ public sealed class DatasetState
     [Id(6)] public Dictionary<string, BatchComposition> Compositions { get; set; } = [];
 
     [Id(7)] public BaseDataStatus? BaseData { get; set; }
+
+    /// <summary>Widths, heights and file sizes of the labelled images of every listed batch, for the statistics.</summary>
+    [Id(8)] public SizeCounters LabelledSizes { get; set; } = new();
+
+    /// <summary>Per label, the <see cref="DatasetLimits.MaxSamplesPerLabel"/> labelled images with the smallest hashes.</summary>
+    [Id(9)] public List<ImageRecord> Sample { get; set; } = [];
+
+    /// <summary>
+    /// False for state written before <see cref="LabelledSizes"/> and <see cref="Sample"/> existed: the next activation
+    /// counts the batches already stored, once.
+    /// </summary>
+    [Id(10)] public bool RowCountersBuilt { get; set; }
 }
 
 /// <summary>One gate-set image and the batch that added it.</summary>
@@ -72,6 +84,10 @@ public sealed record PendingBatch(
 /// first write).
 /// </remarks>
 /// <para>
+/// Listings are paged (<see cref="DatasetOptions.MaxPageSize"/> records at most per call) and the statistics come
+/// from counters kept as batches are listed, so no call moves every row of a large data set in one message.
+/// </para>
+/// <para>
 /// The gate set is this grain's fact too: which images the promotion gate judges models on. A held-out share of every
 /// batch's labelled images (<see cref="GateSetRule"/>) joins it when the batch is added; they are never trained on.
 /// A batch the label screen holds keeps all its images out of training and out of the gate until a person confirms it.
@@ -79,9 +95,15 @@ public sealed record PendingBatch(
 public sealed class DatasetGrain(
     [PersistentState("dataset", GrainStorage.Name)] IPersistentState<DatasetState> state,
     IOptions<PromotionOptions> promotion,
+    IOptions<DatasetOptions> options,
     TimeProvider time) : Grain, IDatasetGrain
 {
     private GateSetRule GateRule => new(promotion.Value.GateFraction);
+
+    private int PageSize => options.Value.MaxPageSize;
+
+    // The gate set's hashes, for filtering the training listing page by page; rebuilt after the gate set changes.
+    private HashSet<string>? _gateHashes;
 
     // Enough concurrent registrations to hide storage latency without flooding the silo with one message per image.
     private const int RegistrationsInFlight = 32;
@@ -89,6 +111,7 @@ public sealed class DatasetGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await AssignGateToStoredBatchesAsync();
+        await BuildRowCountersAsync();
         await FinishPendingAsync();
         await base.OnActivateAsync(cancellationToken);
     }
@@ -184,7 +207,7 @@ public sealed class DatasetGrain(
         await batchGrain.RecordAsync(new UploadBatch(batchId, source, time.GetUtcNow(), files, pending.Screen?.Summary), accepted);
         // The batch grain keeps the first write: after a retry its copy (not the one built now) is the truth.
         var batch = await batchGrain.GetAsync() ?? throw new InvalidOperationException($"Batch {batchId} was not stored.");
-        var images = await batchGrain.GetImagesAsync();
+        var images = await batchGrain.ReadImagesAsync(PageSize);
 
         var held = batch.Screen is { Held: true };
         state.State.Batches.Add(Summarize(batch, images, held ? BatchTrainingUse.HeldForReview : BatchTrainingUse.Used, AssignGate(batchId, images, held)));
@@ -193,6 +216,7 @@ public sealed class DatasetGrain(
             AddToCounts(image);
         }
 
+        CountLabelled(images);
         state.State.GateAssigned = true;
         state.State.Pending = null;
         await state.WriteStateAsync();
@@ -206,18 +230,26 @@ public sealed class DatasetGrain(
         var gateSummary = new GateSetSummary(
             state.State.GateVersion, gate.Count(m => m.Label == ImageLabel.Normal), gate.Count(m => m.Label == ImageLabel.Pneumonia), GateRule.Description);
         return Task.FromResult(new DatasetStatistics(
-            counts.Sum(c => c.Images), counts.Sum(c => c.Bytes), counts, [.. state.State.Batches], gateSummary, state.State.BaseData));
+            counts.Sum(c => c.Images), counts.Sum(c => c.Bytes), counts, [.. state.State.Batches], gateSummary, state.State.BaseData,
+            state.State.LabelledSizes.Summarize()));
     }
 
-    public Task<IReadOnlyList<ImageRecord>> GetLabelledImagesAsync() =>
-        LabelledImagesOfAsync(state.State.Batches.Select(b => b.BatchId));
+    public Task<ImagePage> GetLabelledImagesAsync(DatasetCursor? after, int limit) =>
+        PageAsync(after, limit, HasLabelled, image => image.Label is not null);
 
-    public async Task<TrainingData> GetTrainingDataAsync()
+    public Task<ImagePage> GetTrainingImagesAsync(DatasetCursor? after, int limit)
     {
-        var used = state.State.Batches.Where(b => b.TrainingUse != BatchTrainingUse.HeldForReview).Select(b => b.BatchId);
-        var gate = state.State.Gate.Select(m => m.Sha256).ToHashSet(StringComparer.Ordinal);
-        var images = (await LabelledImagesOfAsync(used)).Where(image => !gate.Contains(image.Sha256)).ToList();
-        return new TrainingData(images, state.State.BaseData, HeldOutImages());
+        var gate = _gateHashes ??= state.State.Gate.Select(m => m.Sha256).ToHashSet(StringComparer.Ordinal);
+        return PageAsync(
+            after, limit, b => b.TrainingUse != BatchTrainingUse.HeldForReview && HasLabelled(b), image => image.Label is not null && !gate.Contains(image.Sha256));
+    }
+
+    public Task<IReadOnlyList<ImageRecord>> GetSampleAsync(int perLabel)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(perLabel, 1);
+        perLabel = Math.Min(perLabel, DatasetLimits.MaxSamplesPerLabel);
+        return Task.FromResult<IReadOnlyList<ImageRecord>>(
+            [.. state.State.Sample.GroupBy(i => i.Label).OrderBy(g => g.Key).SelectMany(g => g.OrderBy(i => i.Sha256, StringComparer.Ordinal).Take(perLabel))]);
     }
 
     public Task<TrainingReadiness> GetTrainingReadinessAsync()
@@ -232,8 +264,16 @@ public sealed class DatasetGrain(
             HeldOutImages(), state.State.BaseData));
     }
 
-    public Task<GateSet> GetGateSetAsync() =>
-        Task.FromResult(new GateSet(state.State.GateVersion, [.. EffectiveGate().Select(m => new GateImage(m.Sha256, m.Label))]));
+    public Task<GateSetPage> GetGateSetAsync(int offset, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        // Members are only appended (a held batch's stay filtered until it is confirmed, which moves the version), so
+        // offsets into the effective set are stable within a version.
+        var gate = EffectiveGate().ToList();
+        return Task.FromResult(new GateSetPage(
+            state.State.GateVersion, gate.Count, [.. gate.Skip(offset).Take(Math.Min(limit, PageSize)).Select(m => new GateImage(m.Sha256, m.Label))]));
+    }
 
     public async Task<UploadBatchSummary?> ConfirmBatchAsync(string batchId)
     {
@@ -272,15 +312,86 @@ public sealed class DatasetGrain(
         await state.WriteStateAsync();
     }
 
-    private async Task<IReadOnlyList<ImageRecord>> LabelledImagesOfAsync(IEnumerable<string> batchIds)
+    /// <summary>
+    /// One page of the images of the batches <paramref name="lists"/> accepts that <paramref name="keeps"/> keeps, from
+    /// <paramref name="after"/> on. Batches are only ever appended and their images written once, so a cursor (batch
+    /// index, offset among that batch's images) stays valid whatever is added later. Reads only the batch grains'
+    /// slices it needs, each at most one page; the grain is not reentrant, so nothing changes during the page.
+    /// </summary>
+    private async Task<ImagePage> PageAsync(DatasetCursor? after, int limit, Func<UploadBatchSummary, bool> lists, Func<ImageRecord, bool> keeps)
     {
-        var withImages = state.State.Batches
-            .Where(b => b.AcceptedNormal + b.AcceptedPneumonia > 0)
-            .Select(b => b.BatchId)
-            .Intersect(batchIds, StringComparer.Ordinal)
-            .ToList();
-        var perBatch = await Task.WhenAll(withImages.Select(id => GrainFactory.GetGrain<IUploadBatchGrain>(id).GetImagesAsync()));
-        return perBatch.SelectMany(images => images).Where(image => image.Label is not null).ToList();
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var (batch, offset) = (after?.Batch ?? 0, after?.Offset ?? 0);
+        if (batch < 0 || offset < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(after), after, "A cursor is never negative.");
+        }
+
+        limit = Math.Min(limit, PageSize);
+        var batches = state.State.Batches;
+        var images = new List<ImageRecord>();
+        bool Exhausted() => !lists(batches[batch]) || offset >= ImagesOf(batches[batch]);
+        while (batch < batches.Count && images.Count < limit)
+        {
+            if (Exhausted())
+            {
+                (batch, offset) = (batch + 1, 0);
+                continue;
+            }
+
+            var slice = await GrainFactory.GetGrain<IUploadBatchGrain>(batches[batch].BatchId).GetImagesAsync(offset, limit - images.Count);
+            images.AddRange(slice.Where(keeps));
+            offset = slice.Count == 0 ? int.MaxValue : offset + slice.Count;
+        }
+
+        // Step over what is left empty, so that the last page usually says so itself.
+        while (batch < batches.Count && Exhausted())
+        {
+            (batch, offset) = (batch + 1, 0);
+        }
+
+        return new ImagePage(images, batch < batches.Count ? new DatasetCursor(batch, offset) : null);
+    }
+
+    private static bool HasLabelled(UploadBatchSummary batch) => batch.AcceptedNormal + batch.AcceptedPneumonia > 0;
+
+    private static int ImagesOf(UploadBatchSummary batch) => batch.AcceptedNormal + batch.AcceptedPneumonia + batch.AcceptedUnlabelled;
+
+    // The statistics' size counters and the fixed sample follow the labelled images of every listed batch.
+    private void CountLabelled(IEnumerable<ImageRecord> images)
+    {
+        var labelled = images.Where(i => i.Label is not null).ToList();
+        foreach (var image in labelled)
+        {
+            state.State.LabelledSizes.Add(image);
+        }
+
+        state.State.Sample = [.. state.State.Sample.Concat(labelled)
+            .GroupBy(i => i.Label)
+            .SelectMany(g => g.OrderBy(i => i.Sha256, StringComparer.Ordinal).Take(DatasetLimits.MaxSamplesPerLabel))];
+        state.State.RowCountersBuilt = true;
+    }
+
+    /// <summary>State stored before the size counters and the sample existed: the stored batches are counted, once.</summary>
+    private async Task BuildRowCountersAsync()
+    {
+        if (state.State.RowCountersBuilt)
+        {
+            return;
+        }
+
+        state.State.LabelledSizes = new();
+        state.State.Sample = [];
+        foreach (var summary in state.State.Batches.Where(HasLabelled))
+        {
+            CountLabelled(await GrainFactory.GetGrain<IUploadBatchGrain>(summary.BatchId).ReadImagesAsync(PageSize));
+        }
+
+        state.State.RowCountersBuilt = true;
+        if (state.State.Batches.Count > 0)
+        {
+            await state.WriteStateAsync();
+        }
     }
 
     private IEnumerable<GateMember> EffectiveGate()
@@ -312,6 +423,7 @@ public sealed class DatasetGrain(
             train.Count(i => i.Label == ImageLabel.Normal), train.Count(i => i.Label == ImageLabel.Pneumonia),
             members.Count(m => m.Label == ImageLabel.Normal), members.Count(m => m.Label == ImageLabel.Pneumonia));
         state.State.Gate.AddRange(members);
+        _gateHashes = null;
         if (members.Count > 0 && !held)
         {
             state.State.GateVersion++;
@@ -333,7 +445,7 @@ public sealed class DatasetGrain(
             for (var i = 0; i < state.State.Batches.Count; i++)
             {
                 var summary = state.State.Batches[i];
-                var images = await GrainFactory.GetGrain<IUploadBatchGrain>(summary.BatchId).GetImagesAsync();
+                var images = await GrainFactory.GetGrain<IUploadBatchGrain>(summary.BatchId).ReadImagesAsync(PageSize);
                 state.State.Batches[i] = summary with { GateImages = AssignGate(summary.BatchId, images, held: false) };
             }
 

@@ -41,5 +41,11 @@ public sealed class UploadBatchGrain(
 
     public Task<UploadBatch?> GetAsync() => Task.FromResult(state.State.Batch);
 
-    public Task<IReadOnlyList<ImageRecord>> GetImagesAsync() => Task.FromResult<IReadOnlyList<ImageRecord>>(state.State.Images);
+    public Task<IReadOnlyList<ImageRecord>> GetImagesAsync(int offset, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var images = state.State.Images;
+        return Task.FromResult<IReadOnlyList<ImageRecord>>(offset >= images.Count ? [] : images.GetRange(offset, Math.Min(limit, images.Count - offset)));
+    }
 }

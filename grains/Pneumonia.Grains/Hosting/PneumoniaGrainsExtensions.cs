@@ -22,7 +22,7 @@ public static class PneumoniaGrainsExtensions
 {
     /// <summary>
     /// Adds the options (<see cref="PneumoniaDataOptions"/>, <see cref="PromotionOptions"/>, <see cref="RetrainOptions"/>,
-    /// <see cref="PredictionOptions"/>, <see cref="ImageInputOptions"/>, validated at start-up), the image and model stores, the per-silo production
+    /// <see cref="PredictionOptions"/>, <see cref="ImageInputOptions"/>, <see cref="DatasetOptions"/>, validated at start-up), the image and model stores, the per-silo production
     /// model (<see cref="ProductionModelHost"/>, also as <see cref="IProductionModelStatus"/>) and its inference
     /// thread (<see cref="InferenceBatcher"/>), the training executor,
     /// the base data set importer, and the start-up steps (bundled model, job recovery scan, model refresh loop).
@@ -70,6 +70,7 @@ public static class PneumoniaGrainsExtensions
         services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PredictionOptions>().BindConfiguration(PredictionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SiloRoleOptions>().BindConfiguration(SiloRoleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddPneumoniaImageInput();

@@ -23,7 +23,7 @@ public sealed class GateEvaluatorGrain(GateEvaluator evaluator) : Grain, IGateEv
 
         var candidate = await GrainFactory.GetGrain<IModelVersionGrain>(version).GetAsync()
             ?? throw new ArgumentException($"Model version {version} is not registered.");
-        var gate = await GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetGateSetAsync();
+        var gate = await GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default).ReadGateSetAsync();
         // TaskScheduler.Default explicitly: from a grain, the current scheduler is the activation's own.
         return await Task.Factory.StartNew(
             () => evaluator.Evaluate(new ModelOnDisk(version, candidate.Directory), new ModelOnDisk(production.Version, production.Directory), gate),

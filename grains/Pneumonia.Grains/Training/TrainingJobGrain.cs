@@ -194,8 +194,9 @@ public sealed class TrainingJobGrain(
         }
 
         var dataset = GrainFactory.GetGrain<IDatasetGrain>(WellKnownKeys.Default);
-        var data = await dataset.GetTrainingDataAsync();
-        var gate = await dataset.GetGateSetAsync();
+        // Page by page: one message per page, not the whole catalogue in one.
+        var images = await dataset.ReadTrainingImagesAsync();
+        var gate = await dataset.ReadGateSetAsync();
         info = info with
         {
             Status = TrainingJobStatus.Running, Phase = "loading", StartedAt = time.GetUtcNow(), ParentVersion = production.Version,
@@ -205,12 +206,12 @@ public sealed class TrainingJobGrain(
         await state.WriteStateAsync();
 
         var work = new RetrainWork(
-            info.JobId, data.Images.Select(image => image.ToEntry()).ToList(), new ModelOnDisk(production.Version, production.Directory), gate,
+            info.JobId, images.ConvertAll(image => image.ToEntry()), new ModelOnDisk(production.Version, production.Directory), gate,
             info.Request.Epochs, info.Request.BatchSize, info.Request.FineTune);
         _cancellation = new CancellationTokenSource();
         _work = executor.Run(info.JobId, token => runner.Run(work, _progress, token), _cancellation.Token);
         logger.LogInformation("Training job {JobId} launched on {Images} labelled images from {Parent} (gate set version {GateVersion}: {GateImages} images held out)",
-            info.JobId, data.Images.Count, production.Version, gate.Version, gate.Images.Count);
+            info.JobId, images.Count, production.Version, gate.Version, gate.Images.Count);
     }
 
     private async Task CompleteAsync(TrainingJobInfo info, Task<RetrainResult> work)

@@ -123,6 +123,8 @@ public sealed class RobustRecipeTests
         Assert.All(card.History, h => Assert.NotNull(h.PerturbedValidationAuc));
         Assert.Contains("pooled (Gaussian noise sigma 8)", card.ThresholdRule, StringComparison.Ordinal);
         Assert.Equal("the only run", card.SelectionRule);
+        // The out-of-distribution threshold is set on the pooled images too: a noisy film is one the model was made to answer.
+        Assert.Contains("of 32 validation images, clean and under 1 perturbations", card.OutOfDistribution!.ThresholdRule, StringComparison.Ordinal);
         Assert.Equal(XrayAugmentation.Robust, card.Training.Augmentation);
         Assert.Equal(["clean", "Gaussian noise sigma 8"], card.TestUnderPerturbation!.Select(r => r.Perturbation));
         Assert.Equal(card.Test!.RocAuc, card.TestUnderPerturbation![0].Report.RocAuc);
