@@ -59,9 +59,8 @@ internal static class OodCommand
             }
 
             using var network = InferenceNetwork.Prepare(ModelPackage.LoadNetwork(card, directory), card.EvaluatedPrecision ?? ServingPrecision.Default);
-            using var validation = TorchSharp.torch.cat([splits.Validation.Pixels, .. splits.ValidationViews.Select(v => v.Pixels.Pixels)], 0);
-            var detector = OutOfDistributionDetector.FitOn(network, splits.Train.Pixels, validation,
-                splits.ValidationViews.Count == 0 ? "validation images" : $"validation images, clean and under {splits.ValidationViews.Count} perturbations");
+            var detector = OutOfDistributionDetector.FitOn(network, splits.Train.Pixels, splits.Validation.Pixels,
+                [.. splits.ValidationViews.Select(v => v.Pixels.Pixels)]);
             if (detector is null)
             {
                 Console.Error.WriteLine($"too few images to fit a detector: train {splits.Train.Count}, validation {splits.Validation.Count}");

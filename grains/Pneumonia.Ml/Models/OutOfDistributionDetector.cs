@@ -182,20 +182,27 @@ public sealed record OutOfDistributionDetector
     /// validation images (uint8 [N,1,S,S]); null with fewer than <see cref="MinimumTrainingImages"/> training images or
     /// no validation images.
     /// </summary>
-    /// <param name="validationName">What the validation images are, for the threshold rule.</param>
+    /// <param name="perturbedValidation">
+    /// The validation images under perturbations (uint8 [N,1,S,S] each), whose scores set the threshold with the clean
+    /// ones: for a model made to answer noisier or darker films, those are not strangers.
+    /// </param>
     public static OutOfDistributionDetector? FitOn(
-        InferenceNetwork network, Tensor trainPixels, Tensor validationPixels, string validationName = "validation images", CancellationToken cancellationToken = default)
+        InferenceNetwork network, Tensor trainPixels, Tensor validationPixels, IReadOnlyList<Tensor>? perturbedValidation = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(trainPixels);
         ArgumentNullException.ThrowIfNull(validationPixels);
+        perturbedValidation ??= [];
         var featureCount = (int)network.Head.weight!.shape[1];
         if (trainPixels.shape[0] < MinimumTrainingImages || validationPixels.shape[0] == 0) return null;
+        float[] validationFeatures = [.. new[] { validationPixels }.Concat(perturbedValidation)
+            .SelectMany(pixels => network.PooledFeatures(pixels, cancellationToken: cancellationToken))];
         return Fit(
             network.PooledFeatures(trainPixels, cancellationToken: cancellationToken),
-            network.PooledFeatures(validationPixels, cancellationToken: cancellationToken),
+            validationFeatures,
             featureCount,
-            validationName: validationName);
+            validationName: perturbedValidation.Count == 0 ? "validation images" : $"validation images, clean and under {perturbedValidation.Count} perturbations");
     }
 
     /// <summary>The <paramref name="p"/>-quantile with linear interpolation between order statistics.</summary>

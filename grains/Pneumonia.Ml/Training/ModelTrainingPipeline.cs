@@ -122,11 +122,8 @@ public sealed class ModelTrainingPipeline
         // With perturbed views, the out-of-distribution threshold is set on them too: a noisier or darker film is one the
         // model was made to answer, not a stranger (fitted on clean validation alone, it flagged a fifth of the normal
         // test films of the issue-13 model).
-        using var oodValidation = request.ValidationViews.Count == 0
-            ? null
-            : TorchSharp.torch.cat([request.Validation.Pixels, .. request.ValidationViews.Select(v => v.Pixels.Pixels)], 0);
-        var outOfDistribution = OutOfDistributionDetector.FitOn(served, request.Train.Pixels, oodValidation ?? request.Validation.Pixels,
-            oodValidation is null ? "validation images" : $"validation images, clean and under {request.ValidationViews.Count} perturbations", cancellationToken);
+        var outOfDistribution = OutOfDistributionDetector.FitOn(served, request.Train.Pixels, request.Validation.Pixels,
+            [.. request.ValidationViews.Select(v => v.Pixels.Pixels)], cancellationToken);
 
         EvaluationReport? testReport = null;
         List<PerturbedEvaluation>? testUnderPerturbation = null;
