@@ -21,19 +21,27 @@ internal static class SiloPorts
 
     // Something that accepts a connection holds the port. (A trial bind would not do: .NET sets SO_REUSEPORT with
     // ReuseAddress on Linux, as Orleans does, so it binds beside a live silo; without it, a port whose connections are
-    // still closing after a restart would be refused although Orleans can use it.)
+    // still closing after a restart would be refused although Orleans can use it.) The connect is non-blocking and
+    // polled on this thread: awaiting ConnectAsync needs a thread-pool thread for its completion, and at start-up,
+    // with the pool busy, a live listener then looked free (CI saw exactly that).
     private static void EnsureFree(IPAddress address, int port, string setting)
     {
-        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        bool listening;
+        using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
         try
         {
-            listening = probe.ConnectAsync(new IPEndPoint(address, port)).Wait(TimeSpan.FromSeconds(1));
+            probe.Connect(new IPEndPoint(address, port));
         }
-        catch (AggregateException ex) when (ex.InnerException is SocketException)
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
         {
-            listening = false;
+            // The connection is under way; the poll below sees how it ends.
         }
+        catch (SocketException)
+        {
+            return;
+        }
+
+        var listening = probe.Poll(TimeSpan.FromSeconds(2), SelectMode.SelectWrite)
+            && probe.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is 0;
 
         if (listening)
         {
