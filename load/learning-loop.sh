@@ -21,10 +21,10 @@ RESULTS="$WORK/results.jsonl"
 
 install_tools
 build_api
-echo "== dotnet build -c Release api/Pneumonia.Cli"
-dotnet build -c Release "$REPO/api/Pneumonia.Cli" -v q -nologo >"$WORK/cli-build.log" 2>&1 || { cat "$WORK/cli-build.log"; exit 1; }
-CLI_DLL="$(ls "$REPO"/api/Pneumonia.Cli/bin/Release/net*/*/pneumonia.dll "$REPO"/api/Pneumonia.Cli/bin/Release/net*/pneumonia.dll 2>/dev/null | head -1 || true)"
-[[ -f "$CLI_DLL" ]] || CLI_DLL="$(ls "$REPO"/api/Pneumonia.Cli/bin/Release/net*/*/Pneumonia.Cli.dll "$REPO"/api/Pneumonia.Cli/bin/Release/net*/Pneumonia.Cli.dll 2>/dev/null | head -1)"
+echo "== dotnet build -c Release grains/Pneumonia.Cli"
+dotnet build -c Release "$REPO/grains/Pneumonia.Cli" -v q -nologo >"$WORK/cli-build.log" 2>&1 || { cat "$WORK/cli-build.log"; exit 1; }
+CLI_DLL="$(ls "$REPO"/grains/Pneumonia.Cli/bin/Release/net*/*/pneumonia.dll "$REPO"/grains/Pneumonia.Cli/bin/Release/net*/pneumonia.dll 2>/dev/null | head -1 || true)"
+[[ -f "$CLI_DLL" ]] || CLI_DLL="$(ls "$REPO"/grains/Pneumonia.Cli/bin/Release/net*/*/Pneumonia.Cli.dll "$REPO"/grains/Pneumonia.Cli/bin/Release/net*/Pneumonia.Cli.dll 2>/dev/null | head -1)"
 echo "== importing the official test split for evaluation (the CLI's own data directory)"
 dotnet "$CLI_DLL" import "$PNEUMONIA_LOAD_IMAGES" --data "$WORK/eval" >"$WORK/eval-import.log" 2>&1
 

@@ -1,7 +1,7 @@
 """The service users would write instead (issue 17): FastAPI + PyTorch 1.13 from Debian's packages, serving the bundled
 model's own network and weights, for load/compare-pytorch.sh.
 
-The network is rebuilt here as the C# code defines it (grains/Pneumonia.Ml/Modeling: ImageNet ResNet-18 through
+The network is rebuilt here as the C# code defines it (grains/Pneumonia.Ml/Architectures: ImageNet ResNet-18 through
 layer3 with CNTK's asymmetric padding, input = grey bytes 0-255 expanded to 3 channels minus the channel means,
 average pool, one logit) and its weights are read straight from models/bundled/weights.bin, TorchSharp's
 `Module.save` format: a LEB128 count, then per tensor a LEB128-prefixed UTF-8 name, LEB128 dtype (TorchSharp's

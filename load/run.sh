@@ -28,9 +28,9 @@ build_api
 
 # --- 1. the floor: raw forward rate, decode + preprocess, model load, bf16 agreement (no server running) ---------
 if [[ "$FLOOR_SECONDS" != "0" ]]; then
-  echo "== dotnet build -c Release api/Pneumonia.Cli; pneumonia bench-inference"
-  dotnet build -c Release "$REPO/api/Pneumonia.Cli" -v q -nologo >"$WORK/build-cli.log" 2>&1 || { cat "$WORK/build-cli.log"; exit 1; }
-  CLI="$(ls "$REPO"/api/Pneumonia.Cli/bin/Release/net*/*/pneumonia.dll "$REPO"/api/Pneumonia.Cli/bin/Release/net*/pneumonia.dll 2>/dev/null | head -1 || true)"
+  echo "== dotnet build -c Release grains/Pneumonia.Cli; pneumonia bench-inference"
+  dotnet build -c Release "$REPO/grains/Pneumonia.Cli" -v q -nologo >"$WORK/build-cli.log" 2>&1 || { cat "$WORK/build-cli.log"; exit 1; }
+  CLI="$(ls "$REPO"/grains/Pneumonia.Cli/bin/Release/net*/*/pneumonia.dll "$REPO"/grains/Pneumonia.Cli/bin/Release/net*/pneumonia.dll 2>/dev/null | head -1 || true)"
   report=(); [[ -n "${LOAD_NO_DOCS:-}" ]] || report=(--report "$REPO/docs/BENCHMARKS.md")
   dotnet "$CLI" bench-inference --images "$PNEUMONIA_LOAD_IMAGES" --seconds "$FLOOR_SECONDS" --json "$WORK/floor.json" \
     "${report[@]}" 2>"$WORK/floor.log" || { cat "$WORK/floor.log"; exit 1; }

@@ -3,7 +3,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Pneumonia.Abstractions;
 using Pneumonia.Grains.Models;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Api.Tests;
 

@@ -8,7 +8,7 @@ using Pneumonia.Api.Monitoring;
 namespace Pneumonia.Api.Tests;
 
 /// <summary>
-/// The front end's prediction retry (<see cref="PredictionGrains.CallAsync{T}"/>) against the real co-hosted silo:
+/// The front end's prediction retry (<see cref="PredictionCalls.CallAsync{T}"/>) against the real co-hosted silo:
 /// attempts that hang (a dead gateway), whose silo failed or had no model loaded yet are retried on another grain
 /// after a short pause; answers are never retried.
 /// The drill in load/cluster-failover.sh shows the same with a killed predictor process.
@@ -31,7 +31,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     {
         using var retries = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), ApiMetrics.MeterName, "pneumonia.prediction.retries");
         var attempts = 0;
-        var outcome = await PredictionGrains.CallAsync(Grains, grain =>
+        var outcome = await PredictionCalls.CallAsync(Grains, grain =>
             ++attempts == 1 ? new TaskCompletionSource<PredictionOutcome>().Task : grain.PredictAsync(Xray, false),
             AttemptTimeout, Metrics, _deadline.Token);
 
@@ -46,7 +46,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     {
         using var retries = new MetricCollector<long>(factory.Services.GetRequiredService<IMeterFactory>(), ApiMetrics.MeterName, "pneumonia.prediction.retries");
         var attempts = 0;
-        var outcome = await PredictionGrains.CallAsync(Grains, grain =>
+        var outcome = await PredictionCalls.CallAsync(Grains, grain =>
             ++attempts == 1 ? Task.FromException<PredictionOutcome>(new SiloUnavailableException("predictor gone")) : grain.PredictAsync(Xray, false),
             TimeSpan.FromSeconds(30), Metrics, _deadline.Token);
 
@@ -60,7 +60,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     {
         var attempts = 0;
         var rejected = new PredictionOutcome("x.jpeg", null, "InvalidImage", "not an image");
-        var outcome = await PredictionGrains.CallAsync(Grains, _ =>
+        var outcome = await PredictionCalls.CallAsync(Grains, _ =>
         {
             attempts++;
             return Task.FromResult(rejected);
@@ -74,7 +74,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     public async Task No_model_on_a_silo_is_retried_elsewhere_and_reported_when_no_silo_has_one()
     {
         var attempts = 0;
-        await Assert.ThrowsAsync<InvalidOperationException>(() => PredictionGrains.CallAsync<PredictionOutcome>(Grains, _ =>
+        await Assert.ThrowsAsync<InvalidOperationException>(() => PredictionCalls.CallAsync<PredictionOutcome>(Grains, _ =>
         {
             attempts++;
             return Task.FromException<PredictionOutcome>(new InvalidOperationException("no production model"));
@@ -87,7 +87,7 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     public async Task The_last_attempt_is_not_cut_short()
     {
         var attempts = 0;
-        var outcome = await PredictionGrains.CallAsync(Grains, grain => ++attempts switch
+        var outcome = await PredictionCalls.CallAsync(Grains, grain => ++attempts switch
         {
             < 4 => new TaskCompletionSource<PredictionOutcome>().Task,
             // Slower than an attempt may take: only the last attempt waits for it.

@@ -1,7 +1,7 @@
 using Azure.Storage.Blobs;
 using Pneumonia.Grains.Storage;
 using Pneumonia.Ml.Data;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Cluster.Tests;
 

@@ -1,5 +1,5 @@
 using Orleans.TestingHost;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Tests;
 

@@ -1,6 +1,8 @@
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
 using Pneumonia.Ml.Training;
+using Pneumonia.Ml.Architectures;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Testing;
 

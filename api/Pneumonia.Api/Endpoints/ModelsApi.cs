@@ -5,7 +5,7 @@ using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Security;
 using Pneumonia.Api.Uploads;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Api.Endpoints;
 

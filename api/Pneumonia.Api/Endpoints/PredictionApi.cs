@@ -45,7 +45,7 @@ public static class PredictionApi
         PredictionOutcome outcome;
         try
         {
-            outcome = await PredictionGrains.CallAsync(
+            outcome = await PredictionCalls.CallAsync(
                 grains, grain => grain.PredictAsync(new NamedImage(name, bytes), heatmap), options.Value.PredictionAttemptTimeout, metrics, cancellationToken);
         }
         catch (InvalidOperationException)
@@ -109,7 +109,7 @@ public static class PredictionApi
                 NamedImage[] batch = [.. images.Select(x => x.Image)];
                 // A batch legitimately takes longer than one image: its attempt may last one timeout per 8 images.
                 var attemptTimeout = options.Value.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
-                outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, metrics, cancellationToken);
+                outcomes = await PredictionCalls.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, metrics, cancellationToken);
             }
             catch (InvalidOperationException)
             {

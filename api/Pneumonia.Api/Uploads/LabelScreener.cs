@@ -6,7 +6,7 @@ using Pneumonia.Api.Endpoints;
 using Pneumonia.Api.Hosting;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Api.Uploads;
 
@@ -39,7 +39,7 @@ public sealed class LabelScreener(IGrainFactory grains, IOptions<PneumoniaApiOpt
             var chunk = uploads.Skip(start).Take(ImagesPerCall).Select(u => new NamedImage(u.Name, u.Bytes)).ToList();
             // As /predict/batch does: a pass of 32 images takes longer than one image's attempt timeout.
             var attemptTimeout = options.Value.PredictionAttemptTimeout * Math.Ceiling(chunk.Count / 8.0);
-            var outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(chunk), attemptTimeout, metrics, cancellationToken);
+            var outcomes = await PredictionCalls.CallAsync(grains, grain => grain.PredictBatchAsync(chunk), attemptTimeout, metrics, cancellationToken);
             for (var i = 0; i < outcomes.Count; i++)
             {
                 // Every image here was decoded and accepted already; a missing answer means no model to screen with.

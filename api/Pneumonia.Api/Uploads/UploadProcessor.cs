@@ -164,7 +164,7 @@ public sealed class UploadProcessor(
             try
             {
                 var timeout = options.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
-                var outcomes = await PredictionGrains.CallAsync(grains, grain => grain.PredictBatchAsync(batch), timeout, metrics, cancellationToken);
+                var outcomes = await PredictionCalls.CallAsync(grains, grain => grain.PredictBatchAsync(batch), timeout, metrics, cancellationToken);
                 for (var i = 0; i < outcomes.Count; i++)
                 {
                     if (outcomes[i].Result is not { } result)

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Grains.Hosting;
 

@@ -5,7 +5,7 @@ using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Models;
 using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Prediction;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Hosting;
 

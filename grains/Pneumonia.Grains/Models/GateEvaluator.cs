@@ -4,7 +4,7 @@ using Pneumonia.Grains.Hosting;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Grains.Models;
 

@@ -1,4 +1,4 @@
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Models;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Pneumonia.Abstractions;
 using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Models;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Options;
 using Pneumonia.Grains.Hosting;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Models;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Telemetry;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Grains.Prediction;
 

@@ -5,7 +5,7 @@ using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Placement;
 using Pneumonia.Grains.Telemetry;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Grains.Prediction;
 

@@ -4,7 +4,7 @@ using Pneumonia.Abstractions;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Models;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Grains.Prediction;
 

@@ -2,7 +2,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Pneumonia.Grains.Models;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Storage;
 

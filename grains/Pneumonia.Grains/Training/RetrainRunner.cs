@@ -4,8 +4,8 @@ using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Models;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
 using Pneumonia.Ml.Training;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Training;
 

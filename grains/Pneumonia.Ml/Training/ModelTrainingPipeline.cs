@@ -1,7 +1,8 @@
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
-using Pneumonia.Ml.Modeling;
+using Pneumonia.Ml.Architectures;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Training;
 
@@ -102,7 +103,7 @@ public sealed class ModelTrainingPipeline
         progress?.Report(Phase("calibrating", result, request.Options));
         // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will
         // be served (batch norms folded, in the serving precision): those are the answers users will get.
-        using var served = InferenceNetwork.CopyOf(network, architecture, request.Serving);
+        using var served = ServingNetwork.CopyOf(network, architecture, request.Serving);
         var validationLabels = Labels(request.Validation);
         var validationLogits = served.PredictLogits(request.Validation.Pixels, cancellationToken: cancellationToken);
         // With perturbed views, calibration and threshold are fitted on clean and perturbed images pooled: fitted on the

@@ -1,8 +1,9 @@
 using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Modeling;
-using Pneumonia.Ml.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Pneumonia.Ml.Architectures;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Training;
 
@@ -76,7 +77,7 @@ public sealed class PneumoniaTrainer
         // augmented view instead (once per epoch, not once per batch), from a served-style copy of those frozen stages.
         var augmentCached = completedStage >= 0 && options.Augment;
         using var frozenStages = augmentCached && architecture is not null
-            ? InferenceNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0))
+            ? ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0))
             : null;
         // Caching takes minutes on the full data set: it reports its own progress ("caching", images done of total, ETA).
         Action<int>? Caching(int epoch, double fraction, int offset, int total, long since) => progress is null
@@ -85,11 +86,11 @@ public sealed class PneumoniaTrainer
         var cachingStarted = _time.GetTimestamp();
         var toCache = (augmentCached ? 0 : train.Count) + (validation.Count * (validationViews.Count + 1));
         using var trainFeatures = completedStage >= 0 && !augmentCached
-            ? NetworkInference.ComputeFeatures(network, train.Pixels, completedStage, computed: Caching(0, 0, 0, toCache, cachingStarted), cancellationToken: cancellationToken)
+            ? NetworkScoring.ComputeFeatures(network, train.Pixels, completedStage, computed: Caching(0, 0, 0, toCache, cachingStarted), cancellationToken: cancellationToken)
             : null;
         Tensor? augmentedFeatures = null;
         using var validationFeatures = completedStage >= 0
-            ? NetworkInference.ComputeFeatures(network, validation.Pixels, completedStage,
+            ? NetworkScoring.ComputeFeatures(network, validation.Pixels, completedStage,
                 computed: Caching(0, 0, augmentCached ? 0 : train.Count, toCache, cachingStarted), cancellationToken: cancellationToken)
             : null;
 
@@ -102,8 +103,8 @@ public sealed class PneumoniaTrainer
             {
                 var computed = Caching(0, 0, (augmentCached ? 0 : train.Count) + (validation.Count * (index + 1)), toCache, cachingStarted);
                 viewFeatures.Add(frozenStages is null
-                    ? NetworkInference.ComputeFeatures(network, view.Pixels, completedStage, computed: computed, cancellationToken: cancellationToken)
-                    : NetworkInference.ComputeAugmentedFeatures(network, frozenStages, view.Pixels, completedStage, batch => batch, computed: computed, cancellationToken: cancellationToken));
+                    ? NetworkScoring.ComputeFeatures(network, view.Pixels, completedStage, computed: computed, cancellationToken: cancellationToken)
+                    : NetworkScoring.ComputeAugmentedFeatures(network, frozenStages, view.Pixels, completedStage, batch => batch, computed: computed, cancellationToken: cancellationToken));
             }
         }
 
@@ -126,7 +127,7 @@ public sealed class PneumoniaTrainer
                 if (augmentCached)
                 {
                     augmentedFeatures?.Dispose();
-                    augmentedFeatures = NetworkInference.ComputeAugmentedFeatures(
+                    augmentedFeatures = NetworkScoring.ComputeAugmentedFeatures(
                         network, frozenStages, train.Pixels, completedStage, batch => augmenter.Apply(batch, generator),
                         computed: Caching(epoch, batchesDone / (double)totalBatches, 0, train.Count, _time.GetTimestamp()), cancellationToken: cancellationToken);
                 }
@@ -178,8 +179,8 @@ public sealed class PneumoniaTrainer
                     batchesDone / (double)totalBatches, running.RunningLoss, running.RunningAccuracy,
                     history.Count > 0 ? history[^1].ValidationAuc : null, _time.GetElapsedTime(started), null));
                 var validationLogits = validationFeatures is null
-                    ? NetworkInference.PredictLogits(network, validation.Pixels, cancellationToken: cancellationToken)
-                    : NetworkInference.PredictLogitsFromFeatures(network, validationFeatures, completedStage, cancellationToken);
+                    ? NetworkScoring.PredictLogits(network, validation.Pixels, cancellationToken: cancellationToken)
+                    : NetworkScoring.PredictLogitsFromFeatures(network, validationFeatures, completedStage, cancellationToken);
                 var (validationLoss, validationAuc) = Score(validationLogits, validation);
                 double? pooledAuc = validationViews.Count == 0
                     ? null
@@ -227,10 +228,10 @@ public sealed class PneumoniaTrainer
         CancellationToken cancellationToken)
     {
         if (viewFeatures.Count > 0)
-            return views.SelectMany((_, i) => NetworkInference.PredictLogitsFromFeatures(network, viewFeatures[i], completedStage, cancellationToken)).ToList();
+            return views.SelectMany((_, i) => NetworkScoring.PredictLogitsFromFeatures(network, viewFeatures[i], completedStage, cancellationToken)).ToList();
         if (architecture is null)
-            return views.SelectMany(v => NetworkInference.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken)).ToList();
-        using var served = InferenceNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
+            return views.SelectMany(v => NetworkScoring.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken)).ToList();
+        using var served = ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
         return views.SelectMany(v => served.PredictLogits(v.Pixels, cancellationToken: cancellationToken)).ToList();
     }
 

@@ -1,6 +1,6 @@
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Ml.Training;
 

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Tests.Evaluation;
 

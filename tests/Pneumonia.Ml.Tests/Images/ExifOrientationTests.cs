@@ -1,5 +1,4 @@
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -7,6 +6,7 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Tests.Images;
 

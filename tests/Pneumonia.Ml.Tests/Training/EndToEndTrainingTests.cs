@@ -1,9 +1,10 @@
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
-using Pneumonia.Ml.Modeling;
 using Pneumonia.Ml.Training;
 using static TorchSharp.torch;
+using Pneumonia.Ml.Architectures;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Tests.Training;
 
@@ -126,9 +127,9 @@ public sealed class EndToEndTrainingTests
         using var images = TinyModel.Load(preprocessor, TestData.Images("test", "NORMAL", 4), TestData.Images("test", "PNEUMONIA", 4));
         using var network = NetworkFactory.Create(NetworkFactory.Describe(3, 0, pretrained: true), loadPretrainedBackbone: true);
 
-        var whole = NetworkInference.PredictLogits(network, images.Pixels);
-        using var features = NetworkInference.ComputeFeatures(network, images.Pixels, lastStage: 2);
-        var cached = NetworkInference.PredictLogitsFromFeatures(network, features, completedStage: 2);
+        var whole = NetworkScoring.PredictLogits(network, images.Pixels);
+        using var features = NetworkScoring.ComputeFeatures(network, images.Pixels, lastStage: 2);
+        var cached = NetworkScoring.PredictLogitsFromFeatures(network, features, completedStage: 2);
 
         Assert.Equal(ScalarType.BFloat16, features.dtype);
         Assert.Equal([8L, 128, 12, 12], features.shape);
@@ -144,14 +145,14 @@ public sealed class EndToEndTrainingTests
         using var images = TinyModel.Load(preprocessor, TestData.Images("test", "NORMAL", 4), TestData.Images("test", "PNEUMONIA", 4));
         var architecture = NetworkFactory.Describe(3, 0, pretrained: true);
         using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
-        using var frozen = InferenceNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
+        using var frozen = ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
         using var generator = new Generator(7);
         var augmenter = new XrayAugmenter();
 
-        using var plain = NetworkInference.ComputeFeatures(network, images.Pixels, lastStage: 2);
-        using var unaugmented = NetworkInference.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => batch);
-        using var first = NetworkInference.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => augmenter.Apply(batch, generator));
-        using var second = NetworkInference.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => augmenter.Apply(batch, generator));
+        using var plain = NetworkScoring.ComputeFeatures(network, images.Pixels, lastStage: 2);
+        using var unaugmented = NetworkScoring.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => batch);
+        using var first = NetworkScoring.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => augmenter.Apply(batch, generator));
+        using var second = NetworkScoring.ComputeAugmentedFeatures(network, frozen, images.Pixels, 2, batch => augmenter.Apply(batch, generator));
 
         Assert.Equal(plain.shape, first.shape);
         Assert.Equal(ScalarType.BFloat16, first.dtype);

@@ -1,8 +1,8 @@
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Tests.Training;
 

@@ -2,9 +2,11 @@ using System.ComponentModel.DataAnnotations;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Models;
 using Pneumonia.Ml.Training;
 using static TorchSharp.torch;
+using Pneumonia.Ml.Architectures;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Tests.Training;
 

@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Evaluation;
+using Pneumonia.Ml.Images;
+using Pneumonia.Ml.Packages;
+using Pneumonia.Ml.Serving;
+
+namespace Pneumonia.Cli;
+
+internal static class EvaluateCommand
+{
+    private const int BatchSize = 32;
+
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var data = CommonOptions.Data(required: false);
+        var json = new Option<bool>("--json") { Description = "Print the full report as JSON." };
+        var precision = new Option<InferencePrecision>("--precision")
+        {
+            Description = "Number format of the forward pass, as the server's Pneumonia:Prediction:Precision (Fp32 or Bf16; default: the server's default).",
+            DefaultValueFactory = _ => ServingPrecision.Default.Precision,
+        };
+        var bf16FromStage = new Option<int>("--bf16-from-stage")
+        {
+            Description = "With --precision Bf16: the first backbone stage computed in bfloat16 (0 = the stem), as Pneumonia:Prediction:Bf16FromStage.",
+            DefaultValueFactory = _ => ServingPrecision.Default.Bf16FromStage,
+        };
+        var split = new Option<string>("--split")
+        {
+            Description = "The catalogue split to evaluate on: test (default), val, train, or gate (the promotion gate's set as the server holds it out: --gate-fraction of the training patients). The model is only evaluated, never changed.",
+            DefaultValueFactory = _ => "test",
+        };
+        var perturbations = new Option<bool>("--perturbations")
+        {
+            Description = "Evaluate under each perturbation of the robustness table (clean, noise, JPEG 30, rotation, zoom, brightness, contrast, gamma, flip): ROC-AUC, accuracy, sensitivity, specificity, ECE.",
+        };
+        var downscale = new Option<int[]>("--downscale")
+        {
+            Description = "With --perturbations: also rows with the images downscaled to these shorter sides in pixels (e.g. 32 48 64 96 128).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var gateFraction = new Option<double>("--gate-fraction")
+        {
+            Description = "With --split gate: the share of training patients in the gate set (as Pneumonia:Promotion:GateFraction).",
+            DefaultValueFactory = _ => GateSetRule.DefaultFraction,
+        };
+        var report = new Option<FileInfo?>("--report") { Description = "With --perturbations: also write the table into this markdown file (e.g. docs/BENCHMARKS.md)." };
+        var reportSection = new Option<string>("--report-section") { Description = "The section of --report to (re)write.", DefaultValueFactory = _ => "robustness" };
+        var predictions = new Option<FileInfo?>("--predictions")
+        {
+            Description = "Also write each image's prediction to this CSV file (sha256, label, probability, predicted label): to count the labels a change of preprocessing or precision moves.",
+        };
+        var command = new Command("evaluate", "Evaluate a model on a split of the data directory (default the test split) at the model's own threshold, optionally under perturbations.")
+        {
+            model, data, json, precision, bf16FromStage, split, gateFraction, perturbations, downscale, report, reportSection, predictions,
+        };
+        command.SetAction(parse => Run(new Request(
+            parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), new ServingPrecision(parse.GetValue(precision), parse.GetValue(bf16FromStage)),
+            parse.GetValue(split)!, parse.GetValue(gateFraction), parse.GetValue(perturbations), parse.GetValue(downscale) ?? [],
+            parse.GetValue(report), parse.GetValue(reportSection)!, parse.GetValue(predictions))));
+        return command;
+    }
+
+    private static int Run(Request request)
+    {
+        var gate = string.Equals(request.Split, "gate", StringComparison.OrdinalIgnoreCase);
+        if (!SplitNames.TryParse(request.Split, out var split) && !gate)
+        {
+            Console.Error.WriteLine($"--split must be train, val, test or gate; got '{request.Split}'");
+            return 2;
+        }
+
+        var data = new DataDirectory(request.DataRoot.FullName);
+        using var predictor = PneumoniaPredictor.Load(request.ModelDirectory.FullName, new XrayImageDecoder(ImageLimits.Default), request.Precision);
+        var catalogue = data.LoadCatalogue().Entries.Where(e => e.Label is not null).ToList();
+        // The gate set as TrainingSplits holds it out: training images of patients without test images, by the rule.
+        var rule = new GateSetRule(request.GateFraction);
+        var testPatients = catalogue.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
+        var entries = gate
+            ? catalogue.Where(e => rule.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), testPatients.Contains(e.PatientId))).ToList()
+            : catalogue.Where(e => e.Split == split).ToList();
+        if (entries.Count == 0)
+        {
+            Console.Error.WriteLine($"no labelled {request.Split} images in {data.CataloguePath}; import a dataset first");
+            return 2;
+        }
+
+        var labels = entries.Select(e => e.Label == XrayLabel.Pneumonia).ToArray();
+        if (!request.Perturbations)
+        {
+            // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
+            var probabilities = Terminal.WithProgress($"evaluating {entries.Count:N0} {request.Split} images", entries.Count, bar => entries
+                .Select(e => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(data.Store.PathOf(e.Sha256))))
+                .Chunk(BatchSize)
+                .SelectMany(batch => predictor.PredictPixels(batch))
+                .Select((p, i) =>
+                {
+                    bar.Set(i + 1);
+                    return p.Probability;
+                })
+                .ToArray());
+            var evaluation = BinaryClassificationEvaluator.Evaluate(probabilities, labels, predictor.Card.Threshold);
+            if (request.Predictions is { } predictionsFile)
+            {
+                File.WriteAllLines(predictionsFile.FullName, entries.Select((e, i) => string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"{e.Sha256},{e.Label},{probabilities[i]:R},{XrayPrediction.From(probabilities[i], predictor.Card.Threshold, predictor.Card.Version).Label}"))
+                    .Prepend("sha256,label,probability,predicted"));
+            }
+
+            if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelPackage.JsonOptions));
+            else Terminal.Metrics((request.Split, evaluation));
+            return 0;
+        }
+
+        IEnumerable<XrayPerturbation> suite = [.. XrayPerturbation.RobustnessSuite, .. request.Downscale.Select(side => new XrayPerturbation(PerturbationKind.Downscale, side))];
+        var files = entries.Select(e => File.ReadAllBytes(data.Store.PathOf(e.Sha256))).ToList();
+        var table = new StringBuilder()
+            .AppendLine($"Model `{predictor.Card.Version}` ({predictor.Precision}{(predictor.Precision == InferencePrecision.Bf16 ? $" from stage {predictor.Bf16FromStage}" : "")}), " +
+                $"its threshold {predictor.Card.Threshold:0.0000}; {entries.Count} labelled images of the {request.Split} split ({labels.Count(l => l)} PNEUMONIA, {labels.Count(l => !l)} NORMAL), " +
+                "each decoded, perturbed, then preprocessed and classified as served; noise seeded by the image's position.")
+            .AppendLine()
+            .AppendLine("| input | ROC-AUC | accuracy | sensitivity | specificity | ECE | flagged out of distribution |")
+            .AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var perturbation in suite)
+        {
+            perturbation.Validate();
+            var pixels = files.Select((file, index) =>
+            {
+                using var image = predictor.Preprocessor.DecodeReduced(file);
+                using var perturbed = perturbation.Apply(image, seed: index);
+                return predictor.Preprocessor.ToModelPixels(perturbed);
+            });
+            var predictions = pixels.Chunk(BatchSize).SelectMany(batch => predictor.PredictPixels(batch)).ToList();
+            var r = BinaryClassificationEvaluator.Evaluate(predictions.Select(p => p.Probability).ToArray(), labels, predictor.Card.Threshold);
+            var flagged = predictions.All(p => p.Distribution is null) ? "-" : $"{predictions.Count(p => p.Distribution!.IsOutOfDistribution) / (double)predictions.Count:P1}";
+            var row = $"| {perturbation.Name} | {r.RocAuc:0.000} | {r.Accuracy:0.000} | {r.Recall:0.000} | {r.Specificity:0.000} | {r.ExpectedCalibrationError:0.000} | {flagged} |";
+            Console.Error.WriteLine(row);
+            table.AppendLine(row);
+        }
+
+        var command = "pneumonia " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+        if (request.Report is { } reportFile) BenchmarkReport.WriteSection(reportFile.FullName, request.ReportSection, request.ReportSection == "robustness" ? "Robustness under perturbations" : $"Robustness under perturbations: {request.ReportSection}", command, table.ToString());
+        else Console.WriteLine(table);
+        return 0;
+    }
+
+    private sealed record Request(
+        DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, double GateFraction,
+        bool Perturbations, int[] Downscale, FileInfo? Report, string ReportSection, FileInfo? Predictions);
+}

@@ -1,0 +1,166 @@
+using Pneumonia.Ml.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Pneumonia.Ml.Architectures;
+using Pneumonia.Ml.Packages;
+
+namespace Pneumonia.Ml.Serving;
+
+/// <summary>
+/// A trained network prepared the way serving runs it: eval mode, each batch norm folded into its convolution (in
+/// float64), activations in channels-last layout, then the stages from <see cref="ServingPrecision.Bf16FromStage"/>
+/// converted to bfloat16. Used by <see cref="PneumoniaPredictor"/> and by the training pipeline, so a model card
+/// reports the answers users get.
+/// </summary>
+public sealed class ServingNetwork : IDisposable
+{
+    private readonly PneumoniaNetwork _network;
+
+    private ServingNetwork(PneumoniaNetwork network, ServingPrecision precision)
+    {
+        _network = network;
+        Precision = precision;
+    }
+
+    public ServingPrecision Precision { get; }
+
+    /// <summary>The float32 linear head: weight [1, C], bias [1] (the class-activation map's weights).</summary>
+    public Linear Head => _network.Head;
+
+    /// <summary>Takes ownership of a float32 <paramref name="network"/> and prepares it in place; it can no longer be trained.</summary>
+    public static ServingNetwork Prepare(PneumoniaNetwork network, ServingPrecision precision)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(precision);
+        if (precision.Precision == InferencePrecision.Bf16)
+        {
+            // Checked before anything is changed: a refused precision leaves the network as it was.
+            ArgumentOutOfRangeException.ThrowIfNegative(precision.Bf16FromStage);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(precision.Bf16FromStage, network.Backbone.Stages + 1);
+        }
+
+        network.eval();
+        // Each conv/BN pair becomes one convolution. Folding before the conversion also keeps bf16 honest: bf16 batch
+        // norms (a tiny running variance plus eps, rounded to 8 bits) were what moved labels in all-bf16 serving.
+        network.Backbone.FoldBatchNorm();
+        network.ChannelsLast = true;
+        if (precision.Precision == InferencePrecision.Bf16)
+        {
+            if (precision.Bf16FromStage == 0)
+            {
+                network.to(ScalarType.BFloat16);
+                // The head stays float: in bfloat16 the logit itself would be rounded to 3 significant digits.
+                network.Head.to(ScalarType.Float32);
+            }
+            else
+            {
+                network.Backbone.ConvertStages(precision.Bf16FromStage, ScalarType.BFloat16);
+            }
+        }
+
+        return new ServingNetwork(network, precision);
+    }
+
+    /// <summary>A prepared copy of <paramref name="network"/> (e.g. one still being trained); the original is untouched.</summary>
+    public static ServingNetwork CopyOf(PneumoniaNetwork network, ModelArchitecture architecture, ServingPrecision precision)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var copy = NetworkFactory.Create(architecture, loadPretrainedBackbone: false);
+        try
+        {
+            using (no_grad())
+            {
+                var source = network.state_dict();
+                foreach (var (name, value) in copy.state_dict())
+                    value.copy_(source[name]);
+            }
+
+            return Prepare(copy, precision);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The last stage's feature map for grey byte images [N,1,S,S], in the precision of the last stage.</summary>
+    public Tensor FeatureMap(Tensor bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (Precision.Precision == InferencePrecision.Fp32) return _network.FeatureMap(bytes.to_type(ScalarType.Float32));
+        if (Precision.Bf16FromStage == 0) return _network.FeatureMap(bytes.to_type(ScalarType.BFloat16));
+        var lastFloatStage = Precision.Bf16FromStage - 1;
+        using var early = _network.FeaturesThrough(bytes.to_type(ScalarType.Float32), lastFloatStage);
+        using var converted = early.to_type(ScalarType.BFloat16);
+        return _network.Backbone.ForwardFrom(converted, lastFloatStage);
+    }
+
+    /// <summary>
+    /// The output of backbone stages 0..<paramref name="lastStage"/> for grey images [N,1,S,S] given as floats (0..255),
+    /// e.g. augmented copies: what a training run with frozen stages caches. In the precision of that stage.
+    /// </summary>
+    public Tensor FeaturesThrough(Tensor greyFloats, int lastStage)
+    {
+        ArgumentNullException.ThrowIfNull(greyFloats);
+        var bf16 = Precision.Precision == InferencePrecision.Bf16 && Precision.Bf16FromStage == 0;
+        using var input = greyFloats.to_type(bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        return _network.FeaturesThrough(input, lastStage);
+    }
+
+    /// <summary>Logits [N] (float32) from a feature map: average pool and the float head, as the network's forward does in eval mode.</summary>
+    public Tensor Logits(Tensor features)
+    {
+        using var pooled = Pool(features);
+        return HeadLogits(pooled);
+    }
+
+    /// <summary>The pooled features [N, C] (float32) the head reads: the feature map averaged over its positions.</summary>
+    public static Tensor Pool(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        using var pooled = features.mean([2, 3]);
+        return pooled.to_type(ScalarType.Float32);
+    }
+
+    /// <summary>Logits [N] (float32) from pooled features [N, C].</summary>
+    public Tensor HeadLogits(Tensor pooled)
+    {
+        ArgumentNullException.ThrowIfNull(pooled);
+        using var logits = _network.Head.forward(pooled);
+        return logits.squeeze(1);
+    }
+
+    /// <summary>
+    /// The pooled features of every image of <paramref name="pixels"/> (uint8 [N,1,S,S]), row-major [N, C], in passes of
+    /// at most <paramref name="batchSize"/>: what <see cref="OutOfDistributionDetector"/> is fitted on.
+    /// </summary>
+    public float[] PooledFeatures(Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var count = pixels.shape[0];
+        var channels = (int)Head.weight!.shape[1];
+        var features = new float[count * channels];
+        using var noGrad = no_grad();
+        for (long start = 0; start < count; start += batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var length = Math.Min(batchSize, count - start);
+            Pool(FeatureMap(pixels.narrow(0, start, length))).data<float>().CopyTo(features, (int)(start * channels));
+        }
+
+        return features;
+    }
+
+    /// <summary>One logit per image of <paramref name="pixels"/> (uint8 [N,1,S,S]), in passes of at most <paramref name="batchSize"/>.</summary>
+    public float[] PredictLogits(Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        return NetworkScoring.BatchedLogits(pixels, batch => Logits(FeatureMap(batch)), batchSize, cancellationToken);
+    }
+
+    public void Dispose() => _network.Dispose();
+}
