@@ -2,11 +2,11 @@ using System.Diagnostics;
 
 namespace Pneumonia.Reliability.Tests.Infrastructure;
 
-/// <summary>Runs the real <c>pneumonia</c> command line (built beside the API) and returns its exit code and output.</summary>
+/// <summary>Runs the real <c>pneumonia</c> command line (its build output mirrors the API's configuration and runtime folders) and returns its exit code and output.</summary>
 public static class Cli
 {
     public static string Directory => ApiProcess.ApiDirectory.Replace(
-        Path.Combine("api", "Pneumonia.Api"), Path.Combine("api", "Pneumonia.Cli"), StringComparison.Ordinal);
+        Path.Combine("api", "Pneumonia.Api"), Path.Combine("grains", "Pneumonia.Cli"), StringComparison.Ordinal);
 
     public static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
     {
