@@ -1,6 +1,12 @@
 namespace Pneumonia.Abstractions;
 
-/// <summary>What <c>POST /retrain</c> asks for.</summary>
+/// <summary>
+/// What <c>POST /retrain</c> asks for: the one request type of a retrain, from the API through the coordinator to the
+/// job (which keeps it in its persisted <see cref="TrainingJobInfo.Request"/>). The trainer gets it as its recipe
+/// (the ML core's <c>TrainingOptions</c>), mapped once, in <c>RetrainOptions.RecipeFor</c> on the trainer silo.
+/// </summary>
+/// <param name="Epochs">1..<c>Pneumonia:Retrain:MaxEpochs</c>, checked by the coordinator.</param>
+/// <param name="BatchSize">1..<c>Pneumonia:Retrain:MaxBatchSize</c>, checked by the coordinator.</param>
 /// <param name="Promote">
 /// True: the trained model replaces production if it passes the gate. False: it is trained, registered and judged by
 /// the gate, and production is left alone (to compare candidates; promote one later with <c>POST /select-model</c>).
@@ -91,21 +97,38 @@ public enum StartRetrainOutcome
 
     /// <summary>The base data set is still being imported: try again shortly.</summary>
     DataNotReady = 4,
+
+    /// <summary>A value of the request is outside the silos' limits (<c>Pneumonia:Retrain</c>); see <see cref="StartRetrainResult.OutOfRange"/>.</summary>
+    InvalidRequest = 5,
 }
+
+/// <summary>A value of a <see cref="RetrainRequest"/> outside its allowed range.</summary>
+/// <param name="Field">The <see cref="RetrainRequest"/> property, e.g. <c>nameof(RetrainRequest.Epochs)</c>.</param>
+[GenerateSerializer, Immutable, Alias("pneumonia.RetrainValueOutOfRange")]
+public sealed record RetrainValueOutOfRange(
+    [property: Id(0)] string Field,
+    [property: Id(1)] int Value,
+    [property: Id(2)] int Minimum,
+    [property: Id(3)] int Maximum);
 
 /// <param name="JobId">The new job, or the one already running.</param>
 /// <param name="Reason">Why nothing was started.</param>
+/// <param name="OutOfRange">With <see cref="StartRetrainOutcome.InvalidRequest"/>: every value outside its range.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.StartRetrainResult")]
 public sealed record StartRetrainResult(
     [property: Id(0)] StartRetrainOutcome Outcome,
     [property: Id(1)] string? JobId,
-    [property: Id(2)] string? Reason);
+    [property: Id(2)] string? Reason,
+    [property: Id(3)] IReadOnlyList<RetrainValueOutOfRange>? OutOfRange = null);
 
 /// <summary>One training job. Key: the job id. Training runs off the grain's turn; calls return at once.</summary>
 [Alias("pneumonia.ITrainingJobGrain")]
 public interface ITrainingJobGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the job (idempotent for the same request) and returns without waiting for training.</summary>
+    /// <summary>
+    /// Starts the job (idempotent for the same request) and returns without waiting for training. Called by the
+    /// coordinator, which has checked the request against the limits.
+    /// </summary>
     Task StartAsync(RetrainRequest request);
 
     Task<TrainingJobInfo?> GetAsync();
@@ -118,6 +141,10 @@ public interface ITrainingJobGrain : IGrainWithStringKey
 [Alias("pneumonia.ITrainingCoordinatorGrain")]
 public interface ITrainingCoordinatorGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Starts a job unless one runs, the data is not ready or the request is outside the limits of
+    /// <c>Pneumonia:Retrain</c> (the one place they are checked: front ends need not know them).
+    /// </summary>
     Task<StartRetrainResult> StartAsync(RetrainRequest request);
 
     /// <summary>The running job, else the most recent one, else null.</summary>

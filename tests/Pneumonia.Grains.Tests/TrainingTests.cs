@@ -97,9 +97,16 @@ public sealed class TrainingTests(GrainsClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_request_outside_the_limits_is_refused()
+    public async Task A_request_outside_the_limits_is_refused_naming_every_value_and_its_range()
     {
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Cluster.Coordinator().StartAsync(new RetrainRequest(0, 8, false)));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Cluster.Coordinator().StartAsync(new RetrainRequest(1, 257, false)));
+        var epochs = await fixture.Cluster.Coordinator().StartAsync(new RetrainRequest(0, 8, false));
+        Assert.Equal((StartRetrainOutcome.InvalidRequest, null), (epochs.Outcome, epochs.JobId));
+        Assert.Equal([new RetrainValueOutOfRange(nameof(RetrainRequest.Epochs), 0, 1, 50)], epochs.OutOfRange!);
+
+        var both = await fixture.Cluster.Coordinator().StartAsync(new RetrainRequest(51, 257, false));
+        Assert.Equal(
+            [new RetrainValueOutOfRange(nameof(RetrainRequest.Epochs), 51, 1, 50), new RetrainValueOutOfRange(nameof(RetrainRequest.BatchSize), 257, 1, 256)],
+            both.OutOfRange!);
+        Assert.Equal("Epochs must be between 1 and 50; got 51. BatchSize must be between 1 and 256; got 257.", both.Reason);
     }
 }

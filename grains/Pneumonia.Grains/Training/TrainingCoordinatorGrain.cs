@@ -27,7 +27,12 @@ public sealed class TrainingCoordinatorGrain(
     public async Task<StartRetrainResult> StartAsync(RetrainRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        RetrainRequests.Validate(request, options.Value);
+        if (options.Value.OutOfRange(request) is { Count: > 0 } outside)
+        {
+            return new StartRetrainResult(StartRetrainOutcome.InvalidRequest, null,
+                string.Join(" ", outside.Select(o => $"{o.Field} must be between {o.Minimum} and {o.Maximum}; got {o.Value}.")), outside);
+        }
+
         if (await ConfirmRunningJobAsync() is { } running)
         {
             return new StartRetrainResult(StartRetrainOutcome.AlreadyRunning, running, $"training job {running} is still running");

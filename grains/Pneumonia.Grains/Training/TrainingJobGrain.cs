@@ -108,7 +108,6 @@ public sealed class TrainingJobGrain(
             return;
         }
 
-        RetrainRequests.Validate(request, options.Value);
         state.State.Info = new TrainingJobInfo(
             this.GetPrimaryKeyString(), request, TrainingJobStatus.Pending, "queued", time.GetUtcNow(), null, null, 0, 0, 0, 0,
             null, null, null, null, null, null, null, null, null, []);
@@ -205,11 +204,9 @@ public sealed class TrainingJobGrain(
         state.State.Info = info;
         await state.WriteStateAsync();
 
-        var work = new RetrainWork(
-            info.JobId, images.ConvertAll(image => image.ToEntry()), new ModelOnDisk(production.Version, production.Directory), gate,
-            info.Request.Epochs, info.Request.BatchSize, info.Request.FineTune);
+        var (jobId, request, entries, parent) = (info.JobId, info.Request, images.ConvertAll(image => image.ToEntry()), new ModelOnDisk(production.Version, production.Directory));
         _cancellation = new CancellationTokenSource();
-        _work = executor.Run(info.JobId, token => runner.Run(work, _progress, token), _cancellation.Token);
+        _work = executor.Run(jobId, token => runner.Run(jobId, request, entries, parent, gate, _progress, token), _cancellation.Token);
         logger.LogInformation("Training job {JobId} launched on {Images} labelled images from {Parent} (gate set version {GateVersion}: {GateImages} images held out)",
             info.JobId, images.Count, production.Version, gate.Version, gate.Images.Count);
     }
