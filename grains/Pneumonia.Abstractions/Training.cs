@@ -38,42 +38,70 @@ public sealed record TrainingEpoch(
     [property: Id(4)] double ValidationAuc,
     [property: Id(5)] double Seconds);
 
-/// <summary>Everything known about a training job; persisted between epochs, so it survives a silo restart.</summary>
-/// <param name="Progress">0-100, counted in training batches.</param>
+/// <summary>
+/// Everything known about a training job; persisted between epochs, so it survives a silo restart. Built with the
+/// identity of the job (the constructor) and named properties for the rest, which start empty (0, null, none).
+/// </summary>
+/// <remarks>
+/// Persisted: every member keeps its <c>[Id]</c>, the ones the record had when it was positional (0-23) and those
+/// added since, so state written by every earlier version loads (TrainingJobStateCompatibilityTests).
+/// </remarks>
 /// <param name="Phase">"queued", "loading", "caching", "training", "validating", "calibrating", "evaluating", "gating", "registering" or "done".</param>
-/// <param name="ResultVersion">The model version the job produced, once registered.</param>
-/// <param name="Promoted">Whether the gate made <paramref name="ResultVersion"/> production.</param>
-/// <param name="PromotionReason">The gate's reasoning.</param>
-/// <param name="Gate">The gate's report: the new model and production compared on the gate set, figure by figure.</param>
-/// <param name="ImagesDone">In the "loading" and "caching" phases: images decoded (or run through the frozen stages) so far.</param>
-/// <param name="ImagesTotal">In those phases: the images the phase works through.</param>
 [GenerateSerializer, Immutable, Alias("pneumonia.TrainingJobInfo")]
 public sealed record TrainingJobInfo(
     [property: Id(0)] string JobId,
     [property: Id(1)] RetrainRequest Request,
     [property: Id(2)] TrainingJobStatus Status,
     [property: Id(3)] string Phase,
-    [property: Id(4)] DateTimeOffset CreatedAt,
-    [property: Id(5)] DateTimeOffset? StartedAt,
-    [property: Id(6)] DateTimeOffset? FinishedAt,
-    [property: Id(7)] double Progress,
-    [property: Id(8)] int Epoch,
-    [property: Id(9)] int Batch,
-    [property: Id(10)] int BatchesPerEpoch,
-    [property: Id(11)] double? Loss,
-    [property: Id(12)] double? Accuracy,
-    [property: Id(13)] double? ValidationAuc,
-    [property: Id(14)] TimeSpan? Eta,
-    [property: Id(15)] string? ParentVersion,
-    [property: Id(16)] string? ResultVersion,
-    [property: Id(17)] bool? Promoted,
-    [property: Id(18)] string? PromotionReason,
-    [property: Id(19)] string? Error,
-    [property: Id(20)] IReadOnlyList<TrainingEpoch> History,
-    [property: Id(21)] GateReport? Gate = null,
-    [property: Id(22)] int ImagesDone = 0,
-    [property: Id(23)] int ImagesTotal = 0)
+    [property: Id(4)] DateTimeOffset CreatedAt)
 {
+    [Id(5)] public DateTimeOffset? StartedAt { get; init; }
+
+    [Id(6)] public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>0-100, counted in training batches.</summary>
+    [Id(7)] public double Progress { get; init; }
+
+    [Id(8)] public int Epoch { get; init; }
+
+    [Id(9)] public int Batch { get; init; }
+
+    [Id(10)] public int BatchesPerEpoch { get; init; }
+
+    [Id(11)] public double? Loss { get; init; }
+
+    [Id(12)] public double? Accuracy { get; init; }
+
+    [Id(13)] public double? ValidationAuc { get; init; }
+
+    [Id(14)] public TimeSpan? Eta { get; init; }
+
+    /// <summary>The production model the job started from.</summary>
+    [Id(15)] public string? ParentVersion { get; init; }
+
+    /// <summary>The model version the job produced, once registered.</summary>
+    [Id(16)] public string? ResultVersion { get; init; }
+
+    /// <summary>Whether the gate made <see cref="ResultVersion"/> production.</summary>
+    [Id(17)] public bool? Promoted { get; init; }
+
+    /// <summary>The gate's reasoning.</summary>
+    [Id(18)] public string? PromotionReason { get; init; }
+
+    [Id(19)] public string? Error { get; init; }
+
+    /// <summary>Per-epoch metrics, filled when training ends.</summary>
+    [Id(20)] public IReadOnlyList<TrainingEpoch> History { get; init; } = [];
+
+    /// <summary>The gate's report: the new model and production compared on the gate set, figure by figure.</summary>
+    [Id(21)] public GateReport? Gate { get; init; }
+
+    /// <summary>In the "loading" and "caching" phases: images decoded (or run through the frozen stages) so far.</summary>
+    [Id(22)] public int ImagesDone { get; init; }
+
+    /// <summary>In those phases: the images the phase works through.</summary>
+    [Id(23)] public int ImagesTotal { get; init; }
+
     public bool IsFinished => Status is TrainingJobStatus.Completed or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
 
     /// <summary>

@@ -19,8 +19,10 @@ public sealed class TrainingQueryTests(GrainsClusterFixture fixture)
         var now = DateTimeOffset.UtcNow;
         var finished = new GrainState<TrainingJobState>(new TrainingJobState
         {
-            Info = new TrainingJobInfo(jobId, new RetrainRequest(1, 8, false), TrainingJobStatus.Completed, "done", now, now, now, 100, 1, 1, 1,
-                null, null, null, null, null, null, null, null, null, []),
+            Info = new TrainingJobInfo(jobId, new RetrainRequest(1, 8, false), TrainingJobStatus.Completed, "done", now)
+            {
+                StartedAt = now, FinishedAt = now, Progress = 100, Epoch = 1, Batch = 1, BatchesPerEpoch = 1,
+            },
         });
         await storage.WriteStateAsync("job", cluster.Client.GetGrain<ITrainingJobGrain>(jobId).GetGrainId(), finished);
         var coordinator = cluster.Client.GetGrain<ITrainingCoordinatorGrain>($"query-{Guid.NewGuid():N}");

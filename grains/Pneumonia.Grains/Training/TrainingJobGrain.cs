@@ -108,9 +108,7 @@ public sealed class TrainingJobGrain(
             return;
         }
 
-        state.State.Info = new TrainingJobInfo(
-            this.GetPrimaryKeyString(), request, TrainingJobStatus.Pending, "queued", time.GetUtcNow(), null, null, 0, 0, 0, 0,
-            null, null, null, null, null, null, null, null, null, []);
+        state.State.Info = new TrainingJobInfo(this.GetPrimaryKeyString(), request, TrainingJobStatus.Pending, "queued", time.GetUtcNow());
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(RecoveryReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         // Due at once: the first tick launches the work after this call has returned.
