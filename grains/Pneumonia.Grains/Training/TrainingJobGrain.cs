@@ -202,7 +202,10 @@ public sealed class TrainingJobGrain(
         state.State.Info = info;
         await state.WriteStateAsync();
 
-        var (jobId, request, entries, parent) = (info.JobId, info.Request, images.ConvertAll(image => image.ToEntry()), new ModelOnDisk(production.Version, production.Directory));
+        // The training thread gets these locals, never the grain's state or fields.
+        var (jobId, request) = (info.JobId, info.Request);
+        var entries = images.ConvertAll(image => image.ToEntry());
+        var parent = new ModelOnDisk(production.Version, production.Directory);
         _cancellation = new CancellationTokenSource();
         _work = executor.Run(jobId, token => runner.Run(jobId, request, entries, parent, gate, _progress, token), _cancellation.Token);
         logger.LogInformation("Training job {JobId} launched on {Images} labelled images from {Parent} (gate set version {GateVersion}: {GateImages} images held out)",
