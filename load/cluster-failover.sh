@@ -111,7 +111,7 @@ start_silo() {  # name silo-port gateway-port http-port roles [extra args...]
      --Pneumonia:Silo:SiloPort="$silo" --Pneumonia:Silo:GatewayPort="$gateway" --Pneumonia:Silo:Roles="$roles" \
      --Pneumonia:Silo:ProbeTimeout="$PROBE_TIMEOUT" --Pneumonia:Silo:MissedProbesLimit="$MISSED_PROBES" \
      --Pneumonia:Silo:DataDirectory="$WORK/$name-state" --Pneumonia:Data:DataDirectory="$(data_of "$name")" \
-     "${STORE_ARGS[@]}" --Pneumonia:Data:BaseDatasetPath= "$@" >>"$WORK/$name.log" 2>&1) &
+     "${STORE_ARGS[@]}" "${SMALL_DATA[@]}" --Pneumonia:Data:BaseDatasetPath= "$@" >>"$WORK/$name.log" 2>&1) &
   PIDS[$name]=$!
   for _ in $(seq 1 90); do
     curl -fsS -o /dev/null "http://127.0.0.1:$http/dashboard/" 2>/dev/null && return 0
@@ -121,6 +121,9 @@ start_silo() {  # name silo-port gateway-port http-port roles [extra args...]
   echo "silo $name did not start in 90 s"; tail -30 "$WORK/$name.log"; exit 1
 }
 
+# The drill's data set is its 40 uploaded images (no base data set, so that no silo spends minutes importing): every
+# process accepts a retrain on them, which the default minimum (100 per class, the learning loop's guard) refuses.
+SMALL_DATA=(--Pneumonia:Retrain:MinimumTrainingImagesPerClass=10)
 # The trainer runs retrains without cached frozen features so that a 30-epoch job lasts long enough to be killed.
 TRAINER_ARGS=(--Pneumonia:Retrain:CacheFrozenFeatures=false)
 echo "== starting redis ($REDIS), trainer, predictor-a, predictor-b, front end ($HOST)"
@@ -130,7 +133,7 @@ start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
 start_front_end() {  # name url
   (cd "$API_BIN" && exec dotnet Pneumonia.Api.dll --urls "$2" --Pneumonia:Api:Mode=Client \
      --Pneumonia:Api:Clustering=Redis --Pneumonia:Api:Redis="$REDIS" --Pneumonia:Data:DataDirectory="$(data_of "$1")" \
-     "${STORE_ARGS[@]}" --Pneumonia:Api:GrainCallTimeout="$CALL_TIMEOUT" \
+     "${STORE_ARGS[@]}" "${SMALL_DATA[@]}" --Pneumonia:Api:GrainCallTimeout="$CALL_TIMEOUT" \
      >"$WORK/$1.log" 2>&1) &
   PIDS[$1]=$!
   for _ in $(seq 1 60); do curl -fsS -o /dev/null "$2/health" 2>/dev/null && break; sleep 1; done
