@@ -217,18 +217,21 @@ AFTER_UPLOAD="$(api -F "files=@$IMG" -F label=PNEUMONIA "$HOST/upload" | json 'd
 if diff -q "$WORK/state-before.txt" "$WORK/state-after.txt" >/dev/null; then STATE_KEPT=yes; else STATE_KEPT=no; fi
 
 # --- 2b. restart predictor-b: the running front end sends it predictions again ----------------------------------
-b_calls() { curl -fsS --max-time 5 "$DASHBOARD/DashboardCounters" | "$PY" -c '
-import json, sys
-print(sum(s["totalCalls"] for s in json.load(sys.stdin)["simpleGrainStats"]
-          if s["grainType"].endswith("PredictionGrain") and s["siloAddress"].split("@")[0].endswith(":'"$B_SILO"'")))' 2>/dev/null || echo 0; }
+# Predictor-b's own count of forward passes (its /metrics/prometheus): the dashboard's per-silo statistics lag, and
+# did not show a restarted silo's calls at all in one run.
+b_served() { curl -fsS --max-time 2 "http://127.0.0.1:$B_HTTP/metrics/prometheus" 2>/dev/null | "$PY" -c '
+import sys
+# "name{labels} value [timestamp]": the value is the first field after the labels
+print(int(sum(float(l.rsplit("}", 1)[-1].split()[0]) for l in sys.stdin if l.startswith("pneumonia_inference_batch_size_count{"))))' 2>/dev/null || echo 0; }
 start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
 REJOINED_AT="$(date +%s.%N)"
 SERVED_AT=""
-for _ in $(seq 1 600); do
+# One user's predictions, for at most 60 s after predictor-b answers its health probe.
+while [[ "$(echo "$(date +%s.%N) - $REJOINED_AT < 60" | bc)" == 1 ]]; do
   curl -fsS -o /dev/null -F "file=@$IMG;type=image/jpeg" "$HOST/predict" || true
-  if [[ "$(b_calls)" -gt 0 ]]; then SERVED_AT="$(date +%s.%N)"; break; fi
+  if [[ "$(b_served)" -gt 0 ]]; then SERVED_AT="$(date +%s.%N)"; break; fi
 done
-REJOIN="$([[ -n "$SERVED_AT" ]] && echo "$SERVED_AT - $REJOINED_AT" | bc || echo "no request within 600 predictions")"
+REJOIN="$([[ -n "$SERVED_AT" ]] && printf '%.1f s' "$(echo "$SERVED_AT - $REJOINED_AT" | bc)" || echo "none within 60 s")"
 
 # --- 3. kill -9 the trainer mid-job, restart it -------------------------------------------------------------------
 echo "== long retrain; kill -9 the trainer while it trains; restart it"
@@ -255,7 +258,7 @@ JOB3_STATUS="$(wait_job "$JOB3" 300 | json 'd["status"]')"
 stop_time() {  # name -> seconds from SIGTERM to exit
   local pid=${PIDS[$1]} start; start="$(date +%s.%N)"
   kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; unset "PIDS[$1]"
-  echo "$(date +%s.%N) - $start" | bc
+  printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)"
 }
 # --- 3c. restart Redis (its append-only file is all the cluster's state): nothing may be lost ----------------------
 snapshot >"$WORK/state-before-redis.txt"
@@ -305,7 +308,7 @@ the front end and Redis share the machine.
 | trainer killed mid-job (at {float("$JOB2_PROGRESS"):.0f} %): job status while no trainer runs | HTTP $NO_TRAINER_STATUS |
 | trainer restarted -> job reported | $JOB2_STATUS {float("$JOB2_FAILED_AT") - float("$RESTART_AT"):.1f} s after the restart began ({float("$TRAINER_UP_AT") - float("$RESTART_AT"):.1f} s to start): "$JOB2_ERROR" |
 | next retrain on the restarted trainer | $JOB3_STATUS |
-| predictor-b restarted -> its first prediction from the running front end | $REJOIN s |
+| predictor-b restarted -> its first prediction from the running front end (one user) | $REJOIN |
 | SIGTERM to exit: predictor-b / trainer / predictor-a | $STOP_B / $STOP_T / $STOP_A s |
 | Redis restarted (append-only file): upload batches, model versions, production, jobs unchanged | $REDIS_KEPT |
 | second front end's production version = the first's | $([[ "$SECOND_FRONT_END" == "$(grep '^production=' "$WORK/state-before-redis.txt" | cut -d= -f2)" ]] && echo yes || echo "no ($SECOND_FRONT_END)") |
