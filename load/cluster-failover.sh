@@ -232,6 +232,13 @@ while [[ "$(echo "$(date +%s.%N) - $REJOINED_AT < 60" | bc)" == 1 ]]; do
   if [[ "$(b_served)" -gt 0 ]]; then SERVED_AT="$(date +%s.%N)"; break; fi
 done
 REJOIN="$([[ -n "$SERVED_AT" ]] && printf '%.1f s' "$(echo "$SERVED_AT - $REJOINED_AT" | bc)" || echo "none within 60 s")"
+# Its share then: of the next 40 single predictions, how many predictor-b ran (two predictors: about half is fair).
+SHARE="-"
+if [[ -n "$SERVED_AT" ]]; then
+  first="$(b_served)"
+  for _ in $(seq 1 40); do curl -fsS -o /dev/null -F "file=@$IMG;type=image/jpeg" "$HOST/predict" || true; done
+  SHARE="$(( $(b_served) - first )) of 40"
+fi
 
 # --- 3. kill -9 the trainer mid-job, restart it -------------------------------------------------------------------
 echo "== long retrain; kill -9 the trainer while it trains; restart it"
@@ -309,6 +316,7 @@ the front end and Redis share the machine.
 | trainer restarted -> job reported | $JOB2_STATUS {float("$JOB2_FAILED_AT") - float("$RESTART_AT"):.1f} s after the restart began ({float("$TRAINER_UP_AT") - float("$RESTART_AT"):.1f} s to start): "$JOB2_ERROR" |
 | next retrain on the restarted trainer | $JOB3_STATUS |
 | predictor-b restarted -> its first prediction from the running front end (one user) | $REJOIN |
+| predictor-b's share of the next 40 predictions | $SHARE |
 | SIGTERM to exit: predictor-b / trainer / predictor-a | $STOP_B / $STOP_T / $STOP_A s |
 | Redis restarted (append-only file): upload batches, model versions, production, jobs unchanged | $REDIS_KEPT |
 | second front end's production version = the first's | $([[ "$SECOND_FRONT_END" == "$(grep '^production=' "$WORK/state-before-redis.txt" | cut -d= -f2)" ]] && echo yes || echo "no ($SECOND_FRONT_END)") |
