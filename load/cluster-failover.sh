@@ -111,7 +111,7 @@ start_silo() {  # name silo-port gateway-port http-port roles [extra args...]
      --Pneumonia:Silo:SiloPort="$silo" --Pneumonia:Silo:GatewayPort="$gateway" --Pneumonia:Silo:Roles="$roles" \
      --Pneumonia:Silo:ProbeTimeout="$PROBE_TIMEOUT" --Pneumonia:Silo:MissedProbesLimit="$MISSED_PROBES" \
      --Pneumonia:Silo:DataDirectory="$WORK/$name-state" --Pneumonia:Data:DataDirectory="$(data_of "$name")" \
-     "${STORE_ARGS[@]}" --Pneumonia:Data:BaseDatasetPath= "$@" >>"$WORK/$name.log" 2>&1) &
+     "${STORE_ARGS[@]}" "${SMALL_DATA[@]}" --Pneumonia:Data:BaseDatasetPath= "$@" >>"$WORK/$name.log" 2>&1) &
   PIDS[$name]=$!
   for _ in $(seq 1 90); do
     curl -fsS -o /dev/null "http://127.0.0.1:$http/dashboard/" 2>/dev/null && return 0
@@ -121,6 +121,9 @@ start_silo() {  # name silo-port gateway-port http-port roles [extra args...]
   echo "silo $name did not start in 90 s"; tail -30 "$WORK/$name.log"; exit 1
 }
 
+# The drill's data set is its 40 uploaded images (no base data set, so that no silo spends minutes importing): every
+# process accepts a retrain on them, which the default minimum (100 per class, the learning loop's guard) refuses.
+SMALL_DATA=(--Pneumonia:Retrain:MinimumTrainingImagesPerClass=10)
 # The trainer runs retrains without cached frozen features so that a 30-epoch job lasts long enough to be killed.
 TRAINER_ARGS=(--Pneumonia:Retrain:CacheFrozenFeatures=false)
 echo "== starting redis ($REDIS), trainer, predictor-a, predictor-b, front end ($HOST)"
@@ -130,7 +133,7 @@ start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
 start_front_end() {  # name url
   (cd "$API_BIN" && exec dotnet Pneumonia.Api.dll --urls "$2" --Pneumonia:Api:Mode=Client \
      --Pneumonia:Api:Clustering=Redis --Pneumonia:Api:Redis="$REDIS" --Pneumonia:Data:DataDirectory="$(data_of "$1")" \
-     "${STORE_ARGS[@]}" --Pneumonia:Api:GrainCallTimeout="$CALL_TIMEOUT" \
+     "${STORE_ARGS[@]}" "${SMALL_DATA[@]}" --Pneumonia:Api:GrainCallTimeout="$CALL_TIMEOUT" \
      >"$WORK/$1.log" 2>&1) &
   PIDS[$1]=$!
   for _ in $(seq 1 60); do curl -fsS -o /dev/null "$2/health" 2>/dev/null && break; sleep 1; done
@@ -214,18 +217,28 @@ AFTER_UPLOAD="$(api -F "files=@$IMG" -F label=PNEUMONIA "$HOST/upload" | json 'd
 if diff -q "$WORK/state-before.txt" "$WORK/state-after.txt" >/dev/null; then STATE_KEPT=yes; else STATE_KEPT=no; fi
 
 # --- 2b. restart predictor-b: the running front end sends it predictions again ----------------------------------
-b_calls() { curl -fsS --max-time 5 "$DASHBOARD/DashboardCounters" | "$PY" -c '
-import json, sys
-print(sum(s["totalCalls"] for s in json.load(sys.stdin)["simpleGrainStats"]
-          if s["grainType"].endswith("PredictionGrain") and s["siloAddress"].split("@")[0].endswith(":'"$B_SILO"'")))' 2>/dev/null || echo 0; }
+# Predictor-b's own count of forward passes (its /metrics/prometheus): the dashboard's per-silo statistics lag, and
+# did not show a restarted silo's calls at all in one run.
+b_served() { curl -fsS --max-time 2 "http://127.0.0.1:$B_HTTP/metrics/prometheus" 2>/dev/null | "$PY" -c '
+import sys
+# "name{labels} value [timestamp]": the value is the first field after the labels
+print(int(sum(float(l.rsplit("}", 1)[-1].split()[0]) for l in sys.stdin if l.startswith("pneumonia_inference_batch_size_count{"))))' 2>/dev/null || echo 0; }
 start_silo predictor-b "$B_SILO" "$B_GW" "$B_HTTP" predictor
 REJOINED_AT="$(date +%s.%N)"
 SERVED_AT=""
-for _ in $(seq 1 600); do
+# One user's predictions, for at most 60 s after predictor-b answers its health probe.
+while [[ "$(echo "$(date +%s.%N) - $REJOINED_AT < 60" | bc)" == 1 ]]; do
   curl -fsS -o /dev/null -F "file=@$IMG;type=image/jpeg" "$HOST/predict" || true
-  if [[ "$(b_calls)" -gt 0 ]]; then SERVED_AT="$(date +%s.%N)"; break; fi
+  if [[ "$(b_served)" -gt 0 ]]; then SERVED_AT="$(date +%s.%N)"; break; fi
 done
-REJOIN="$([[ -n "$SERVED_AT" ]] && echo "$SERVED_AT - $REJOINED_AT" | bc || echo "no request within 600 predictions")"
+REJOIN="$([[ -n "$SERVED_AT" ]] && printf '%.1f s' "$(echo "$SERVED_AT - $REJOINED_AT" | bc)" || echo "none within 60 s")"
+# Its share then: of the next 40 single predictions, how many predictor-b ran (two predictors: about half is fair).
+SHARE="-"
+if [[ -n "$SERVED_AT" ]]; then
+  first="$(b_served)"
+  for _ in $(seq 1 40); do curl -fsS -o /dev/null -F "file=@$IMG;type=image/jpeg" "$HOST/predict" || true; done
+  SHARE="$(( $(b_served) - first )) of 40"
+fi
 
 # --- 3. kill -9 the trainer mid-job, restart it -------------------------------------------------------------------
 echo "== long retrain; kill -9 the trainer while it trains; restart it"
@@ -252,7 +265,7 @@ JOB3_STATUS="$(wait_job "$JOB3" 300 | json 'd["status"]')"
 stop_time() {  # name -> seconds from SIGTERM to exit
   local pid=${PIDS[$1]} start; start="$(date +%s.%N)"
   kill -TERM "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; unset "PIDS[$1]"
-  echo "$(date +%s.%N) - $start" | bc
+  printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)"
 }
 # --- 3c. restart Redis (its append-only file is all the cluster's state): nothing may be lost ----------------------
 snapshot >"$WORK/state-before-redis.txt"
@@ -302,7 +315,8 @@ the front end and Redis share the machine.
 | trainer killed mid-job (at {float("$JOB2_PROGRESS"):.0f} %): job status while no trainer runs | HTTP $NO_TRAINER_STATUS |
 | trainer restarted -> job reported | $JOB2_STATUS {float("$JOB2_FAILED_AT") - float("$RESTART_AT"):.1f} s after the restart began ({float("$TRAINER_UP_AT") - float("$RESTART_AT"):.1f} s to start): "$JOB2_ERROR" |
 | next retrain on the restarted trainer | $JOB3_STATUS |
-| predictor-b restarted -> its first prediction from the running front end | $REJOIN s |
+| predictor-b restarted -> its first prediction from the running front end (one user) | $REJOIN |
+| predictor-b's share of the next 40 predictions | $SHARE |
 | SIGTERM to exit: predictor-b / trainer / predictor-a | $STOP_B / $STOP_T / $STOP_A s |
 | Redis restarted (append-only file): upload batches, model versions, production, jobs unchanged | $REDIS_KEPT |
 | second front end's production version = the first's | $([[ "$SECOND_FRONT_END" == "$(grep '^production=' "$WORK/state-before-redis.txt" | cut -d= -f2)" ]] && echo yes || echo "no ($SECOND_FRONT_END)") |

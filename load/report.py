@@ -338,15 +338,17 @@ def scale(a):
             return "n/a"
         return f"x{last[i] / first[i]:.2f}"
 
+    retrain_step = (f"`POST /retrain?epochs={a.epochs}&batch_size=32&fine_tune=true&promote=false`" if a.epochs > 0
+                    else "no retrain (`SCALE_EPOCHS=0`)")
     section = f"""
 ## The data at scale: import, statistics, memory and epochs from {first[0]:,} to {last[0]:,} images
 
-Command: `load/scale.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. The API in Release (co-hosted
+Command: `SCALE_STEPS="{a.steps}" SCALE_EPOCHS={a.epochs} load/scale.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. The API in Release (co-hosted
 silo, file grain storage) on a fresh data directory without the base data set; the images are variants of the
 Kermany images made by `load/scale_data.py` (a 4 x 4 patch a few grey levels brighter: new content hashes, same
 labels and splits, a new patient per variant round) and imported with `POST /admin/import` in batches of {a.chunk}
 (label screen included). After each size: `GET /dataset/stats` {a.stats_requests} times on one connection (`hey`),
-the process's memory, then `POST /retrain?epochs={a.epochs}&batch_size=32&fine_tune=true&promote=false`.
+the process's memory, then {retrain_step}.
 
 | images | import of this step, images/s | `/dataset/stats` p50 / p95 / p99 ms | stats answer KB | RSS after import | peak so far (VmHWM), before this retrain | trainable images | retrain loading s (decoded images) | seconds per epoch | training images/s in the epoch | peak after the retrain |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

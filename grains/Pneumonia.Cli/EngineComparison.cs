@@ -37,8 +37,8 @@ internal static class EngineComparison
 
         set_num_threads(threads);
         using var input = tensor(grey, [1L, 1, Size, Size], ScalarType.Byte);
-        var architecture = NetworkFactory.Describe(backboneStages: 4, dropout: 0, pretrained: true);
-        using (var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true))
+        var architecture = ResNet18Architecture.Instance.Describe(stages: 4, dropout: 0, pretrained: true);
+        using (var network = NetworkArchitectures.Create(architecture, loadPretrainedWeights: true))
         {
             network.eval();
             var time = median(() =>
@@ -52,7 +52,7 @@ internal static class EngineComparison
 
         foreach (var (name, precision) in new[] { ("TorchSharp fp32, prepared (batch norms folded, channels-last)", ServingPrecision.Fp32), ("TorchSharp bf16, prepared (the served configuration)", ServingPrecision.Default) })
         {
-            using var network = ServingNetwork.Prepare(NetworkFactory.Create(architecture, loadPretrainedBackbone: true), precision);
+            using var network = ServingNetwork.Prepare(NetworkArchitectures.Create(architecture, loadPretrainedWeights: true), precision);
             var time = median(() =>
             {
                 using var noGrad = no_grad();

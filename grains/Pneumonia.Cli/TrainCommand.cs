@@ -94,7 +94,7 @@ internal static class TrainCommand
                 : ModelPackage.ReadCard(parentDirectory).Preprocessing;
             var clock = Stopwatch.StartNew();
             var card = Train(dataDirectory, preprocessing, options, parentDirectory,
-                parentDirectory is null ? NetworkFactory.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
+                parentDirectory is null ? NetworkArchitectures.Default.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
                 parse.GetValue(validationFraction), parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null,
                 parse.GetValue(selectionRule), parse.GetValue(output)!.FullName, cancel);
             if (parse.GetValue(report) is { } reportFile)

@@ -43,7 +43,7 @@ public static class TinyModel
             Preprocessing = preprocessing,
             Dataset = snapshot,
             ParentModelDirectory = parentDirectory,
-            NewArchitecture = parentDirectory is null ? NetworkFactory.Describe(backboneStages: 2, dropout: 0, pretrained: true) : null,
+            NewArchitecture = parentDirectory is null ? ResNet18Architecture.Instance.Describe(stages: 2, dropout: 0, pretrained: true) : null,
             OutputDirectory = outputDirectory,
             Serving = serving ?? ServingPrecision.Default,
         });

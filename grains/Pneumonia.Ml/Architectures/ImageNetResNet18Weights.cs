@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,6 +16,16 @@ public static class ImageNetResNet18Weights
     /// <summary>Where the package's build props copy the model: next to the built assemblies.</summary>
     public static string DefaultOnnxPath { get; } =
         Path.Combine(AppContext.BaseDirectory, "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+
+    /// <summary>
+    /// The NuGet package the model comes from, with its version, e.g. "Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1":
+    /// stamped into this assembly at build time from the package reference (Pneumonia.Ml.csproj), so a card names the
+    /// package that was really copied, not a version written here by hand.
+    /// </summary>
+    public static string Package =>
+        typeof(ImageNetResNet18Weights).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .SingleOrDefault(a => a.Key == "ImageNetWeightsPackage")?.Value
+        ?? throw new InvalidOperationException("Pneumonia.Ml was built without its ImageNetWeightsPackage metadata (see Pneumonia.Ml.csproj)");
 
     /// <summary>Copies the stem's and the kept stages' weights and batch-norm statistics into <paramref name="backbone"/>.</summary>
     /// <exception cref="InvalidDataException">The graph does not have the expected ResNet structure or shapes.</exception>

@@ -4,94 +4,121 @@ using static TorchSharp.torch;
 namespace Pneumonia.Ml.Architectures;
 
 /// <summary>
-/// Grey chest X-ray in, one pneumonia logit out: [N,1,S,S] raw pixel values 0..255 are repeated to the three channels
-/// the ImageNet backbone expects, centred with the per-channel ImageNet means (B,G,R), passed through
-/// <see cref="ResNetBackbone"/>, globally average-pooled, dropped out and mapped to a logit by a linear head.
-/// Because the head is linear after the average pool, <c>Head.weight · FeatureMap(x)</c> is the class-activation map.
+/// What every architecture's network is to training and serving: grey chest X-rays [N,1,S,S] (pixel values 0..255)
+/// in, one pneumonia logit per image out, computed in feature stages 0..<see cref="Stages"/> (stage 0 takes the
+/// pixels: input convention and stem). The last stage's feature map is averaged over its positions, dropped out while
+/// training, and mapped to the logit by the linear <see cref="Head"/>.
 /// </summary>
-public sealed class PneumoniaNetwork : nn.Module<Tensor, Tensor>
+/// <remarks>
+/// This class computes the pooling and the head itself, so no architecture can break what rests on them: because the
+/// head is linear after an average pool, <c>Head.weight · FeatureMap(x)</c> is the class-activation map, and the
+/// pooled features are what the out-of-distribution detector reads. Training freezes, caches and resumes at stage
+/// boundaries (<see cref="FeaturesThrough"/>, <see cref="ForwardFrom"/>, <see cref="SetStageTrainable"/>); serving
+/// prepares the network once (<see cref="PrepareForInference"/>). The architecture that builds it is an
+/// <see cref="INetworkArchitecture"/>, found by name in <see cref="NetworkArchitectures"/>.
+/// </remarks>
+public abstract class PneumoniaNetwork : nn.Module<Tensor, Tensor>
 {
-    private const string InputMeanBuffer = "input_mean";
-    private readonly ResNetBackbone _backbone;
-    private readonly Dropout _dropout;
-    private readonly Linear _head;
-
-    /// <param name="backboneStages">Residual stages of the backbone to keep (1..4).</param>
-    /// <param name="dropout">Dropout probability before the head, in [0, 1).</param>
-    /// <param name="channelMeans">Three means in B,G,R order, e.g. <see cref="ImageNetPreprocessing.ChannelMeans"/>.</param>
-    public PneumoniaNetwork(int backboneStages, double dropout, float[] channelMeans) : base(nameof(PneumoniaNetwork))
+    /// <param name="name">The module's name (not saved with the weights: those are saved by their registered names).</param>
+    protected PneumoniaNetwork(string name) : base(name)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(dropout);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(dropout, 1.0);
-        ArgumentNullException.ThrowIfNull(channelMeans);
-        ArgumentOutOfRangeException.ThrowIfNotEqual(channelMeans.Length, 3, nameof(channelMeans));
-
-        // A buffer, not a constant: saved with the weights, so a model file carries its own input convention.
-        register_buffer(InputMeanBuffer, tensor(channelMeans, [1, 3, 1, 1]));
-        _backbone = new ResNetBackbone(backboneStages);
-        register_module("backbone", _backbone);
-        _dropout = nn.Dropout(dropout);
-        register_module("dropout", _dropout);
-        _head = nn.Linear(_backbone.OutputChannels, 1);
-        register_module("head", _head);
     }
 
+    /// <summary>The last feature stage; stages are numbered 0 (the stem) to this.</summary>
+    public abstract int Stages { get; }
+
     /// <summary>
-    /// Whether the backbone computes in channels-last layout (the same [N,C,H,W] tensors with NHWC strides). oneDNN's
-    /// CPU convolutions work in a channels-last layout, so NCHW activations are reordered before and after every
-    /// convolution; channels-last skips that. Measured for inference here: 1.6x the bf16 rate at batch 16, 1.2x at
-    /// batch 1, the same answers. Off by default: for training (a retrain through the API) it gained about 5% and
-    /// took more memory, so training keeps NCHW.
+    /// The linear head: weight [1, C] and bias [1], C the channels of <see cref="FeatureMap"/>. It stays float32 when
+    /// the network is prepared for inference in bfloat16 (the class-activation map's weights).
     /// </summary>
-    public bool ChannelsLast { get; set; }
-
-    /// <summary>The feature extractor; load ImageNet weights or freeze stages through it.</summary>
-    public ResNetBackbone Backbone => _backbone;
-
-    /// <summary>The linear head: weight [1, OutputChannels], bias [1].</summary>
-    public Linear Head => _head;
+    public abstract Linear Head { get; }
 
     /// <summary>Logits [N] for grey images [N,1,S,S] with pixel values 0..255.</summary>
-    public override Tensor forward(Tensor input)
+    public sealed override Tensor forward(Tensor input)
     {
         using var stem = FeaturesThrough(input, 0);
         return ForwardFrom(stem, 0);
     }
 
-    /// <summary>The last backbone stage's feature map [N, OutputChannels, h, w] for grey images [N,1,S,S].</summary>
-    public Tensor FeatureMap(Tensor input) => FeaturesThrough(input, _backbone.Stages);
+    /// <summary>The last stage's feature map [N, C, h, w] for grey images [N,1,S,S]: what the head and the class-activation map read.</summary>
+    public Tensor FeatureMap(Tensor input) => FeaturesThrough(input, Stages);
 
     /// <summary>
-    /// The feature map after backbone stage <paramref name="lastStage"/> (0 = the stem) for grey images [N,1,S,S]:
-    /// the part of the network a training run may compute once and cache when those stages are frozen.
+    /// The feature map after stage <paramref name="lastStage"/> (0 = the stem) for grey images [N,1,S,S] with pixel
+    /// values 0..255: the part of the network a training run may compute once and cache when those stages are frozen.
     /// </summary>
     public Tensor FeaturesThrough(Tensor input, int lastStage)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.dim() != 4 || input.shape[1] != 1)
             throw new ArgumentException($"Expected grey images [N,1,S,S], got [{string.Join(",", input.shape)}].", nameof(input));
-        using var bgr = input.expand(-1, 3, -1, -1);
-        // Looked up, not kept in a field: converting the module (e.g. to bfloat16) replaces the buffer's tensor.
-        using var centred = bgr - get_buffer(InputMeanBuffer)!;
-        if (!ChannelsLast) return _backbone.ForwardThrough(centred, lastStage);
-        using var channelsLast = ToChannelsLast(centred);
-        return _backbone.ForwardThrough(channelsLast, lastStage);
+        CheckStage(lastStage);
+        return RunThrough(input, lastStage);
     }
 
-    /// <summary>The same [N,C,H,W] tensor with NHWC strides: libtorch keeps that layout through every convolution, ReLU and add that follows.</summary>
-    private static Tensor ToChannelsLast(Tensor input)
+    /// <summary>The last stage's feature map from the output of stage <paramref name="completedStage"/> (see <see cref="FeaturesThrough"/>).</summary>
+    public Tensor FeaturesFrom(Tensor features, int completedStage)
     {
-        using var nhwc = input.permute(0, 2, 3, 1).contiguous();
-        return nhwc.permute(0, 3, 1, 2);
+        ArgumentNullException.ThrowIfNull(features);
+        CheckStage(completedStage);
+        return RunFrom(features, completedStage);
     }
 
-    /// <summary>Logits [N] from the output of backbone stage <paramref name="completedStage"/> (see <see cref="FeaturesThrough"/>).</summary>
+    /// <summary>Logits [N] from the output of stage <paramref name="completedStage"/> (see <see cref="FeaturesThrough"/>).</summary>
     public Tensor ForwardFrom(Tensor features, int completedStage)
     {
-        using var last = _backbone.ForwardFrom(features, completedStage);
+        using var last = FeaturesFrom(features, completedStage);
         using var pooled = last.mean([2, 3]);
-        using var dropped = _dropout.forward(pooled);
-        using var logits = _head.forward(dropped);
+        using var dropped = DropBeforeHead(pooled);
+        using var logits = Head.forward(dropped);
         return logits.squeeze(1);
+    }
+
+    /// <summary>The parameters of one stage (0..<see cref="Stages"/>); with the head's, every parameter of the network exactly once.</summary>
+    public abstract IEnumerable<Parameter> StageParameters(int stage);
+
+    /// <summary>
+    /// Freezes or unfreezes a stage: its parameters stop (or start) taking gradients, and anything else it learns
+    /// while training (batch-norm statistics) must stay put too, also after a later <c>train()</c>: a frozen stage
+    /// whose statistics drift changes the features the head was trained on.
+    /// </summary>
+    public abstract void SetStageTrainable(int stage, bool trainable);
+
+    /// <summary>
+    /// Prepares the network in place for serving: eval mode, then whatever makes inference faster without changing its
+    /// answers beyond the chosen precision (folding batch norms, memory layout). With <paramref name="bfloat16FromStage"/>
+    /// the stages from that one on compute in bfloat16 (0: all of them, input convention included, so the input is
+    /// given in bfloat16); the head stays float32. The network can no longer be trained or saved afterwards.
+    /// </summary>
+    /// <param name="bfloat16FromStage">null for float32 throughout; else 0..<see cref="Stages"/> + 1.</param>
+    public void PrepareForInference(int? bfloat16FromStage)
+    {
+        // Checked before anything is changed: a refused precision leaves the network as it was.
+        if (bfloat16FromStage is { } first)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(first, nameof(bfloat16FromStage));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(first, Stages + 1, nameof(bfloat16FromStage));
+        }
+
+        eval();
+        PrepareForInferenceCore(bfloat16FromStage);
+    }
+
+    /// <summary>Stages 0..<paramref name="lastStage"/> on grey images [N,1,S,S] (0..255; float32, or bfloat16 when prepared so from stage 0).</summary>
+    protected abstract Tensor RunThrough(Tensor input, int lastStage);
+
+    /// <summary>Stages after <paramref name="completedStage"/> up to the last; returns a new tensor and leaves <paramref name="features"/> to its owner.</summary>
+    protected abstract Tensor RunFrom(Tensor features, int completedStage);
+
+    /// <summary>Dropout before the head (only while training); a new tensor, the input left to its owner. None by default.</summary>
+    protected virtual Tensor DropBeforeHead(Tensor pooled) => pooled.alias();
+
+    /// <summary>Called by <see cref="PrepareForInference"/> in eval mode, with the stage checked.</summary>
+    protected abstract void PrepareForInferenceCore(int? bfloat16FromStage);
+
+    private void CheckStage(int stage)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stage);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stage, Stages);
     }
 }

@@ -81,7 +81,7 @@ public static class ModelPackage
         var actual = HashFile(weightsPath);
         if (!string.Equals(actual, card.Weights.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"model {card.Version}: {weightsPath} has SHA-256 {actual}, the card says {card.Weights.Sha256}");
-        var network = NetworkFactory.Create(card.Architecture, loadPretrainedBackbone: false);
+        var network = NetworkArchitectures.Create(card.Architecture, loadPretrainedWeights: false);
         network.load(weightsPath);
         network.eval();
         return network;

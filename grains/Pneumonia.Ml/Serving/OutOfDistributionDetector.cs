@@ -194,7 +194,7 @@ public sealed record OutOfDistributionDetector
         ArgumentNullException.ThrowIfNull(trainPixels);
         ArgumentNullException.ThrowIfNull(validationPixels);
         perturbedValidation ??= [];
-        var featureCount = (int)network.Head.weight!.shape[1];
+        var featureCount = network.FeatureCount;
         if (trainPixels.shape[0] < MinimumTrainingImages || validationPixels.shape[0] == 0) return null;
         float[] validationFeatures = [.. new[] { validationPixels }.Concat(perturbedValidation)
             .SelectMany(pixels => network.PooledFeatures(pixels, cancellationToken: cancellationToken))];

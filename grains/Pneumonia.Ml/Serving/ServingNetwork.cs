@@ -1,5 +1,4 @@
 using Pneumonia.Ml.Training;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Pneumonia.Ml.Architectures;
@@ -8,10 +7,10 @@ using Pneumonia.Ml.Packages;
 namespace Pneumonia.Ml.Serving;
 
 /// <summary>
-/// A trained network prepared the way serving runs it: eval mode, each batch norm folded into its convolution (in
-/// float64), activations in channels-last layout, then the stages from <see cref="ServingPrecision.Bf16FromStage"/>
-/// converted to bfloat16. Used by <see cref="PneumoniaPredictor"/> and by the training pipeline, so a model card
-/// reports the answers users get.
+/// A trained network prepared the way serving runs it (<see cref="PneumoniaNetwork.PrepareForInference"/>: eval mode,
+/// the architecture's own speed-ups such as folded batch norms, then the stages from
+/// <see cref="ServingPrecision.Bf16FromStage"/> in bfloat16). Used by <see cref="PneumoniaPredictor"/> and by the
+/// training pipeline, so a model card reports the answers users get.
 /// </summary>
 public sealed class ServingNetwork : IDisposable
 {
@@ -28,37 +27,15 @@ public sealed class ServingNetwork : IDisposable
     /// <summary>The float32 linear head: weight [1, C], bias [1] (the class-activation map's weights).</summary>
     public Linear Head => _network.Head;
 
+    /// <summary>How many pooled features the head reads (C): the channels of <see cref="FeatureMap"/>.</summary>
+    public int FeatureCount => (int)_network.Head.weight!.shape[1];
+
     /// <summary>Takes ownership of a float32 <paramref name="network"/> and prepares it in place; it can no longer be trained.</summary>
     public static ServingNetwork Prepare(PneumoniaNetwork network, ServingPrecision precision)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(precision);
-        if (precision.Precision == InferencePrecision.Bf16)
-        {
-            // Checked before anything is changed: a refused precision leaves the network as it was.
-            ArgumentOutOfRangeException.ThrowIfNegative(precision.Bf16FromStage);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(precision.Bf16FromStage, network.Backbone.Stages + 1);
-        }
-
-        network.eval();
-        // Each conv/BN pair becomes one convolution. Folding before the conversion also keeps bf16 honest: bf16 batch
-        // norms (a tiny running variance plus eps, rounded to 8 bits) were what moved labels in all-bf16 serving.
-        network.Backbone.FoldBatchNorm();
-        network.ChannelsLast = true;
-        if (precision.Precision == InferencePrecision.Bf16)
-        {
-            if (precision.Bf16FromStage == 0)
-            {
-                network.to(ScalarType.BFloat16);
-                // The head stays float: in bfloat16 the logit itself would be rounded to 3 significant digits.
-                network.Head.to(ScalarType.Float32);
-            }
-            else
-            {
-                network.Backbone.ConvertStages(precision.Bf16FromStage, ScalarType.BFloat16);
-            }
-        }
-
+        network.PrepareForInference(precision.Precision == InferencePrecision.Bf16 ? precision.Bf16FromStage : null);
         return new ServingNetwork(network, precision);
     }
 
@@ -66,7 +43,7 @@ public sealed class ServingNetwork : IDisposable
     public static ServingNetwork CopyOf(PneumoniaNetwork network, ModelArchitecture architecture, ServingPrecision precision)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var copy = NetworkFactory.Create(architecture, loadPretrainedBackbone: false);
+        var copy = NetworkArchitectures.Create(architecture, loadPretrainedWeights: false);
         try
         {
             using (no_grad())
@@ -94,11 +71,11 @@ public sealed class ServingNetwork : IDisposable
         var lastFloatStage = Precision.Bf16FromStage - 1;
         using var early = _network.FeaturesThrough(bytes.to_type(ScalarType.Float32), lastFloatStage);
         using var converted = early.to_type(ScalarType.BFloat16);
-        return _network.Backbone.ForwardFrom(converted, lastFloatStage);
+        return _network.FeaturesFrom(converted, lastFloatStage);
     }
 
     /// <summary>
-    /// The output of backbone stages 0..<paramref name="lastStage"/> for grey images [N,1,S,S] given as floats (0..255),
+    /// The output of feature stages 0..<paramref name="lastStage"/> for grey images [N,1,S,S] given as floats (0..255),
     /// e.g. augmented copies: what a training run with frozen stages caches. In the precision of that stage.
     /// </summary>
     public Tensor FeaturesThrough(Tensor greyFloats, int lastStage)
@@ -141,7 +118,7 @@ public sealed class ServingNetwork : IDisposable
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var count = pixels.shape[0];
-        var channels = (int)Head.weight!.shape[1];
+        var channels = FeatureCount;
         var features = new float[count * channels];
         using var noGrad = no_grad();
         for (long start = 0; start < count; start += batchSize)

@@ -88,7 +88,7 @@ public sealed class ModelTrainingPipeline
             throw new ArgumentException($"the parent model {parent.Version} was trained with other preprocessing parameters");
         using var network = parent is not null
             ? ModelPackage.LoadNetwork(parent, request.ParentModelDirectory!)
-            : NetworkFactory.Create(request.NewArchitecture ?? throw new ArgumentException("a new model needs an architecture"), loadPretrainedBackbone: true);
+            : NetworkArchitectures.Create(request.NewArchitecture ?? throw new ArgumentException("a new model needs an architecture"), loadPretrainedWeights: true);
         var architecture = parent?.Architecture ?? request.NewArchitecture!;
 
         var created = _time.GetUtcNow();

@@ -11,11 +11,11 @@ public static class NetworkScoring
     public static float[] PredictLogits(PneumoniaNetwork network, Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default) =>
         Run(network, pixels, network.forward, batchSize, cancellationToken);
 
-    /// <summary>One logit per image from cached features after backbone stage <paramref name="completedStage"/>.</summary>
+    /// <summary>One logit per image from cached features after stage <paramref name="completedStage"/>.</summary>
     public static float[] PredictLogitsFromFeatures(PneumoniaNetwork network, Tensor features, int completedStage, CancellationToken cancellationToken = default) =>
         Run(network, features, batch => network.ForwardFrom(batch, completedStage), 64, cancellationToken);
 
-    /// <summary>The output of backbone stages 0..<paramref name="lastStage"/> for every image, as bfloat16 (half the memory of float32).</summary>
+    /// <summary>The output of stages 0..<paramref name="lastStage"/> for every image, as bfloat16 (half the memory of float32).</summary>
     /// <param name="computed">Told the number of images done after each batch.</param>
     public static Tensor ComputeFeatures(
         PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, Action<int>? computed = null, CancellationToken cancellationToken = default)

@@ -70,7 +70,7 @@ public sealed class PneumoniaTrainer
 
         // With cached features the frozen stages run once here; training and validation start after them.
         var completedStage = options.CacheFrozenFeatures
-            ? Math.Min(options.FineTune ? options.FirstFineTunedStage - 1 : network.Backbone.Stages, network.Backbone.Stages)
+            ? Math.Min(options.FineTune ? options.FirstFineTunedStage - 1 : network.Stages, network.Stages)
             : -1;
         // Cached features used to mean no augmentation, and a retrain without it fitted the training images tighter and
         // the shifted test images worse. With augmentation on, each epoch caches the frozen stages' output of a freshly
@@ -133,7 +133,7 @@ public sealed class PneumoniaTrainer
                 }
 
                 var cachedFeatures = augmentedFeatures ?? trainFeatures;
-                network.train(); // frozen backbone stages keep their batch-norm statistics (ResNetBackbone.train)
+                network.train(); // frozen stages keep their batch-norm statistics (PneumoniaNetwork.SetStageTrainable)
                 var running = new MetricsAccumulator();
                 using var order = randperm(train.Count, generator: generator);
                 for (var batch = 0; batch < batchesPerEpoch; batch++)
@@ -247,8 +247,8 @@ public sealed class PneumoniaTrainer
 
     private static void ConfigureTrainableParameters(PneumoniaNetwork network, TrainingOptions options)
     {
-        for (var stage = 0; stage <= network.Backbone.Stages; stage++)
-            network.Backbone.SetStageTrainable(stage, options.FineTune && stage >= options.FirstFineTunedStage);
+        for (var stage = 0; stage <= network.Stages; stage++)
+            network.SetStageTrainable(stage, options.FineTune && stage >= options.FirstFineTunedStage);
         foreach (var parameter in network.Head.parameters()) parameter.requires_grad = true;
     }
 
@@ -258,7 +258,7 @@ public sealed class PneumoniaTrainer
         {
             new(network.Head.parameters(), lr: options.HeadLearningRate, weight_decay: options.WeightDecay),
         };
-        var backbone = network.Backbone.parameters().Where(p => p.requires_grad).ToList();
+        var backbone = Enumerable.Range(0, network.Stages + 1).SelectMany(network.StageParameters).Where(p => p.requires_grad).ToList();
         if (backbone.Count > 0)
             groups.Add(new(backbone, lr: options.BackboneLearningRate, weight_decay: options.WeightDecay));
         return optim.AdamW(groups);

@@ -27,7 +27,7 @@ public sealed class ResNetBackboneTests
     public void Network_returns_one_logit_per_image(int size)
     {
         using var scope = NewDisposeScope();
-        using var network = new PneumoniaNetwork(backboneStages: 4, dropout: 0.2, BgrMeans);
+        using var network = new ResNet18Network(backboneStages: 4, dropout: 0.2, BgrMeans);
         network.eval();
         using var noGrad = no_grad();
         var images = rand(3, 1, size, size) * 255;
@@ -47,7 +47,7 @@ public sealed class ResNetBackboneTests
     public void Channels_last_layout_gives_the_same_logits_and_keeps_its_layout()
     {
         using var scope = NewDisposeScope();
-        using var network = new PneumoniaNetwork(backboneStages: 3, dropout: 0, BgrMeans);
+        using var network = new ResNet18Network(backboneStages: 3, dropout: 0, BgrMeans);
         network.eval();
         using var noGrad = no_grad();
         var images = rand(2, 1, 96, 96) * 255;
@@ -83,7 +83,7 @@ public sealed class ResNetBackboneTests
     [Fact]
     public void Module_names_are_stable()
     {
-        using var network = new PneumoniaNetwork(backboneStages: 4, dropout: 0, BgrMeans);
+        using var network = new ResNet18Network(backboneStages: 4, dropout: 0, BgrMeans);
         var parameters = network.named_parameters().Select(p => p.name).ToHashSet();
         var buffers = network.named_buffers().Select(b => b.name).ToHashSet();
 
@@ -103,7 +103,7 @@ public sealed class ResNetBackboneTests
     public void Frozen_stages_and_their_batch_norm_statistics_do_not_change_in_a_training_step()
     {
         using var scope = NewDisposeScope();
-        using var network = new PneumoniaNetwork(backboneStages: 4, dropout: 0.2, BgrMeans);
+        using var network = new ResNet18Network(backboneStages: 4, dropout: 0.2, BgrMeans);
         for (var stage = 0; stage <= 3; stage++)
             network.Backbone.SetStageTrainable(stage, false);
         network.eval();

@@ -7,7 +7,7 @@ public sealed class StateDictionaryTests
     [Fact]
     public void Every_tensor_is_saved_once_under_its_readable_name()
     {
-        using var network = new PneumoniaNetwork(3, 0.2, [103f, 116f, 123f]);
+        using var network = new ResNet18Network(3, 0.2, [103f, 116f, 123f]);
         var names = network.state_dict().Keys.ToList();
 
         Assert.DoesNotContain(names, n => n.Contains("BackingField", StringComparison.Ordinal));

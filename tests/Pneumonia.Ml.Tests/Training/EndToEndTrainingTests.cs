@@ -104,7 +104,7 @@ public sealed class EndToEndTrainingTests
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 64 }, new XrayImageDecoder());
         using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 8), TestData.Images("train", "PNEUMONIA", 8));
         using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
-        using var network = NetworkFactory.Create(NetworkFactory.Describe(2, 0, pretrained: true), loadPretrainedBackbone: true);
+        using var network = NetworkArchitectures.Create(ResNet18Architecture.Instance.Describe(2, 0, pretrained: true), loadPretrainedWeights: true);
         var before = Snapshot(network);
 
         new PneumoniaTrainer().Train(network, train, validation,
@@ -125,7 +125,7 @@ public sealed class EndToEndTrainingTests
     {
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 96 }, new XrayImageDecoder());
         using var images = TinyModel.Load(preprocessor, TestData.Images("test", "NORMAL", 4), TestData.Images("test", "PNEUMONIA", 4));
-        using var network = NetworkFactory.Create(NetworkFactory.Describe(3, 0, pretrained: true), loadPretrainedBackbone: true);
+        using var network = NetworkArchitectures.Create(ResNet18Architecture.Instance.Describe(3, 0, pretrained: true), loadPretrainedWeights: true);
 
         var whole = NetworkScoring.PredictLogits(network, images.Pixels);
         using var features = NetworkScoring.ComputeFeatures(network, images.Pixels, lastStage: 2);
@@ -143,8 +143,8 @@ public sealed class EndToEndTrainingTests
     {
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 96 }, new XrayImageDecoder());
         using var images = TinyModel.Load(preprocessor, TestData.Images("test", "NORMAL", 4), TestData.Images("test", "PNEUMONIA", 4));
-        var architecture = NetworkFactory.Describe(3, 0, pretrained: true);
-        using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
+        var architecture = ResNet18Architecture.Instance.Describe(3, 0, pretrained: true);
+        using var network = NetworkArchitectures.Create(architecture, loadPretrainedWeights: true);
         using var frozen = ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
         using var generator = new Generator(7);
         var augmenter = new XrayAugmenter();
@@ -169,8 +169,8 @@ public sealed class EndToEndTrainingTests
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 64 }, new XrayImageDecoder());
         using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 8), TestData.Images("train", "PNEUMONIA", 8));
         using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
-        var architecture = NetworkFactory.Describe(2, 0, pretrained: true);
-        using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
+        var architecture = ResNet18Architecture.Instance.Describe(2, 0, pretrained: true);
+        using var network = NetworkArchitectures.Create(architecture, loadPretrainedWeights: true);
         var before = Snapshot(network);
 
         var reports = new List<TrainingProgress>();
@@ -215,7 +215,7 @@ public sealed class EndToEndTrainingTests
             Options = new TrainingOptions { Epochs = 3, BatchSize = 4 },
             Preprocessing = preprocessor.Parameters,
             Dataset = new DatasetSnapshot("x", 16, 16, 4, 4, 0, 0, "test"),
-            NewArchitecture = NetworkFactory.Describe(1, 0, pretrained: true),
+            NewArchitecture = ResNet18Architecture.Instance.Describe(1, 0, pretrained: true),
             OutputDirectory = directory.Combine("model"),
         }, progress, cancellation.Token));
 

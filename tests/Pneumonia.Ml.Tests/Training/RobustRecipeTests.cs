@@ -118,7 +118,7 @@ public sealed class RobustRecipeTests
             Options = new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = false, HeadLearningRate = 1e-2, Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1, PerturbedValidation = true },
             Preprocessing = preprocessing,
             Dataset = new DatasetSnapshot("tiny", 16, 16, 8, 8, 8, 8, "robust recipe test"),
-            NewArchitecture = NetworkFactory.Describe(backboneStages: 2, dropout: 0, pretrained: true),
+            NewArchitecture = ResNet18Architecture.Instance.Describe(stages: 2, dropout: 0, pretrained: true),
             OutputDirectory = directory.Path,
         });
 
@@ -163,8 +163,8 @@ public sealed class RobustRecipeTests
         using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 8), TestData.Images("train", "PNEUMONIA", 8));
         using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
         using var noisy = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4), noise);
-        var architecture = NetworkFactory.Describe(2, 0, pretrained: true);
-        using var network = NetworkFactory.Create(architecture, loadPretrainedBackbone: true);
+        var architecture = ResNet18Architecture.Instance.Describe(2, 0, pretrained: true);
+        using var network = NetworkArchitectures.Create(architecture, loadPretrainedWeights: true);
 
         var reports = new List<TrainingProgress>();
         var result = new PneumoniaTrainer().Train(network, train, validation,
