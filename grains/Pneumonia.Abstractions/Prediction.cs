@@ -62,3 +62,27 @@ public interface IPredictionGrain : IGrainWithIntegerKey
 [InvokableCustomInitializer(nameof(IRequest.AddInvokeMethodOptions), InvokeMethodOptions.Unordered)]
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class UnorderedCallAttribute : Attribute;
+
+/// <summary>
+/// Thrown by <see cref="IPredictionGrain"/> when its silo has no production model loaded (none registered yet, or
+/// loading it failed): the one failure a front end answers with 503 "model not loaded" and retries on another silo.
+/// Any other exception is a real failure and surfaces as one.
+/// </summary>
+[GenerateSerializer, Alias("pneumonia.NoModelLoadedException")]
+public sealed class NoModelLoadedException : Exception
+{
+    public NoModelLoadedException()
+        : base("No production model is loaded.")
+    {
+    }
+
+    public NoModelLoadedException(string message)
+        : base(message)
+    {
+    }
+
+    public NoModelLoadedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -13,6 +13,8 @@ namespace Pneumonia.Api.Tests;
 /// </summary>
 public sealed class ClientModeApiFactory : ApiFactory
 {
+    public const int SiloMaxEpochs = 7;
+
     private readonly int _gatewayPort = FreePort();
     private IHost? _silo;
 
@@ -37,6 +39,8 @@ public sealed class ClientModeApiFactory : ApiFactory
             // appsettings.json's default finds the shared Kermany data from here; this test uploads its own.
             ["Pneumonia:Data:BaseDatasetPath"] = "",
             ["Pneumonia:Prediction:ModelRefreshInterval"] = "00:00:00.100",
+            // Stricter than the API's own (default) settings: the silo's limits are the ones that hold.
+            ["Pneumonia:Retrain:MaxEpochs"] = SiloMaxEpochs.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.AddPneumoniaSilo(silo => silo.AddPneumoniaGrains());
@@ -58,6 +62,18 @@ public sealed class ClientModeApiFactory : ApiFactory
 
 public sealed class ClientModeTests(ClientModeApiFactory factory) : IClassFixture<ClientModeApiFactory>
 {
+    [Fact]
+    public async Task Retrain_limits_are_the_silos_and_their_refusal_is_a_400_naming_the_field()
+    {
+        using var client = factory.CreateAuthorizedClient();
+        using var response = await client.PostAsync($"/retrain?epochs={ClientModeApiFactory.SiloMaxEpochs + 1}", null);
+        var problem = await response.JsonAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var expected = $"epochs must be between 1 and {ClientModeApiFactory.SiloMaxEpochs}; got {ClientModeApiFactory.SiloMaxEpochs + 1}.";
+        Assert.Equal(expected, Assert.Single(problem.GetProperty("errors").GetProperty("epochs").EnumerateArray()).GetString());
+        Assert.Equal(expected, problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Api_as_a_client_of_a_separate_silo_predicts_and_uploads()
     {

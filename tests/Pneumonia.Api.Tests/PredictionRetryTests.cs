@@ -74,13 +74,27 @@ public sealed class PredictionRetryTests(ApiFactory factory) : IClassFixture<Api
     public async Task No_model_on_a_silo_is_retried_elsewhere_and_reported_when_no_silo_has_one()
     {
         var attempts = 0;
-        await Assert.ThrowsAsync<InvalidOperationException>(() => PredictionCalls.CallAsync<PredictionOutcome>(Grains, _ =>
+        await Assert.ThrowsAsync<NoModelLoadedException>(() => PredictionCalls.CallAsync<PredictionOutcome>(Grains, _ =>
         {
             attempts++;
-            return Task.FromException<PredictionOutcome>(new InvalidOperationException("no production model"));
+            return Task.FromException<PredictionOutcome>(new NoModelLoadedException("no production model"));
         }, AttemptTimeout, Metrics, _deadline.Token));
 
         Assert.Equal(4, attempts);
+    }
+
+    [Fact]
+    public async Task A_disposal_error_is_neither_retried_nor_taken_for_no_model()
+    {
+        // ObjectDisposedException is an InvalidOperationException: it once passed for "no model loaded".
+        var attempts = 0;
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => PredictionCalls.CallAsync<PredictionOutcome>(Grains, _ =>
+        {
+            attempts++;
+            return Task.FromException<PredictionOutcome>(new ObjectDisposedException("InferenceBatcher"));
+        }, AttemptTimeout, Metrics, _deadline.Token));
+
+        Assert.Equal(1, attempts);
     }
 
     [Fact]

@@ -9,7 +9,6 @@ namespace Pneumonia.Api.Tests;
 /// </summary>
 public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFactory>
 {
-    private static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(90);
     private readonly HttpClient _client = factory.CreateAuthorizedClient();
 
     [Fact]
@@ -24,16 +23,19 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         var jobId = start.GetProperty("job_id").GetString()!;
         Assert.Equal($"/jobs/{jobId}", started.Headers.Location?.OriginalString);
 
-        var seen = new List<JsonElement>();
-        var job = await WaitForEndAsync(jobId, seen);
+        // Progress while it runs is watched on a job that lasts (the stop test, TrainingEventsTests).
+        var job = await Jobs.WaitForEndAsync(_client, jobId);
         Assert.Equal("completed", job.GetProperty("status").GetString());
         Assert.False(job.GetProperty("running").GetBoolean());
         Assert.Equal(100, job.GetProperty("progress").GetDouble());
-        Assert.Contains(seen, p => p.GetProperty("status").GetString() == "running");
-        Assert.All(seen, p => Assert.InRange(p.GetProperty("progress").GetDouble(), 0, 100));
         var version = job.GetProperty("result_version").GetString()!;
-        Assert.False(string.IsNullOrWhiteSpace(job.GetProperty("promotion_reason").GetString()));
         Assert.Equal(1, job.GetProperty("history").GetArrayLength());
+        // The factory's gate (TestGateSettings.Lenient: wide tolerances, two gate images per class are evidence
+        // enough) passes a one-epoch retrain of the tiny model on these images: the job promotes it itself.
+        Assert.True(job.GetProperty("promoted").GetBoolean(), job.GetProperty("promotion_reason").GetString());
+        Assert.Contains("passes the gate", job.GetProperty("promotion_reason").GetString(), StringComparison.Ordinal);
+        var progress = await (await _client.GetAsync("/retrain-progress")).JsonAsync();
+        Assert.Equal((jobId, "completed"), (progress.GetProperty("job_id").GetString(), progress.GetProperty("status").GetString()));
 
         var models = await (await _client.GetAsync("/models")).JsonAsync();
         var created = models.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("version").GetString() == version);
@@ -41,24 +43,6 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         Assert.Equal(parent, job.GetProperty("parent_version").GetString());
         var jobs = await (await _client.GetAsync("/jobs")).JsonAsync();
         Assert.Contains(jobs.GetProperty("jobs").EnumerateArray(), j => j.GetProperty("job_id").GetString() == jobId);
-
-        // Through the gate when the job's own promotion did not happen; forcing is recorded in the history.
-        if (!job.GetProperty("promoted").GetBoolean())
-        {
-            using var gated = await _client.PostAsync($"/select-model?model_name={version}", null);
-            if (gated.StatusCode == HttpStatusCode.Conflict)
-            {
-                Assert.Contains("gate", (await gated.JsonAsync()).GetProperty("title").GetString(), StringComparison.Ordinal);
-                using var forced = await _client.PostAsync($"/select-model?model_name={version}&force=true&reason=test", null);
-                var decision = await forced.JsonAsync();
-                Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
-                Assert.True(decision.GetProperty("forced").GetBoolean());
-            }
-            else
-            {
-                Assert.Equal(HttpStatusCode.OK, gated.StatusCode);
-            }
-        }
 
         var production = (await (await _client.GetAsync("/models")).JsonAsync()).GetProperty("production").GetString();
         Assert.Equal(version, production);
@@ -87,14 +71,12 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
             return last.GetProperty("phase").GetString() is "training" or "validating";
         }, () => $"the job never reached training; last seen: {last}");
 
-        var stopAt = DateTime.UtcNow;
         using var stop = await _client.PostAsync("/stop-retrain", null);
         var stopped = await stop.JsonAsync();
         Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
         Assert.Equal(jobId, stopped.GetProperty("job_id").GetString());
-        var job = await WaitForEndAsync(jobId, []);
+        var job = await Jobs.WaitForEndAsync(_client, jobId);
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
-        Assert.True(DateTime.UtcNow - stopAt < TimeSpan.FromSeconds(15), $"took {DateTime.UtcNow - stopAt}");
 
         var models = await (await _client.GetAsync("/models")).JsonAsync();
         Assert.Equal(production, models.GetProperty("production").GetString());
@@ -118,7 +100,7 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         }
 
         Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync("/stop-retrain", null)).StatusCode);
-        await WaitForEndAsync(jobId!, []);
+        await Jobs.WaitForEndAsync(_client, jobId!);
     }
 
     [Fact]
@@ -127,7 +109,7 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         var (first, second) = await TwoVersionsAsync();
         var images = TestFiles.Images("test", "PNEUMONIA", 8).Concat(TestFiles.Images("test", "NORMAL", 8)).ToList();
         var failures = new List<string>();
-        var versionsSeen = new HashSet<string>();
+        string? lastVersion = null;
         var predictions = 0;
         using var stop = new CancellationTokenSource();
 
@@ -148,25 +130,37 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
                     }
                     else
                     {
-                        versionsSeen.Add(JsonDocument.Parse(text).RootElement.GetProperty("model_version").GetString()!);
+                        lastVersion = JsonDocument.Parse(text).RootElement.GetProperty("model_version").GetString()!;
                     }
                 }
             }
         }).ToList();
 
+        // Each switch waits until a client's prediction has come back from the new version, so every switch happens
+        // under load, whatever the machine's speed.
         for (var i = 0; i < 6; i++)
         {
             var target = i % 2 == 0 ? second : first;
+            int answeredBefore;
+            lock (failures)
+            {
+                answeredBefore = predictions;
+            }
+
             using var switched = await _client.PostAsync($"/select-model?model_name={target}&force=true&reason=switch-test", null);
             Assert.Equal(HttpStatusCode.OK, switched.StatusCode);
-            await Task.Delay(300);
+            await WaitForAsync(() =>
+            {
+                lock (failures)
+                {
+                    return Task.FromResult(lastVersion == target && predictions > answeredBefore);
+                }
+            }, () => $"no prediction answered by {target} after the switch");
         }
 
         await stop.CancelAsync();
         await Task.WhenAll(clients);
         Assert.Empty(failures);
-        Assert.True(predictions >= 48, $"only {predictions} predictions");
-        Assert.Equal(2, versionsSeen.Count);
     }
 
     private async Task<(string First, string Second)> TwoVersionsAsync()
@@ -181,7 +175,7 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         await UploadTrainingSetAsync();
         using var started = await _client.PostAsync("/retrain?epochs=1&batch_size=8&fine_tune=false", null);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        var job = await WaitForEndAsync((await started.JsonAsync()).GetProperty("job_id").GetString()!, []);
+        var job = await Jobs.WaitForEndAsync(_client, (await started.JsonAsync()).GetProperty("job_id").GetString()!);
         Assert.Equal("completed", job.GetProperty("status").GetString());
         return (factory.BundledModelVersion, job.GetProperty("result_version").GetString()!);
     }
@@ -199,31 +193,6 @@ public sealed class TrainingFlowTests(ApiFactory factory) : IClassFixture<ApiFac
         Assert.Equal(40, body.GetProperty("accepted").GetInt32() + body.GetProperty("duplicates").GetInt32());
     }
 
-    private async Task<JsonElement> WaitForEndAsync(string jobId, List<JsonElement> seen)
-    {
-        var deadline = DateTime.UtcNow + JobTimeout;
-        while (true)
-        {
-            var progress = await (await _client.GetAsync("/retrain-progress")).JsonAsync();
-            seen.Add(progress);
-            var job = await (await _client.GetAsync($"/jobs/{jobId}")).JsonAsync();
-            if (!job.GetProperty("running").GetBoolean())
-            {
-                return job;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"job {jobId} still running: {job}");
-            await Task.Delay(200);
-        }
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string>? describe = null)
-    {
-        var deadline = DateTime.UtcNow + JobTimeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, describe?.Invoke() ?? "condition not met in time");
-            await Task.Delay(100);
-        }
-    }
+    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string>? describe = null) =>
+        await Jobs.PollAsync(condition, met => met, describe?.Invoke() ?? "the condition");
 }

@@ -36,7 +36,7 @@ public sealed class ObjectStoreClusterTests(FailoverFixture fixture, ITestOutput
 
             using var started = await client.PostAsync("/retrain?epochs=1&batch_size=8&fine_tune=false", null);
             Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-            var job = await ClusterTests.WaitForJobAsync(client, (await ClusterTests.JsonAsync(started)).GetProperty("job_id").GetString()!);
+            var job = await Jobs.WaitForEndAsync(client, (await ClusterTests.JsonAsync(started)).GetProperty("job_id").GetString()!);
             Assert.Equal("completed", job.GetProperty("status").GetString());
             Assert.True(job.GetProperty("promoted").GetBoolean(), job.GetProperty("promotion_reason").GetString());
             var version = job.GetProperty("result_version").GetString()!;

@@ -70,24 +70,12 @@ internal static class PneumoniaTestCluster
         }
     }
 
-    /// <summary>Polls the job until it has finished; fails after <paramref name="timeout"/>. Returns every state seen.</summary>
-    public static async Task<IReadOnlyList<TrainingJobInfo>> WaitForJobAsync(this InProcessTestCluster cluster, string jobId, TimeSpan timeout, Func<TrainingJobInfo, bool>? until = null)
+    /// <summary>Polls the job until it has finished (or <paramref name="until"/> holds). Returns every state seen.</summary>
+    public static Task<IReadOnlyList<TrainingJobInfo>> WaitForJobAsync(this InProcessTestCluster cluster, string jobId, Func<TrainingJobInfo, bool>? until = null)
     {
-        until ??= info => info.IsFinished;
         var job = cluster.Client.GetGrain<ITrainingJobGrain>(jobId);
-        var seen = new List<TrainingJobInfo>();
-        using var deadline = new CancellationTokenSource(timeout);
-        while (true)
-        {
-            var info = await job.GetAsync() ?? throw new InvalidOperationException($"job {jobId} does not exist");
-            seen.Add(info);
-            if (until(info))
-            {
-                return seen;
-            }
-
-            Assert.False(deadline.IsCancellationRequested, $"job {jobId} still {info.Status}/{info.Phase} after {timeout}");
-            await Task.Delay(50);
-        }
+        return Jobs.PollAsync(
+            async () => await job.GetAsync() ?? throw new InvalidOperationException($"job {jobId} does not exist"),
+            until ?? (info => info.IsFinished), $"job {jobId}");
     }
 }

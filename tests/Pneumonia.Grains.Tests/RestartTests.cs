@@ -24,7 +24,7 @@ public sealed class RestartTests : IDisposable
 
             await first.AddTrainingBatchAsync(skip: 0, test: 2);
             var start = await first.Coordinator().StartAsync(new RetrainRequest(1, 8, false));
-            job = (await first.WaitForJobAsync(start.JobId!, TimeSpan.FromSeconds(120)))[^1];
+            job = (await first.WaitForJobAsync(start.JobId!))[^1];
             Assert.True((TrainingJobStatus.Completed, false) == (job.Status, job.Promoted), $"{job.Status}: {job.Error}");
             Assert.Contains("not enough evidence", job.PromotionReason, StringComparison.Ordinal);
             Assert.Equal(GateVerdict.NotEnoughEvidence, job.Gate!.Verdict);
@@ -64,7 +64,7 @@ public sealed class RestartTests : IDisposable
             await first.AddTrainingBatchAsync(skip: 500, test: 0);
             var start = await first.Coordinator().StartAsync(new RetrainRequest(50, 2, false));
             jobId = start.JobId!;
-            await first.WaitForJobAsync(jobId, TimeSpan.FromSeconds(60), info => info.Status == TrainingJobStatus.Running || info.IsFinished);
+            await first.WaitForJobAsync(jobId, info => info.Status == TrainingJobStatus.Running || info.IsFinished);
             // No graceful deactivation: storage still says Running, as after a crash.
             await first.KillSiloAsync(first.Silos[0]);
         }
@@ -77,7 +77,7 @@ public sealed class RestartTests : IDisposable
         var next = await second.Coordinator().StartAsync(new RetrainRequest(50, 2, false));
         Assert.Equal(StartRetrainOutcome.Started, next.Outcome);
         Assert.True(await second.Coordinator().CancelRunningAsync());
-        await second.WaitForJobAsync(next.JobId!, TimeSpan.FromSeconds(30));
+        await second.WaitForJobAsync(next.JobId!);
     }
 
     private Task<Orleans.TestingHost.InProcessTestCluster> StartAsync() =>

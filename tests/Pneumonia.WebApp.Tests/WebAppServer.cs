@@ -78,9 +78,7 @@ public sealed class WebAppServer : WebApplicationFactory<Program>, IAsyncLifetim
         using var started = await Api.PostAsync("retrain?epochs=1&batch_size=8&fine_tune=false", null);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
         var jobId = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("job_id").GetString();
-        await Wait.UntilAsync(async () => !(await GetAsync($"jobs/{jobId}")).GetProperty("running").GetBoolean(),
-            TimeSpan.FromSeconds(120), $"job {jobId} to end", pollMilliseconds: 100);
-        var job = await GetAsync($"jobs/{jobId}");
+        var job = await Jobs.WaitForEndAsync(Api, jobId!);
         Assert.Equal("completed", job.GetProperty("status").GetString());
         return job;
     }

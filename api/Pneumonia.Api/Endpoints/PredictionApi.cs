@@ -48,7 +48,7 @@ public static class PredictionApi
             outcome = await PredictionCalls.CallAsync(
                 grains, grain => grain.PredictAsync(new NamedImage(name, bytes), heatmap), options.Value.PredictionAttemptTimeout, metrics, cancellationToken);
         }
-        catch (InvalidOperationException)
+        catch (NoModelLoadedException)
         {
             metrics.Predicted(NoModel, null);
             return NoModelProblem();
@@ -111,7 +111,7 @@ public static class PredictionApi
                 var attemptTimeout = options.Value.PredictionAttemptTimeout * Math.Ceiling(batch.Length / 8.0);
                 outcomes = await PredictionCalls.CallAsync(grains, grain => grain.PredictBatchAsync(batch), attemptTimeout, metrics, cancellationToken);
             }
-            catch (InvalidOperationException)
+            catch (NoModelLoadedException)
             {
                 metrics.Predicted(NoModel, null, images.Count);
                 return NoModelProblem();

@@ -67,10 +67,10 @@ internal static class PredictionCalls
     // +-25 %, so that the requests a dead silo held do not all come back at the same instant.
     private static TimeSpan Jittered(TimeSpan pause) => pause * (0.75 + (Random.Shared.NextDouble() / 2));
 
-    // Bad input is an answer, never retried. No model (InvalidOperationException) is retried: a predictor that has
+    // Bad input is an answer, never retried. No model (NoModelLoadedException, and nothing else) is retried: a predictor that has
     // just joined accepts calls a moment before it has loaded the production model, while the others have it; if no
     // silo has one, the last attempt's answer is the 503 the caller gets.
     private static bool IsRetryable(Exception exception) =>
         exception is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException
-            or InvalidOperationException;
+            or NoModelLoadedException;
 }

@@ -1,9 +1,8 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Security;
-using Pneumonia.Grains.Hosting;
 
 namespace Pneumonia.Api.Endpoints;
 
@@ -26,7 +25,6 @@ public static class TrainingApi
 
     internal static async Task<Results<Accepted<RetrainStartedResponse>, ValidationProblem, ProblemHttpResult>> StartAsync(
         IGrainFactory grains,
-        IOptions<RetrainOptions> limits,
         int epochs = 5,
         int batch_size = 32,
         bool fine_tune = true,
@@ -34,30 +32,14 @@ public static class TrainingApi
     {
         // The parameters keep the original API's snake_case names, so binding errors name them as clients wrote them.
         var (batchSize, fineTune) = (batch_size, fine_tune);
-        // The grains' limits (Pneumonia:Retrain), so the API never accepts what the coordinator would refuse.
-        var (maxEpochs, maxBatchSize) = (limits.Value.MaxEpochs, limits.Value.MaxBatchSize);
-        var errors = new Dictionary<string, string[]>();
-        if (epochs < 1 || epochs > maxEpochs)
-        {
-            errors["epochs"] = [$"epochs must be between 1 and {maxEpochs}; got {epochs}."];
-        }
-
-        if (batchSize < 1 || batchSize > maxBatchSize)
-        {
-            errors["batch_size"] = [$"batch_size must be between 1 and {maxBatchSize}; got {batchSize}."];
-        }
-
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(e => e)));
-        }
-
+        // The limits (Pneumonia:Retrain) are the coordinator's to check: a front end needs no copy of the silos' settings.
         var request = new RetrainRequest(epochs, batchSize, fineTune, promote);
         var result = await grains.GetGrain<ITrainingCoordinatorGrain>(WellKnownKeys.Default).StartAsync(request);
         return result.Outcome switch
         {
             StartRetrainOutcome.Started => TypedResults.Accepted(
                 $"/jobs/{result.JobId}", new RetrainStartedResponse("started", result.JobId!, epochs, batchSize, fineTune, promote)),
+            StartRetrainOutcome.InvalidRequest => OutOfRangeProblem(result.OutOfRange ?? []),
             StartRetrainOutcome.NotEnoughData => TypedResults.Problem(
                 result.Reason, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Not enough labelled images to train on"),
             StartRetrainOutcome.DataNotReady => TypedResults.Problem(
@@ -102,4 +84,14 @@ public static class TrainingApi
     }
 
     private static string DisplayNameOf(string id) => Uploads.DisplayName.Of(id);
+
+    // Named as the client wrote them: the request's BatchSize is the query's batch_size.
+    private static ValidationProblem OutOfRangeProblem(IReadOnlyList<RetrainValueOutOfRange> outside)
+    {
+        var errors = outside.ToDictionary(
+            o => JsonNamingPolicy.SnakeCaseLower.ConvertName(o.Field),
+            o => new[] { $"{JsonNamingPolicy.SnakeCaseLower.ConvertName(o.Field)} must be between {o.Minimum} and {o.Maximum}; got {o.Value}." },
+            StringComparer.Ordinal);
+        return TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(e => e)));
+    }
 }

@@ -184,7 +184,7 @@ public sealed class UploadProcessor(
                     }
                 }
             }
-            catch (InvalidOperationException)
+            catch (NoModelLoadedException)
             {
                 _available = false; // no production model yet
             }

@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
+using Pneumonia.Abstractions;
 using Pneumonia.Ml.Serving;
+using Pneumonia.Ml.Training;
 
 namespace Pneumonia.Grains.Hosting;
 
@@ -209,6 +211,47 @@ public sealed class RetrainOptions
     /// <summary>How often a running job copies its progress into its state (and notices that training ended).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The values of <paramref name="request"/> outside these limits; empty when it may run.</summary>
+    public IReadOnlyList<RetrainValueOutOfRange> OutOfRange(RetrainRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        List<RetrainValueOutOfRange> outside = [];
+        if (request.Epochs < 1 || request.Epochs > MaxEpochs)
+        {
+            outside.Add(new RetrainValueOutOfRange(nameof(RetrainRequest.Epochs), request.Epochs, 1, MaxEpochs));
+        }
+
+        if (request.BatchSize < 1 || request.BatchSize > MaxBatchSize)
+        {
+            outside.Add(new RetrainValueOutOfRange(nameof(RetrainRequest.BatchSize), request.BatchSize, 1, MaxBatchSize));
+        }
+
+        return outside;
+    }
+
+    /// <summary>
+    /// The recipe of a retrain of a model trained with <paramref name="parent"/>: the one mapping from the request to
+    /// the trainer. The request sets the run's length and whether the backbone learns; these settings decide how much
+    /// of it learns, how gently (a fraction of the parent's learning rates) and whether frozen features are cached;
+    /// the rest (schedule, sensitivity target, perturbed validation) is what produced the parent, so a retrain changes
+    /// little but the data.
+    /// </summary>
+    public TrainingOptions RecipeFor(TrainingOptions parent, RetrainRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        ArgumentNullException.ThrowIfNull(request);
+        return parent with
+        {
+            Epochs = request.Epochs,
+            BatchSize = request.BatchSize,
+            FineTune = request.FineTune,
+            FirstFineTunedStage = FirstFineTunedStage,
+            CacheFrozenFeatures = CacheFrozenFeatures,
+            HeadLearningRate = parent.HeadLearningRate * LearningRateScale,
+            BackboneLearningRate = parent.BackboneLearningRate * LearningRateScale,
+        };
+    }
 }
 
 /// <summary>Serving; bound from <see cref="SectionName"/>.</summary>

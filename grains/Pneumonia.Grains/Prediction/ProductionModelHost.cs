@@ -52,13 +52,13 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     public string? LastError => Volatile.Read(ref _lastError);
 
     /// <summary>Leases the current model; dispose the lease when the prediction is done.</summary>
-    /// <exception cref="InvalidOperationException">No model is loaded (none registered yet, or loading failed).</exception>
+    /// <exception cref="NoModelLoadedException">No model is loaded (none registered yet, or loading failed).</exception>
     public ModelLease Acquire()
     {
         while (true)
         {
             var model = Volatile.Read(ref _current)
-                ?? throw new InvalidOperationException($"No production model is loaded in this silo{(LastError is { } error ? $": {error}" : ".")}");
+                ?? throw new NoModelLoadedException($"No production model is loaded in this silo{(LastError is { } error ? $": {error}" : ".")}");
             if (model.TryAddLease())
             {
                 return new ModelLease(model);

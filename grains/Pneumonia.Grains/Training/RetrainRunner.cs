@@ -9,26 +9,15 @@ using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Training;
 
-/// <summary>What one retrain needs, gathered by the job grain in its own turn: metadata and paths only.</summary>
-/// <param name="Images">The labelled images it may use (base data set and uploads; not the gate set, not held batches).</param>
-/// <param name="Parent">The production model to fine-tune from, and to compare the new model with on the gate set.</param>
-/// <param name="Gate">The gate set the new model and its parent are both scored on.</param>
-public sealed record RetrainWork(
-    string JobId,
-    IReadOnlyList<CatalogueEntry> Images,
-    ModelOnDisk Parent,
-    GateSet Gate,
-    int Epochs,
-    int BatchSize,
-    bool FineTune);
-
 /// <summary>A trained, published model: its card, its directory relative to the model store, and the gate's report on it.</summary>
 public sealed record RetrainResult(ModelCard Card, string Directory, GateReport Gate);
 
 /// <summary>
-/// Turns a <see cref="RetrainWork"/> into a published model with the ML core: decode the splits from the image store,
-/// run <see cref="ModelTrainingPipeline"/> from the parent model, publish <c>models/&lt;version&gt;</c>. Blocking:
-/// call it on a training thread (<see cref="TrainingExecutor"/>), never in a grain turn.
+/// Turns a <see cref="RetrainRequest"/> into a published model with the ML core: decode the splits from the image
+/// store, run <see cref="ModelTrainingPipeline"/> from the parent model with the recipe
+/// <see cref="RetrainOptions.RecipeFor"/> makes of the request, publish <c>models/&lt;version&gt;</c>. Blocking: call
+/// it on a training thread (<see cref="TrainingExecutor"/>), never in a grain turn. Its inputs are metadata and paths,
+/// gathered by the job grain in its own turn.
 /// </summary>
 public sealed class RetrainRunner(
     IImageStore images,
@@ -39,35 +28,31 @@ public sealed class RetrainRunner(
     IOptions<PredictionOptions> prediction,
     TimeProvider time)
 {
-    public RetrainResult Run(RetrainWork work, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    /// <param name="jobId">Names the staging directory.</param>
+    /// <param name="request">The job's request, as the coordinator admitted it.</param>
+    /// <param name="trainingImages">The labelled images it may use (base data set and uploads; not the gate set, not held batches).</param>
+    /// <param name="parentModel">The production model to fine-tune from, and to compare the new model with on the gate set.</param>
+    /// <param name="gateSet">The gate set the new model and its parent are both scored on.</param>
+    public RetrainResult Run(
+        string jobId, RetrainRequest request, IReadOnlyList<CatalogueEntry> trainingImages, ModelOnDisk parentModel, GateSet gateSet,
+        IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(trainingImages);
+        ArgumentNullException.ThrowIfNull(parentModel);
         ArgumentNullException.ThrowIfNull(progress);
-        var parentDirectory = models.PathOf(work.Parent.Directory);
+        var parentDirectory = models.PathOf(parentModel.Directory);
         var parent = ModelPackage.ReadCard(parentDirectory);
         var preprocessor = new XrayPreprocessor(parent.Preprocessing, decoder);
         var loading = time.GetTimestamp();
-        progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, 0, work.Images.Count, TimeSpan.Zero));
+        progress.Report(TrainingProgress.ImagePhase("loading", 0, request.Epochs, 0, 0, trainingImages.Count, TimeSpan.Zero));
         using var splits = TrainingSplits.Load(
-            work.Images, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed,
+            trainingImages, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed,
             perturbations: parent.Training.PerturbedValidation ? XrayPerturbation.ValidationSuite : [],
-            decoded: (done, total) => progress.Report(TrainingProgress.ImagePhase("loading", 0, work.Epochs, 0, done, total, time.GetElapsedTime(loading))),
+            decoded: (done, total) => progress.Report(TrainingProgress.ImagePhase("loading", 0, request.Epochs, 0, done, total, time.GetElapsedTime(loading))),
             cancellationToken: cancellationToken);
 
-        // The request sets the run's length and whether the backbone learns; the retrain settings decide how much of
-        // it learns, how gently (a fraction of the parent's learning rates) and whether frozen features are cached;
-        // the rest (schedule, sensitivity target) is what produced the parent, so a retrain changes little but the data.
-        var trainingOptions = parent.Training with
-        {
-            Epochs = work.Epochs,
-            BatchSize = work.BatchSize,
-            FineTune = work.FineTune,
-            FirstFineTunedStage = options.Value.FirstFineTunedStage,
-            CacheFrozenFeatures = options.Value.CacheFrozenFeatures,
-            HeadLearningRate = parent.Training.HeadLearningRate * options.Value.LearningRateScale,
-            BackboneLearningRate = parent.Training.BackboneLearningRate * options.Value.LearningRateScale,
-        };
-        var staging = models.NewStagingDirectory(work.JobId);
+        var staging = models.NewStagingDirectory(jobId);
         try
         {
             var card = new ModelTrainingPipeline(time).Run(
@@ -78,7 +63,7 @@ public sealed class RetrainRunner(
                     ValidationViews = splits.ValidationViews,
                     ViewsChooseEpoch = options.Value.ViewsChooseEpoch,
                     Test = splits.Test.Count > 0 ? splits.Test : null,
-                    Options = trainingOptions,
+                    Options = options.Value.RecipeFor(parent.Training, request),
                     Preprocessing = parent.Preprocessing,
                     Dataset = splits.Snapshot,
                     ParentModelDirectory = parentDirectory,
@@ -91,8 +76,8 @@ public sealed class RetrainRunner(
                 cancellationToken);
             var published = models.Publish(staging, card.Version);
             // Judged now, on the same thread: both models as they are served, on the same gate images.
-            progress.Report(new TrainingProgress("gating", work.Epochs, work.Epochs, 0, 0, 1, 0, 0, null, TimeSpan.Zero, null));
-            var report = gate.Evaluate(new ModelOnDisk(card.Version, published), work.Parent, work.Gate, cancellationToken);
+            progress.Report(new TrainingProgress("gating", request.Epochs, request.Epochs, 0, 0, 1, 0, 0, null, TimeSpan.Zero, null));
+            var report = gate.Evaluate(new ModelOnDisk(card.Version, published), parentModel, gateSet, cancellationToken);
             return new RetrainResult(card, published, report);
         }
         catch

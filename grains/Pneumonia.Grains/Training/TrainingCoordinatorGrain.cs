@@ -27,7 +27,12 @@ public sealed class TrainingCoordinatorGrain(
     public async Task<StartRetrainResult> StartAsync(RetrainRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        RetrainRequests.Validate(request, options.Value);
+        if (options.Value.OutOfRange(request) is { Count: > 0 } outside)
+        {
+            return new StartRetrainResult(StartRetrainOutcome.InvalidRequest, null,
+                string.Join(" ", outside.Select(o => $"{o.Field} must be between {o.Minimum} and {o.Maximum}; got {o.Value}.")), outside);
+        }
+
         if (await ConfirmRunningJobAsync() is { } running)
         {
             return new StartRetrainResult(StartRetrainOutcome.AlreadyRunning, running, $"training job {running} is still running");
@@ -70,15 +75,14 @@ public sealed class TrainingCoordinatorGrain(
         return new StartRetrainResult(StartRetrainOutcome.Started, jobId, null);
     }
 
-    public async Task<TrainingJobInfo?> GetLatestAsync()
-    {
-        var id = await ConfirmRunningJobAsync() ?? state.State.JobIds.LastOrDefault();
-        return id is null ? null : await GrainFactory.GetGrain<ITrainingJobGrain>(id).GetAsync();
-    }
+    // Queries never write: the running job is always the newest one, so the latest job needs no confirmation, and a
+    // stale RunningJobId (its job ended without telling) is harmless to them. Asking the job still activates it, and a
+    // job whose silo died marks itself failed on activation and then calls JobEndedAsync, which clears the id.
+    public async Task<TrainingJobInfo?> GetLatestAsync() =>
+        state.State.JobIds.LastOrDefault() is { } id ? await GrainFactory.GetGrain<ITrainingJobGrain>(id).GetAsync() : null;
 
     public async Task<IReadOnlyList<TrainingJobInfo>> ListAsync()
     {
-        await ConfirmRunningJobAsync();
         var jobs = await Task.WhenAll(Enumerable.Reverse(state.State.JobIds).Select(id => GrainFactory.GetGrain<ITrainingJobGrain>(id).GetAsync()));
         return jobs.OfType<TrainingJobInfo>().ToList();
     }
@@ -122,8 +126,8 @@ public sealed class TrainingCoordinatorGrain(
     }
 
     /// <summary>
-    /// The running job's id after asking the job itself. Asking also activates a job whose silo died, which marks
-    /// it failed: this is the start-up scan's way in, and the reason a stale job cannot block new ones.
+    /// The running job's id after asking the job itself, for the commands (start, cancel): a job whose silo died is
+    /// marked failed when asking activates it, so a stale job cannot block new ones; its stale id is cleared here.
     /// </summary>
     private async Task<string?> ConfirmRunningJobAsync()
     {

@@ -108,10 +108,7 @@ public sealed class TrainingJobGrain(
             return;
         }
 
-        RetrainRequests.Validate(request, options.Value);
-        state.State.Info = new TrainingJobInfo(
-            this.GetPrimaryKeyString(), request, TrainingJobStatus.Pending, "queued", time.GetUtcNow(), null, null, 0, 0, 0, 0,
-            null, null, null, null, null, null, null, null, null, []);
+        state.State.Info = new TrainingJobInfo(this.GetPrimaryKeyString(), request, TrainingJobStatus.Pending, "queued", time.GetUtcNow());
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(RecoveryReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         // Due at once: the first tick launches the work after this call has returned.
@@ -205,11 +202,12 @@ public sealed class TrainingJobGrain(
         state.State.Info = info;
         await state.WriteStateAsync();
 
-        var work = new RetrainWork(
-            info.JobId, images.ConvertAll(image => image.ToEntry()), new ModelOnDisk(production.Version, production.Directory), gate,
-            info.Request.Epochs, info.Request.BatchSize, info.Request.FineTune);
+        // The training thread gets these locals, never the grain's state or fields.
+        var (jobId, request) = (info.JobId, info.Request);
+        var entries = images.ConvertAll(image => image.ToEntry());
+        var parent = new ModelOnDisk(production.Version, production.Directory);
         _cancellation = new CancellationTokenSource();
-        _work = executor.Run(info.JobId, token => runner.Run(work, _progress, token), _cancellation.Token);
+        _work = executor.Run(jobId, token => runner.Run(jobId, request, entries, parent, gate, _progress, token), _cancellation.Token);
         logger.LogInformation("Training job {JobId} launched on {Images} labelled images from {Parent} (gate set version {GateVersion}: {GateImages} images held out)",
             info.JobId, images.Count, production.Version, gate.Version, gate.Images.Count);
     }

@@ -9,7 +9,11 @@ namespace Pneumonia.Ml.Training;
 /// <summary>A split's images, each changed by <paramref name="Perturbation"/> before preprocessing.</summary>
 public sealed record PerturbedPixelSet(XrayPerturbation Perturbation, XrayPixelSet Pixels);
 
-/// <summary>Everything one training run needs; the splits are already decoded with <see cref="Preprocessing"/>.</summary>
+/// <summary>
+/// Everything one training run needs; the splits are already decoded with <see cref="Preprocessing"/>. The ML core's
+/// input, not a client's request: a retrain's (the contract's <c>RetrainRequest</c>) is turned into one by the
+/// grains' <c>RetrainRunner</c>, the CLI's <c>train</c> builds one from its arguments; the recipe is <see cref="Options"/>.
+/// </summary>
 public sealed record TrainingRequest
 {
     public required XrayPixelSet Train { get; init; }

@@ -13,8 +13,10 @@ namespace Pneumonia.Silo.Hosting;
 public static class SiloHostingExtensions
 {
     /// <summary>
-    /// Adds one silo with localhost clustering, storage <see cref="StorageNames.Default"/> (also the Orleans default
-    /// storage), reminders and, when enabled, the dashboard, all as configured in <see cref="PneumoniaSiloOptions"/>.
+    /// Adds one silo as configured in <see cref="PneumoniaSiloOptions"/>: its membership (<c>Clustering</c>: Redis for a
+    /// cluster of several silos, else localhost clustering for a single one), grain storage
+    /// <see cref="StorageNames.Default"/> (also the Orleans default storage) and reminders (<c>Persistence</c>: files in
+    /// the data directory, Redis or memory) and, when enabled, the dashboard.
     /// </summary>
     /// <param name="builder">The host builder.</param>
     /// <param name="configure">Further silo configuration, such as grains' own services; runs last.</param>

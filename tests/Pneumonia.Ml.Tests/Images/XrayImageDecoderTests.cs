@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Pneumonia.Ml.Images;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Bmp;
@@ -134,12 +133,11 @@ public sealed class XrayImageDecoderTests
         var bomb = CraftedImages.PngClaiming(30_000, 30_000);
         Assert.True(bomb.Length < 1000);
 
-        var (error, allocated, elapsed) = Measure(() => _decoder.DecodeGrey(bomb));
+        var (error, allocated) = Measure(() => _decoder.DecodeGrey(bomb));
 
         Assert.Equal(InvalidImageReason.TooManyPixels, error.Reason);
         Assert.Contains("image is 30000 x 30000 pixels, over the limit of 40,000,000 pixels", error.Message, StringComparison.Ordinal);
         Assert.True(allocated < 1_000_000, $"{allocated:N0} bytes allocated");
-        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed}");
     }
 
     [Fact]
@@ -148,12 +146,11 @@ public sealed class XrayImageDecoderTests
         var real = File.ReadAllBytes(TestData.Images("train", "NORMAL", 1)[0]);
         var bomb = CraftedImages.JpegClaiming(real, 60_000, 60_000);
 
-        var (error, allocated, elapsed) = Measure(() => _decoder.DecodeGrey(bomb));
+        var (error, allocated) = Measure(() => _decoder.DecodeGrey(bomb));
 
         Assert.Equal(InvalidImageReason.TooManyPixels, error.Reason);
         Assert.Contains("image is 60000 x 60000 pixels", error.Message, StringComparison.Ordinal);
         Assert.True(allocated < 1_000_000, $"{allocated:N0} bytes allocated");
-        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed}");
     }
 
     [Fact]
@@ -215,7 +212,7 @@ public sealed class XrayImageDecoderTests
     public void Size_and_shape_are_judged_from_the_header_before_decoding()
     {
         // A PNG whose header claims 10 x 5,000 (a few hundred bytes): refused for its shape, not decoded.
-        var (error, allocated, _) = Measure(() => _decoder.DecodeGrey(CraftedImages.PngClaiming(10, 5_000)));
+        var (error, allocated) = Measure(() => _decoder.DecodeGrey(CraftedImages.PngClaiming(10, 5_000)));
 
         Assert.Equal(InvalidImageReason.TooSmall, error.Reason);
         Assert.True(allocated < 1_000_000, $"{allocated:N0} bytes allocated");
@@ -249,11 +246,11 @@ public sealed class XrayImageDecoderTests
         Assert.Null(error.InnerException);
     }
 
-    private static (InvalidImageException Error, long Allocated, TimeSpan Elapsed) Measure(Func<Image<L8>> decode)
+    // Allocation, not time: a refusal from the header allocates next to nothing, a decode of the claimed size gigabytes.
+    private static (InvalidImageException Error, long Allocated) Measure(Func<Image<L8>> decode)
     {
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var clock = Stopwatch.StartNew();
         var error = Assert.Throws<InvalidImageException>(() => decode().Dispose());
-        return (error, GC.GetAllocatedBytesForCurrentThread() - before, clock.Elapsed);
+        return (error, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -22,16 +22,7 @@ public static class Training
         return (await started.JsonAsync()).GetProperty("job_id").GetString()!;
     }
 
-    public static async Task<JsonElement> WaitForEndAsync(HttpClient client, string jobId)
-    {
-        JsonElement job = default;
-        await Wait.UntilAsync(async () =>
-        {
-            job = await client.GetJsonAsync($"/jobs/{jobId}");
-            return !job.GetProperty("running").GetBoolean();
-        }, TimeSpan.FromSeconds(120), $"job {jobId} to end", 200);
-        return job;
-    }
+    public static Task<JsonElement> WaitForEndAsync(HttpClient client, string jobId) => Jobs.WaitForEndAsync(client, jobId);
 
     /// <summary>A second model version made by a 1-epoch retrain; returns its version.</summary>
     public static async Task<string> NewVersionAsync(HttpClient client)
