@@ -104,7 +104,7 @@ internal static class OodCommand
             var rows = new List<string>();
             var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
             var catalogue = File.Exists(dataDirectory.CataloguePath) ? dataDirectory.LoadCatalogue().Entries : [];
-            var test = catalogue.Where(e => e.Split == DatasetSplit.Test).Select(e => File.ReadAllBytes(dataDirectory.Store.PathOf(e.Sha256))).ToList();
+            var test = catalogue.Where(e => e.Split == ImageSplit.Test).Select(e => File.ReadAllBytes(dataDirectory.Store.PathOf(e.Sha256))).ToList();
             if (test.Count > 0) rows.Add(Row("official test split (X-rays)", predictor, test));
 
             foreach (var folder in parse.GetValue(images) ?? [])

@@ -103,9 +103,9 @@ public sealed class UploadProcessor(
                 await check.AddAsync(name, stored.Sha256, candidate.Bytes, cancellationToken);
             }
 
-            var split = useSplitFolders ? ToContract(candidate.Split ?? DatasetSplit.Train) : ImageSplit.Train;
+            var split = useSplitFolders ? candidate.Split ?? ImageSplit.Train : ImageSplit.Train;
             var record = new ImageRecord(
-                stored.Sha256, ToContract(candidate.Label), split, source, name, stored.SizeBytes, width, height,
+                stored.Sha256, candidate.Label, split, source, name, stored.SizeBytes, width, height,
                 PatientId.FromFileName(name.Split('/', '\\')[^1]), time.GetUtcNow());
             candidates.Add(record);
             if (screenLabels && record.Label is { } label && screened.Add(record.Sha256))
@@ -204,20 +204,6 @@ public sealed class UploadProcessor(
             ? $"The image ends at byte {end:N0} of {bytes.Length:N0}: {bytes.Length - end:N0} bytes after its end are not part of it. "
               + "Send the image file alone, without appended data."
             : null;
-
-    private static ImageLabel? ToContract(XrayLabel? label) => label switch
-    {
-        XrayLabel.Normal => ImageLabel.Normal,
-        XrayLabel.Pneumonia => ImageLabel.Pneumonia,
-        _ => null,
-    };
-
-    private static ImageSplit ToContract(DatasetSplit split) => split switch
-    {
-        DatasetSplit.Validation => ImageSplit.Validation,
-        DatasetSplit.Test => ImageSplit.Test,
-        _ => ImageSplit.Train,
-    };
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ namespace Pneumonia.Grains.Training;
 /// <param name="Gate">The gate set the new model and its parent are both scored on.</param>
 public sealed record RetrainWork(
     string JobId,
-    IReadOnlyList<CatalogueEntry> Images,
+    IReadOnlyList<ImageRecord> Images,
     ModelOnDisk Parent,
     GateSet Gate,
     int Epochs,

@@ -2,7 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
-using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Models;
 using Pneumonia.Grains.Placement;
@@ -206,7 +205,7 @@ public sealed class TrainingJobGrain(
         await state.WriteStateAsync();
 
         var work = new RetrainWork(
-            info.JobId, images.ConvertAll(image => image.ToEntry()), new ModelOnDisk(production.Version, production.Directory), gate,
+            info.JobId, images, new ModelOnDisk(production.Version, production.Directory), gate,
             info.Request.Epochs, info.Request.BatchSize, info.Request.FineTune);
         _cancellation = new CancellationTokenSource();
         _work = executor.Run(info.JobId, token => runner.Run(work, _progress, token), _cancellation.Token);
