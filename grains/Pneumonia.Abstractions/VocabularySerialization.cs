@@ -1,5 +1,9 @@
+using System.Buffers;
+using Orleans.Serialization.Buffers;
 using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Codecs;
 using Orleans.Serialization.Configuration;
+using Orleans.Serialization.WireProtocol;
 using Pneumonia.Abstractions;
 
 [assembly: TypeManifestProvider(typeof(VocabularyTypeAliases))]
@@ -45,6 +49,29 @@ public sealed class ImageRecordCopier : IDeepCopier<ImageRecord>
     public ImageRecord? DeepCopy(ImageRecord? input, CopyContext context) => input;
 }
 
+/// <summary>
+/// Serializes a <see cref="ModelCard"/> as its JSON (<see cref="ModelCardJson"/>) in a string field: the card is the
+/// contract of model.json files and the REST API, and the registry's state held it as a JSON string before it was
+/// typed (<see cref="ModelVersionInfo.Card"/>), so a card stored then reads as one now.
+/// </summary>
+[RegisterSerializer]
+public sealed class ModelCardCodec : IFieldCodec<ModelCard>
+{
+    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, ModelCard? value)
+        where TBufferWriter : IBufferWriter<byte> =>
+        StringCodec.WriteField(ref writer, fieldIdDelta, value is null ? null! : ModelCardJson.Serialize(value));
+
+    public ModelCard ReadValue<TInput>(ref Reader<TInput> reader, Field field) =>
+        StringCodec.ReadValue(ref reader, field) is { } json ? ModelCardJson.Deserialize(json) : null!;
+}
+
+/// <summary>A <see cref="ModelCard"/> is read-only once made: grain calls pass it on instead of copying it.</summary>
+[RegisterCopier]
+public sealed class ModelCardCopier : IDeepCopier<ModelCard>
+{
+    public ModelCard? DeepCopy(ModelCard? input, CopyContext context) => input;
+}
+
 /// <summary>The names the shared types had when the contracts declared them, for the type names in stored state.</summary>
 internal sealed class VocabularyTypeAliases : TypeManifestProviderBase
 {
@@ -53,5 +80,6 @@ internal sealed class VocabularyTypeAliases : TypeManifestProviderBase
         options.WellKnownTypeAliases["pneumonia.ImageLabel"] = typeof(ImageLabel);
         options.WellKnownTypeAliases["pneumonia.ImageSplit"] = typeof(ImageSplit);
         options.WellKnownTypeAliases["pneumonia.ImageRecord"] = typeof(ImageRecord);
+        options.WellKnownTypeAliases["pneumonia.ModelCard"] = typeof(ModelCard);
     }
 }

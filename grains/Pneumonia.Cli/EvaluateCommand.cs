@@ -4,7 +4,6 @@ using System.Text.Json;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Packages;
 using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Cli;
@@ -111,7 +110,7 @@ internal static class EvaluateCommand
                     .Prepend("sha256,label,probability,predicted"));
             }
 
-            if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelPackage.JsonOptions));
+            if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelCardJson.Options));
             else Terminal.Metrics((request.Split, evaluation));
             return 0;
         }

@@ -60,7 +60,7 @@ internal static class OodCommand
             }
 
             using var network = ServingNetwork.Prepare(ModelPackage.LoadNetwork(card, directory), card.EvaluatedPrecision ?? ServingPrecision.Default);
-            var detector = OutOfDistributionDetector.FitOn(network, splits.Train.Pixels, splits.Validation.Pixels,
+            var detector = OutOfDistributionFitting.FitOn(network, splits.Train.Pixels, splits.Validation.Pixels,
                 [.. splits.ValidationViews.Select(v => v.Pixels.Pixels)]);
             if (detector is null)
             {
@@ -162,7 +162,7 @@ internal static class OodCommand
 
         var checks = pixels.Chunk(BatchSize).SelectMany(batch => predictor.PredictPixels(batch)).Select(p => p.Distribution!).ToList();
         var flagged = checks.Count(c => c.IsOutOfDistribution);
-        var median = checks.Count == 0 ? double.NaN : OutOfDistributionDetector.Percentile([.. checks.Select(c => c.Score)], 0.5);
+        var median = checks.Count == 0 ? double.NaN : OutOfDistributionFitting.Percentile([.. checks.Select(c => c.Score)], 0.5);
         var share = checks.Count == 0 ? "-" : $"{(double)flagged / checks.Count:P1}";
         Console.Error.WriteLine($"{name}: {files.Count} images, {refused} refused, {flagged}/{checks.Count} flagged");
         return $"| {name} | {files.Count} | {refused} | {checks.Count} | {flagged} | {share} | {median:0.00} |";

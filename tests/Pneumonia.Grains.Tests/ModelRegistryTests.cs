@@ -16,7 +16,7 @@ public sealed class ModelRegistryTests(GrainsClusterFixture fixture)
         var bundled = Assert.Single(versions, v => v.Version == fixture.Bundled.Version);
         Assert.Equal(fixture.Bundled.Validation.RocAuc, bundled.Validation.RocAuc);
         Assert.Equal(fixture.Bundled.Threshold, bundled.Threshold);
-        Assert.Contains(fixture.Bundled.Version, bundled.CardJson, StringComparison.Ordinal);
+        Assert.Equal(fixture.Bundled.Version, bundled.Card.Version);
         Assert.True(File.Exists(fixture.Root.Combine("data", "models", bundled.Directory, "model.json")));
         var first = history[^1];
         Assert.Equal((fixture.Bundled.Version, true, null), (first.Version, first.Promoted, first.PreviousVersion));

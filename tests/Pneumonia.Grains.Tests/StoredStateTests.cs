@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Pneumonia.Grains.Dataset;
+using Pneumonia.Grains.Models;
+using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Tests;
 
@@ -51,6 +53,33 @@ public sealed class StoredStateTests : IDisposable
         Assert.Equal(("batch-2", "batch-2"), (pending.BatchId, pending.Source));
         Assert.Equal([Labelled, Unlabelled], pending.Candidates);
         Assert.Equal(new UploadFileResult("bad.txt", UploadFileStatus.Rejected, null, ImageLabel.Normal, "not an image"), Assert.Single(pending.Rejected));
+    }
+
+    [Fact]
+    public void Model_version_state_of_the_earlier_version_loads_its_card_json_as_a_typed_card()
+    {
+        var info = Read<ModelVersionState>("version").Info!;
+
+        // version.b64 holds the bundled model's card without its out-of-distribution detector (see README.md).
+        var written = ModelPackage.ReadCard(Path.Combine(TestData.RepositoryRoot, "models", "bundled")) with { OutOfDistribution = null };
+        Assert.Equal(("bundled-v1", "bundled", 0.42), (info.Version, info.Directory, info.Threshold));
+        Assert.Equal(written.Version, info.Card.Version);
+        Assert.Equal(written.Validation.RocCurve, info.Card.Validation.RocCurve);
+        Assert.Equal(ModelCardJson.Serialize(written), ModelCardJson.Serialize(info.Card));
+    }
+
+    [Fact]
+    public void Model_versions_round_trip_with_their_card_and_stay_equal()
+    {
+        var serializer = _services.GetRequiredService<Serializer>();
+        var info = Read<ModelVersionState>("version").Info!;
+
+        var again = serializer.Deserialize<ModelVersionState>(serializer.SerializeToArray(new ModelVersionState { Info = info }))!.Info!;
+
+        Assert.NotSame(info.Card, again.Card);
+        Assert.Equal(info, again);
+        Assert.NotEqual(info, again with { Card = again.Card with { ThresholdRule = "another rule" } });
+        Assert.Same(info.Card, _services.GetRequiredService<DeepCopier>().Copy(info.Card));
     }
 
     [Fact]

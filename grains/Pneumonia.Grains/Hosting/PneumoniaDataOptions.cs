@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Grains.Hosting;
 

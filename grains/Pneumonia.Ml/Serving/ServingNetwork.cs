@@ -3,7 +3,6 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Pneumonia.Ml.Architectures;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Ml.Serving;
 

@@ -1,6 +1,5 @@
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Ml.Training;
 
