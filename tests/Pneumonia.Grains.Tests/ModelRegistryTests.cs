@@ -1,4 +1,3 @@
-using Pneumonia.Silo;
 
 namespace Pneumonia.Grains.Tests;
 
@@ -33,7 +32,4 @@ public sealed class ModelRegistryTests(GrainsClusterFixture fixture)
         await registry.RegisterAsync(bundled); // the same content again: a no-op
         await Assert.ThrowsAsync<InvalidOperationException>(() => registry.RegisterAsync(bundled with { Threshold = 0.01 }));
     }
-
-    [Fact]
-    public void The_grains_use_the_storage_the_silo_registers() => Assert.Equal(StorageNames.Default, GrainStorage.Name);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Pneumonia.Abstractions;
 using Pneumonia.Silo.Reminders;
 using Pneumonia.Silo.Storage;
 
@@ -13,7 +14,7 @@ namespace Pneumonia.Silo.Hosting;
 public static class SiloHostingExtensions
 {
     /// <summary>
-    /// Adds one silo with localhost clustering, storage <see cref="StorageNames.Default"/> (also the Orleans default
+    /// Adds one silo with localhost clustering, storage <see cref="GrainStorage.Name"/> (also the Orleans default
     /// storage), reminders and, when enabled, the dashboard, all as configured in <see cref="PneumoniaSiloOptions"/>.
     /// </summary>
     /// <param name="builder">The host builder.</param>
@@ -62,7 +63,7 @@ public static class SiloHostingExtensions
             switch (options.Persistence)
             {
                 case SiloPersistence.Memory:
-                    silo.AddMemoryGrainStorage(StorageNames.Default)
+                    silo.AddMemoryGrainStorage(GrainStorage.Name)
                         .AddMemoryGrainStorageAsDefault()
                         .UseInMemoryReminderService();
                     break;
@@ -70,7 +71,7 @@ public static class SiloHostingExtensions
                     silo.UseRedisPersistence(options.Redis!);
                     break;
                 default:
-                    silo.AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = dataDirectory)
+                    silo.AddFileGrainStorage(GrainStorage.Name, storage => storage.DataDirectory = dataDirectory)
                         .AddFileGrainStorageAsDefault(storage => storage.DataDirectory = dataDirectory)
                         .UseFileReminderService(reminders => reminders.DataDirectory = dataDirectory);
                     break;
