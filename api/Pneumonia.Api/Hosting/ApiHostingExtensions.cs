@@ -182,6 +182,7 @@ public static class ApiHostingExtensions
     {
         var options = new PneumoniaApiOptions();
         configuration.GetSection(PneumoniaApiOptions.SectionName).Bind(options);
+        options.MaxImageBytes = ImageInputOptions.MaxFileBytesIn(configuration);
         if (configuration[$"{PneumoniaApiOptions.SectionName}:{nameof(PneumoniaApiOptions.ClientGatewayPort)}"] is null)
         {
             options.ClientGatewayPort = PneumoniaPorts.Gateway + configuration.GetValue<int>(PneumoniaPorts.OffsetSetting);

@@ -32,14 +32,12 @@ public sealed class UploadProcessor(
     IImageStore store,
     LabelScreener screener,
     IOptions<PneumoniaApiOptions> options,
-    IOptions<ImageInputOptions> imageOptions,
+    XrayImageDecoder decoder,
     TimeProvider time,
     ApiMetrics metrics)
 {
     /// <summary>The rejection code of an image followed by bytes that are not part of it (422).</summary>
     public const string TrailingDataCode = "TrailingData";
-
-    private readonly XrayImageDecoder _decoder = new(imageOptions.Value.ToLimits(options.Value.MaxImageBytes));
 
     /// <summary>A reader with the configured per-image, per-archive and per-request limits.</summary>
     public UploadReader CreateReader() => new(new UploadLimits(
@@ -82,7 +80,7 @@ public sealed class UploadProcessor(
             int width, height;
             try
             {
-                using var image = _decoder.DecodeGrey(candidate.Bytes);
+                using var image = decoder.DecodeGrey(candidate.Bytes);
                 (width, height) = (image.Width, image.Height);
             }
             catch (InvalidImageException ex)
@@ -245,6 +243,9 @@ public static class UploadExtensions
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddPneumoniaImageInput();
+        // The front end's per-image request limits are the decoder's (Pneumonia:Images:MaxFileBytes), as in the silos.
+        builder.Services.AddOptions<PneumoniaApiOptions>()
+            .PostConfigure<IOptions<ImageInputOptions>>((api, images) => api.MaxImageBytes = images.Value.MaxFileBytes);
         builder.Services.AddSingleton<UploadProcessor>();
         builder.Services.AddSingleton<LabelScreener>();
         builder.Services.AddSingleton<UploadSpool>();
