@@ -103,4 +103,22 @@ public sealed class ImageCatalogueTests : IDisposable
 
         Assert.Contains("line 1", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Lines_written_when_the_catalogue_had_its_own_entry_type_load_unchanged()
+    {
+        // Two lines as the CatalogueEntry/XrayLabel/DatasetSplit version of the command line wrote them.
+        var path = _temp.Combine("old.jsonl");
+        var hash = new string('d', 64);
+        File.WriteAllText(path,
+            $"{{\"sha256\":\"{hash}\",\"label\":\"Pneumonia\",\"split\":\"Validation\",\"source\":\"kermany\",\"originalName\":\"person1_virus_6.jpeg\",\"sizeBytes\":1234,\"width\":224,\"height\":200,\"patientId\":\"person1\",\"addedAt\":\"2026-11-26T10:00:00+00:00\"}}\n" +
+            $"{{\"sha256\":\"{new string('e', 64)}\",\"label\":null,\"split\":\"Test\",\"source\":\"upload-1\",\"originalName\":\"x.png\",\"sizeBytes\":5,\"width\":64,\"height\":64,\"patientId\":\"x\",\"addedAt\":\"2026-11-26T10:00:00+00:00\"}}\n");
+
+        var entries = ImageCatalogue.Load(path).Entries;
+
+        Assert.Equal(
+            new ImageRecord(hash, ImageLabel.Pneumonia, ImageSplit.Validation, "kermany", "person1_virus_6.jpeg", 1234, 224, 200, "person1", new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero)),
+            entries[0]);
+        Assert.Equal((null, ImageSplit.Test), (entries[1].Label, entries[1].Split));
+    }
 }
