@@ -1,39 +1,5 @@
 namespace Pneumonia.Abstractions;
 
-/// <summary>What an X-ray shows, as far as its uploader or the source dataset says.</summary>
-[Alias("pneumonia.ImageLabel")]
-public enum ImageLabel
-{
-    Normal = 0,
-    Pneumonia = 1,
-}
-
-/// <summary>Which part of the data an image belongs to. Test images are only ever evaluated.</summary>
-[Alias("pneumonia.ImageSplit")]
-public enum ImageSplit
-{
-    Train = 0,
-    Validation = 1,
-    Test = 2,
-}
-
-/// <summary>One image in the catalogue; the bytes live in the content-addressed image store under <see cref="Sha256"/>.</summary>
-/// <param name="Label">Null for an unlabelled upload: kept, never trained on.</param>
-/// <param name="Source">"kermany" for the base dataset, otherwise the upload batch id.</param>
-/// <param name="OriginalName">The client's file name, for display only: never used as a path.</param>
-[GenerateSerializer, Immutable, Alias("pneumonia.ImageRecord")]
-public sealed record ImageRecord(
-    [property: Id(0)] string Sha256,
-    [property: Id(1)] ImageLabel? Label,
-    [property: Id(2)] ImageSplit Split,
-    [property: Id(3)] string Source,
-    [property: Id(4)] string OriginalName,
-    [property: Id(5)] long SizeBytes,
-    [property: Id(6)] int Width,
-    [property: Id(7)] int Height,
-    [property: Id(8)] string PatientId,
-    [property: Id(9)] DateTimeOffset AddedAt);
-
 /// <summary>The outcome of registering one image: added now, or already known (the record stored first is returned).</summary>
 [GenerateSerializer, Immutable, Alias("pneumonia.ImageRegistration")]
 public sealed record ImageRegistration([property: Id(0)] bool Added, [property: Id(1)] ImageRecord Record);

@@ -1,6 +1,6 @@
 namespace Pneumonia.Abstractions;
 
-/// <summary>The headline metrics of one split at the model's threshold (the full report is in the card JSON).</summary>
+/// <summary>The headline metrics of one split at the model's threshold (the full report is in the card).</summary>
 [GenerateSerializer, Immutable, Alias("pneumonia.ModelMetrics")]
 public sealed record ModelMetrics(
     [property: Id(0)] int Count,
@@ -21,7 +21,11 @@ public sealed record ModelMetrics(
 
 /// <summary>One immutable model version as the registry knows it.</summary>
 /// <param name="Directory">Where model.json and weights.bin are, relative to the shared model store.</param>
-/// <param name="CardJson">The complete model card (see Pneumonia.Ml ModelCard) as JSON.</param>
+/// <param name="Card">
+/// The complete model card, as saved beside the weights. Stored and sent as its JSON (<see cref="ModelCardCodec"/>),
+/// as it was when this field was a string, so state written then still loads.
+/// </param>
+/// <remarks>Equal when every field is, the card compared by its JSON (its lists are compared by content, not reference).</remarks>
 [GenerateSerializer, Immutable, Alias("pneumonia.ModelVersionInfo")]
 public sealed record ModelVersionInfo(
     [property: Id(0)] string Version,
@@ -31,7 +35,15 @@ public sealed record ModelVersionInfo(
     [property: Id(4)] double Threshold,
     [property: Id(5)] ModelMetrics Validation,
     [property: Id(6)] ModelMetrics? Test,
-    [property: Id(7)] string CardJson);
+    [property: Id(7)] ModelCard Card)
+{
+    public bool Equals(ModelVersionInfo? other) =>
+        other is not null
+        && (Version, CreatedAt, ParentVersion, Directory, Threshold, Validation, Test) == (other.Version, other.CreatedAt, other.ParentVersion, other.Directory, other.Threshold, other.Validation, other.Test)
+        && (ReferenceEquals(Card, other.Card) || ModelCardJson.Serialize(Card) == ModelCardJson.Serialize(other.Card));
+
+    public override int GetHashCode() => HashCode.Combine(Version, CreatedAt, Directory, Threshold);
+}
 
 /// <summary>A decision about the production pointer, kept in the registry's history (refusals too).</summary>
 /// <param name="Reason">Why it was (or was not) promoted: who asked, and the gate's summary.</param>

@@ -1,14 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Packages;
 using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Cli;
 
 internal static class ClassifyCommand
 {
-    private static readonly JsonSerializerOptions s_compactJson = new(ModelPackage.JsonOptions) { WriteIndented = false };
+    private static readonly JsonSerializerOptions s_compactJson = new(ModelCardJson.Options) { WriteIndented = false };
 
     public static Command Create()
     {

@@ -4,7 +4,6 @@ using System.Text.Json;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Packages;
 using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Cli;
@@ -78,7 +77,7 @@ internal static class EvaluateCommand
         var catalogue = data.LoadCatalogue().Entries.Where(e => e.Label is not null).ToList();
         // The gate set as TrainingSplits holds it out: training images of patients without test images, by the rule.
         var rule = new GateSetRule(request.GateFraction);
-        var testPatients = catalogue.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
+        var testPatients = catalogue.Where(e => e.Split == ImageSplit.Test).Select(e => e.PatientId).ToHashSet();
         var entries = gate
             ? catalogue.Where(e => rule.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), testPatients.Contains(e.PatientId))).ToList()
             : catalogue.Where(e => e.Split == split).ToList();
@@ -88,7 +87,7 @@ internal static class EvaluateCommand
             return 2;
         }
 
-        var labels = entries.Select(e => e.Label == XrayLabel.Pneumonia).ToArray();
+        var labels = entries.Select(e => e.Label == ImageLabel.Pneumonia).ToArray();
         if (!request.Perturbations)
         {
             // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
@@ -111,7 +110,7 @@ internal static class EvaluateCommand
                     .Prepend("sha256,label,probability,predicted"));
             }
 
-            if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelPackage.JsonOptions));
+            if (request.Json) Console.WriteLine(JsonSerializer.Serialize(evaluation, ModelCardJson.Options));
             else Terminal.Metrics((request.Split, evaluation));
             return 0;
         }

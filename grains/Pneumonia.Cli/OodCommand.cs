@@ -60,7 +60,7 @@ internal static class OodCommand
             }
 
             using var network = ServingNetwork.Prepare(ModelPackage.LoadNetwork(card, directory), card.EvaluatedPrecision ?? ServingPrecision.Default);
-            var detector = OutOfDistributionDetector.FitOn(network, splits.Train.Pixels, splits.Validation.Pixels,
+            var detector = OutOfDistributionFitting.FitOn(network, splits.Train.Pixels, splits.Validation.Pixels,
                 [.. splits.ValidationViews.Select(v => v.Pixels.Pixels)]);
             if (detector is null)
             {
@@ -104,7 +104,7 @@ internal static class OodCommand
             var rows = new List<string>();
             var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
             var catalogue = File.Exists(dataDirectory.CataloguePath) ? dataDirectory.LoadCatalogue().Entries : [];
-            var test = catalogue.Where(e => e.Split == DatasetSplit.Test).Select(e => File.ReadAllBytes(dataDirectory.Store.PathOf(e.Sha256))).ToList();
+            var test = catalogue.Where(e => e.Split == ImageSplit.Test).Select(e => File.ReadAllBytes(dataDirectory.Store.PathOf(e.Sha256))).ToList();
             if (test.Count > 0) rows.Add(Row("official test split (X-rays)", predictor, test));
 
             foreach (var folder in parse.GetValue(images) ?? [])
@@ -162,7 +162,7 @@ internal static class OodCommand
 
         var checks = pixels.Chunk(BatchSize).SelectMany(batch => predictor.PredictPixels(batch)).Select(p => p.Distribution!).ToList();
         var flagged = checks.Count(c => c.IsOutOfDistribution);
-        var median = checks.Count == 0 ? double.NaN : OutOfDistributionDetector.Percentile([.. checks.Select(c => c.Score)], 0.5);
+        var median = checks.Count == 0 ? double.NaN : OutOfDistributionFitting.Percentile([.. checks.Select(c => c.Score)], 0.5);
         var share = checks.Count == 0 ? "-" : $"{(double)flagged / checks.Count:P1}";
         Console.Error.WriteLine($"{name}: {files.Count} images, {refused} refused, {flagged}/{checks.Count} flagged");
         return $"| {name} | {files.Count} | {refused} | {checks.Count} | {flagged} | {share} | {median:0.00} |";

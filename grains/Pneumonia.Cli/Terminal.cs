@@ -1,4 +1,3 @@
-using Pneumonia.Ml.Evaluation;
 using Spectre.Console;
 
 namespace Pneumonia.Cli;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Pneumonia.Ml.Data;
-using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Training;
 using Pneumonia.Ml.Architectures;

@@ -93,26 +93,26 @@ public sealed class Experiments(NotebookSession session)
     }
 
     /// <summary>The cards of the versions some jobs produced, in job order.</summary>
-    public async Task<IReadOnlyList<ModelCardView>> CardsAsync(IEnumerable<TrainingJobInfo> jobs)
+    public async Task<IReadOnlyList<ModelCard>> CardsAsync(IEnumerable<TrainingJobInfo> jobs)
     {
-        var cards = new List<ModelCardView>();
+        var cards = new List<ModelCard>();
         foreach (var version in jobs.Select(j => j.ResultVersion).OfType<string>())
         {
             var info = await session.Grains.GetGrain<IModelVersionGrain>(version).GetAsync()
                 ?? throw new InvalidOperationException($"Version {version} is not registered.");
-            cards.Add(ModelCardView.Parse(info));
+            cards.Add(info.Card);
         }
 
         return cards;
     }
 
     /// <summary>The production model's card.</summary>
-    public async Task<ModelCardView> ProductionCardAsync()
+    public async Task<ModelCard> ProductionCardAsync()
     {
         var production = await session.Registry.GetProductionAsync() ?? throw new InvalidOperationException("The cluster has no production model yet.");
         var info = await session.Grains.GetGrain<IModelVersionGrain>(production.Version).GetAsync()
             ?? throw new InvalidOperationException($"Production version {production.Version} is not registered.");
-        return ModelCardView.Parse(info);
+        return info.Card;
     }
 
     /// <summary>One line per job state: phase, epoch, batch, progress bar, loss, ETA.</summary>

@@ -91,7 +91,7 @@ public sealed class SmallLimitsApiFactory : ApiFactory
 
     protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
-        ["Pneumonia:Api:MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Pneumonia:Images:MaxFileBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Pneumonia:Api:MaxZipEntries"] = MaxZipEntries.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Pneumonia:Api:MaxRequestBytes"] = "2000000",
         ["Pneumonia:Dataset:MaxPageSize"] = MaxPageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),

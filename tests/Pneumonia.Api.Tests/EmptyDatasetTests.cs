@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Pneumonia.Api.Hosting;
 
 namespace Pneumonia.Api.Tests;
 
@@ -73,11 +75,24 @@ public sealed class ImageInputOptionsTests
     [InlineData("Pneumonia:Images:MinSide", "0", "MinSide")]
     [InlineData("Pneumonia:Images:MaxAspectRatio", "0.5", "MaxAspectRatio")]
     [InlineData("Pneumonia:Images:MinSide", "20000", "MinSide")]
+    [InlineData("Pneumonia:Images:MaxFileBytes", "0", "MaxFileBytes")]
+    [InlineData("Pneumonia:Api:MaxImageBytes", "1000000", "is now Pneumonia:Images:MaxFileBytes")]
     public void The_server_refuses_to_start_with_impossible_image_limits(string key, string value, string named)
     {
         using var factory = new MisconfiguredFactory(key, value);
         var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void One_byte_limit_reaches_the_request_limits_and_the_decoder_the_grains_use()
+    {
+        using var factory = new SmallLimitsApiFactory();
+        using var client = factory.CreateClient();
+
+        // Co-hosted, the prediction grains resolve the same decoder; a silo alone binds the same section.
+        Assert.Equal(SmallLimitsApiFactory.MaxImageBytes, factory.Services.GetRequiredService<IOptions<PneumoniaApiOptions>>().Value.MaxImageBytes);
+        Assert.Equal(SmallLimitsApiFactory.MaxImageBytes, factory.Services.GetRequiredService<Pneumonia.Ml.Images.XrayImageDecoder>().Limits.MaxFileBytes);
     }
 
     private sealed class MisconfiguredFactory(string key, string value) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Pneumonia.Abstractions;
 using Pneumonia.Grains.Models;
 using Pneumonia.Ml.Packages;
-using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Api.Tests;
 

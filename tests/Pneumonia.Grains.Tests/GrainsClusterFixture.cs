@@ -1,5 +1,4 @@
 using Orleans.TestingHost;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Tests;
 

@@ -1,4 +1,3 @@
-using Pneumonia.Silo;
 
 namespace Pneumonia.Grains.Tests;
 
@@ -16,7 +15,7 @@ public sealed class ModelRegistryTests(GrainsClusterFixture fixture)
         var bundled = Assert.Single(versions, v => v.Version == fixture.Bundled.Version);
         Assert.Equal(fixture.Bundled.Validation.RocAuc, bundled.Validation.RocAuc);
         Assert.Equal(fixture.Bundled.Threshold, bundled.Threshold);
-        Assert.Contains(fixture.Bundled.Version, bundled.CardJson, StringComparison.Ordinal);
+        Assert.Equal(fixture.Bundled.Version, bundled.Card.Version);
         Assert.True(File.Exists(fixture.Root.Combine("data", "models", bundled.Directory, "model.json")));
         var first = history[^1];
         Assert.Equal((fixture.Bundled.Version, true, null), (first.Version, first.Promoted, first.PreviousVersion));
@@ -33,7 +32,4 @@ public sealed class ModelRegistryTests(GrainsClusterFixture fixture)
         await registry.RegisterAsync(bundled); // the same content again: a no-op
         await Assert.ThrowsAsync<InvalidOperationException>(() => registry.RegisterAsync(bundled with { Threshold = 0.01 }));
     }
-
-    [Fact]
-    public void The_grains_use_the_storage_the_silo_registers() => Assert.Equal(StorageNames.Default, GrainStorage.Name);
 }

@@ -4,7 +4,6 @@ using Orleans.TestingHost;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Prediction;
 using Pneumonia.Ml.Data;
-using Pneumonia.Silo;
 using Pneumonia.Silo.Reminders;
 using Pneumonia.Silo.Storage;
 
@@ -39,7 +38,7 @@ internal static class PneumoniaTestCluster
             ["Pneumonia:Dataset:MaxPageSize"] = PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }.With(gatePasses ? TestGateSettings.Lenient : TestGateSettings.Refusing)));
         builder.ConfigureSilo((_, silo) => silo
-            .AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = Path.Combine(dataDirectory, "state"))
+            .AddFileGrainStorage(GrainStorage.Name, storage => storage.DataDirectory = Path.Combine(dataDirectory, "state"))
             .UseFileReminderService(reminders => reminders.DataDirectory = Path.Combine(dataDirectory, "state"))
             .AddPneumoniaGrains());
         var cluster = builder.Build();

@@ -39,7 +39,7 @@ public sealed class TrainingTests(GrainsClusterFixture fixture)
             used.TrainNormal + used.TrainPneumonia + used.ValidationNormal + used.ValidationPneumonia + used.TestNormal + used.TestPneumonia);
         Assert.NotNull(version.Test);
         // The parent chose its epoch, calibration and threshold on perturbed validation views; the retrain keeps that.
-        var card = System.Text.Json.JsonSerializer.Deserialize<Pneumonia.Ml.Packages.ModelCard>(version.CardJson, Pneumonia.Ml.Packages.ModelPackage.JsonOptions)!;
+        var card = version.Card;
         Assert.True(card.Training.PerturbedValidation);
         Assert.Contains("under 12 perturbations pooled", card.ThresholdRule, StringComparison.Ordinal);
         // By default the views fit calibration and threshold only; the epoch is chosen on clean validation.

@@ -11,7 +11,7 @@ public sealed class HostileUploadApiFactory : ReliabilityApiFactory
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Pneumonia:Api:MaxImageBytes"] = (8 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Pneumonia:Images:MaxFileBytes"] = (8 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Pneumonia:Api:MaxZipUncompressedBytes"] = MaxUncompressedBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Pneumonia:Api:MaxRequestBytes"] = (100 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };

@@ -27,7 +27,7 @@ public sealed class LimitProcessTests
         await using var api = await ApiProcess.StartAsync(root.Path,
             new Dictionary<string, string>
             {
-                ["Pneumonia:Api:MaxImageBytes"] = MaxImageBytes.ToString(CultureInfo.InvariantCulture),
+                ["Pneumonia:Images:MaxFileBytes"] = MaxImageBytes.ToString(CultureInfo.InvariantCulture),
                 ["Pneumonia:Api:MaxRequestBytes"] = MaxRequestBytes.ToString(CultureInfo.InvariantCulture),
                 ["Pneumonia:Api:MaxSpoolBytes"] = MaxRequestBytes.ToString(CultureInfo.InvariantCulture),
             },

@@ -115,7 +115,7 @@ public sealed class PropertyTests
         }
 
         var items = new UploadReader(new UploadLimits(MaxFileBytes: 1 << 20, MaxUncompressedBytes: 8 << 20))
-            .Read([new UploadSource("damaged.zip", new MemoryStream(zip))], looseLabel: XrayLabel.Normal).ToList();
+            .Read([new UploadSource("damaged.zip", new MemoryStream(zip))], looseLabel: ImageLabel.Normal).ToList();
         Assert.NotEmpty(items);
         Assert.All(items.OfType<UploadCandidate>(), c => Assert.True(c.Bytes.Length <= 1 << 20));
         Count(Areas.Properties, "archive reader: a valid 3-entry zip with random bytes overwritten",
@@ -130,7 +130,7 @@ public sealed class PropertyTests
         var path = string.Join(backslashes ? '\\' : '/', folders.Append(fileNamedLikeALabel ? "PNEUMONIA" : "x.jpeg"));
         var (label, split) = UploadReader.ParseFolders(path);
         Assert.Equal(InnermostLabel(path), label);
-        var expectedSplit = folders.AsEnumerable().Reverse().Select(f => SplitNames.TryParse(f, out var s) ? s : (DatasetSplit?)null).FirstOrDefault(s => s is not null);
+        var expectedSplit = folders.AsEnumerable().Reverse().Select(f => SplitNames.TryParse(f, out var s) ? s : (ImageSplit?)null).FirstOrDefault(s => s is not null);
         Assert.Equal(expectedSplit, split);
         Count(Areas.Properties, "label parsing: random folder paths with either slash, a file named like a label",
             "the label is always the innermost NORMAL/PNEUMONIA folder (any case), the file name never counts; the split likewise");
@@ -138,19 +138,19 @@ public sealed class PropertyTests
     }
 
     // The oracle, written independently of UploadReader: folders only (not the last segment), innermost first.
-    private static XrayLabel? InnermostLabel(string path)
+    private static ImageLabel? InnermostLabel(string path)
     {
         var folders = path.Split('/', '\\')[..^1];
         foreach (var folder in folders.Reverse())
         {
             if (folder.Equals("NORMAL", StringComparison.OrdinalIgnoreCase))
             {
-                return XrayLabel.Normal;
+                return ImageLabel.Normal;
             }
 
             if (folder.Equals("PNEUMONIA", StringComparison.OrdinalIgnoreCase))
             {
-                return XrayLabel.Pneumonia;
+                return ImageLabel.Pneumonia;
             }
         }
 

@@ -1,4 +1,5 @@
 using Orleans.TestingHost;
+using Pneumonia.Abstractions;
 using Pneumonia.Silo.Reminders;
 using Pneumonia.Silo.Storage;
 
@@ -36,7 +37,7 @@ public sealed class ClusterRestartTests : IDisposable
         var builder = new InProcessTestClusterBuilder(1);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) => silo
-            .AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = _directory.Path)
+            .AddFileGrainStorage(GrainStorage.Name, storage => storage.DataDirectory = _directory.Path)
             .UseFileReminderService(reminders => reminders.DataDirectory = _directory.Path));
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using Pneumonia.Abstractions;
 using Pneumonia.Silo.Storage;
 
 namespace Pneumonia.Silo.Tests;
@@ -19,7 +20,7 @@ public sealed class FileGrainStorageTests : IDisposable
     public FileGrainStorageTests()
     {
         _storage = new FileGrainStorage(
-            StorageNames.Default,
+            GrainStorage.Name,
             _directory.Path,
             new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()),
             _services.GetRequiredService<IActivatorProvider>());
@@ -68,7 +69,7 @@ public sealed class FileGrainStorageTests : IDisposable
         await _storage.WriteStateAsync(StateName, grainId, new GrainState<CounterState>(new CounterState { Count = 1 }));
 
         var expected = Path.Combine(
-            _directory.Path, "grains", StorageNames.Default, "counter", StateName,
+            _directory.Path, "grains", GrainStorage.Name, "counter", StateName,
             Convert.ToHexStringLower("../../etc/passwd"u8) + ".json");
         Assert.True(File.Exists(expected));
         Assert.Single(Directory.EnumerateFiles(_directory.Path, "*", SearchOption.AllDirectories));

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Pneumonia.Abstractions;
 using Pneumonia.Silo.Hosting;
 
 namespace Pneumonia.Silo.Tests;
@@ -30,7 +31,7 @@ public sealed class SiloHostingTests : IDisposable
         }
 
         var dataDirectory = Path.Combine(_contentRoot.Path, "state");
-        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(dataDirectory, "grains", StorageNames.Default), "*.json", SearchOption.AllDirectories));
+        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(dataDirectory, "grains", GrainStorage.Name), "*.json", SearchOption.AllDirectories));
         Assert.True(File.Exists(Path.Combine(dataDirectory, "reminders", "reminders.json")));
 
         using var second = BuildHost(siloPort, gatewayPort);

@@ -1,3 +1,5 @@
+using Pneumonia.Abstractions;
+
 namespace Pneumonia.Silo.Tests;
 
 [GenerateSerializer, Alias("Pneumonia.Silo.Tests.CounterState")]
@@ -24,8 +26,8 @@ public interface ICounterGrain : IGrainWithStringKey
     Task<bool> HasReminder(string name);
 }
 
-/// <summary>Keeps a counter in <see cref="StorageNames.Default"/> and can hold a reminder that never fires during a test.</summary>
-public sealed class CounterGrain([PersistentState("counter", StorageNames.Default)] IPersistentState<CounterState> counter)
+/// <summary>Keeps a counter in <see cref="GrainStorage.Name"/> and can hold a reminder that never fires during a test.</summary>
+public sealed class CounterGrain([PersistentState("counter", GrainStorage.Name)] IPersistentState<CounterState> counter)
     : Grain, ICounterGrain, IRemindable
 {
     public async Task<int> Increment()

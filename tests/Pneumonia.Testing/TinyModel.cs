@@ -1,8 +1,6 @@
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Training;
 using Pneumonia.Ml.Architectures;
-using Pneumonia.Ml.Packages;
-using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Testing;
 

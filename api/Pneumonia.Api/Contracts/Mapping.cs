@@ -1,5 +1,4 @@
 using Pneumonia.Abstractions;
-using Pneumonia.Ml.Evaluation;
 
 namespace Pneumonia.Api.Contracts;
 

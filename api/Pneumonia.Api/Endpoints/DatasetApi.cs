@@ -68,7 +68,7 @@ public static class DatasetApi
     }
 
     internal static async Task<Results<Ok<DatasetSamplesResponse>, ValidationProblem>> SamplesAsync(
-        IGrainFactory grains, IImageStore store, CancellationToken cancellationToken,
+        IGrainFactory grains, IImageStore store, XrayImageDecoder inputDecoder, CancellationToken cancellationToken,
         [FromQuery(Name = "per_label")] int perLabel = 4)
     {
         if (perLabel is < 1 or > MaxSamplesPerLabel)
@@ -81,7 +81,7 @@ public static class DatasetApi
 
         var labelled = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).GetSampleAsync(perLabel);
         // Stored images passed the input limits of their day; a thumbnail of one refused by today's still helps.
-        var decoder = new XrayImageDecoder(ImageLimits.AnyShape);
+        var decoder = new XrayImageDecoder(inputDecoder.Limits.WithAnyShape());
         var samples = new List<SampleImageDto>();
         var histograms = new List<LabelHistogramDto>();
         foreach (var group in labelled.GroupBy(i => i.Label).OrderBy(g => g.Key))

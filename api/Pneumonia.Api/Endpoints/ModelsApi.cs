@@ -1,11 +1,9 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Contracts;
 using Pneumonia.Api.Security;
 using Pneumonia.Api.Uploads;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Api.Endpoints;
 
@@ -56,7 +54,7 @@ public static class ModelsApi
         var info = Names.IsValidKey(version) ? await grains.GetGrain<IModelVersionGrain>(version).GetAsync() : null;
         return info is null
             ? UnknownVersion(version)
-            : TypedResults.Ok(ReadCard(info));
+            : TypedResults.Ok(info.Card);
     }
 
     internal static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> SelectAsync(
@@ -110,7 +108,7 @@ public static class ModelsApi
             return TypedResults.Problem("No production model is registered yet.", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        var card = ReadCard(info);
+        var card = info.Card;
         var (split, report) = card.Test is { } test ? ("test", test) : ("validation", card.Validation);
         return TypedResults.Ok(new ModelMetricsResponse(
             card.Version, split, report.Count, report.Positives, report.Negatives, report.Threshold, card.ThresholdRule,
@@ -121,10 +119,6 @@ public static class ModelsApi
             card.Validation.ToSummary(),
             (await registry.GetHistoryAsync()).FirstOrDefault(d => d.Version == card.Version && d.Promoted && d.Gate is not null)?.Gate?.ToDto()));
     }
-
-    private static ModelCard ReadCard(ModelVersionInfo info) =>
-        JsonSerializer.Deserialize<ModelCard>(info.CardJson, ModelPackage.JsonOptions)
-            ?? throw new InvalidOperationException($"Model {info.Version} has an empty card.");
 
     private static ProblemHttpResult UnknownVersion(string? version) =>
         TypedResults.Problem($"There is no model version '{DisplayName.Of(version)}'; GET /models lists them.",

@@ -32,7 +32,7 @@ public static class UploadApi
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
-        XrayLabel? looseLabel = null;
+        ImageLabel? looseLabel = null;
         if (!string.IsNullOrWhiteSpace(label))
         {
             if (!LabelNames.TryParse(label.Trim(), out var parsed))

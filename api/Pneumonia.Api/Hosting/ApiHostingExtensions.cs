@@ -44,12 +44,7 @@ public static class ApiHostingExtensions
         else
         {
             // Uploads are written to the image store the silos read, so the client needs the same data directory.
-            builder.Services.AddOptions<PneumoniaDataOptions>()
-                .BindConfiguration(PneumoniaDataOptions.SectionName)
-                .PostConfigure<IHostEnvironment>((data, environment) =>
-                    data.DataDirectory = Path.GetFullPath(data.DataDirectory, environment.ContentRootPath))
-                .ValidateDataAnnotations()
-                .ValidateOnStart();
+            builder.Services.AddPneumoniaDataOptions();
             builder.Services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
             builder.Services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
             builder.Services.AddPneumoniaImageStore();
@@ -187,6 +182,7 @@ public static class ApiHostingExtensions
     {
         var options = new PneumoniaApiOptions();
         configuration.GetSection(PneumoniaApiOptions.SectionName).Bind(options);
+        options.MaxImageBytes = ImageInputOptions.MaxFileBytesIn(configuration);
         if (configuration[$"{PneumoniaApiOptions.SectionName}:{nameof(PneumoniaApiOptions.ClientGatewayPort)}"] is null)
         {
             options.ClientGatewayPort = PneumoniaPorts.Gateway + configuration.GetValue<int>(PneumoniaPorts.OffsetSetting);

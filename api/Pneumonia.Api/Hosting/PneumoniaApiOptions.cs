@@ -20,8 +20,11 @@ public sealed class PneumoniaApiOptions : IValidatableObject
     /// </summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Largest image (a loose file or an archive entry), in bytes. Default 20 MB.</summary>
-    [Range(1, long.MaxValue)]
+    /// <summary>
+    /// Largest image (a loose file or an archive entry), in bytes: not set in this section but taken from
+    /// <c>Pneumonia:Images:MaxFileBytes</c>, the decoder's limit in this process and in the silos (default 20 MB).
+    /// </summary>
+    [Range(1, long.MaxValue, ErrorMessage = "Pneumonia:Images:MaxFileBytes must be between {1} and {2} bytes.")]
     public long MaxImageBytes { get; set; } = 20 * Megabyte;
 
     /// <summary>Largest request body, in bytes (Kestrel and multipart limits). Default 500 MB.</summary>
@@ -138,7 +141,7 @@ public sealed class PneumoniaApiOptions : IValidatableObject
         if (MaxImageBytes > MaxRequestBytes)
         {
             yield return new ValidationResult(
-                "Pneumonia:Api:MaxImageBytes is larger than Pneumonia:Api:MaxRequestBytes.", [nameof(MaxImageBytes)]);
+                "Pneumonia:Images:MaxFileBytes is larger than Pneumonia:Api:MaxRequestBytes.", [nameof(MaxImageBytes)]);
         }
     }
 }

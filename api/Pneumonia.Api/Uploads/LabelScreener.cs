@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
 using Pneumonia.Api.Endpoints;
 using Pneumonia.Api.Hosting;
 using Pneumonia.Api.Monitoring;
 using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Api.Uploads;
 
@@ -71,8 +69,6 @@ public sealed class LabelScreener(IGrainFactory grains, IOptions<PneumoniaApiOpt
 
         var info = await grains.GetGrain<IModelVersionGrain>(version).GetAsync()
             ?? throw new InvalidOperationException($"Model {version} answered but is not registered.");
-        var card = JsonSerializer.Deserialize<ModelCard>(info.CardJson, ModelPackage.JsonOptions)
-            ?? throw new InvalidOperationException($"Model {version} has an empty card.");
-        return _expectedRates[version] = LabelScreening.ExpectedRates(card.Validation, Rules);
+        return _expectedRates[version] = LabelScreening.ExpectedRates(info.Card.Validation, Rules);
     }
 }

@@ -32,14 +32,12 @@ public sealed class UploadProcessor(
     IImageStore store,
     LabelScreener screener,
     IOptions<PneumoniaApiOptions> options,
-    IOptions<ImageInputOptions> imageOptions,
+    XrayImageDecoder decoder,
     TimeProvider time,
     ApiMetrics metrics)
 {
     /// <summary>The rejection code of an image followed by bytes that are not part of it (422).</summary>
     public const string TrailingDataCode = "TrailingData";
-
-    private readonly XrayImageDecoder _decoder = new(imageOptions.Value.ToLimits(options.Value.MaxImageBytes));
 
     /// <summary>A reader with the configured per-image, per-archive and per-request limits.</summary>
     public UploadReader CreateReader() => new(new UploadLimits(
@@ -82,7 +80,7 @@ public sealed class UploadProcessor(
             int width, height;
             try
             {
-                using var image = _decoder.DecodeGrey(candidate.Bytes);
+                using var image = decoder.DecodeGrey(candidate.Bytes);
                 (width, height) = (image.Width, image.Height);
             }
             catch (InvalidImageException ex)
@@ -103,9 +101,9 @@ public sealed class UploadProcessor(
                 await check.AddAsync(name, stored.Sha256, candidate.Bytes, cancellationToken);
             }
 
-            var split = useSplitFolders ? ToContract(candidate.Split ?? DatasetSplit.Train) : ImageSplit.Train;
+            var split = useSplitFolders ? candidate.Split ?? ImageSplit.Train : ImageSplit.Train;
             var record = new ImageRecord(
-                stored.Sha256, ToContract(candidate.Label), split, source, name, stored.SizeBytes, width, height,
+                stored.Sha256, candidate.Label, split, source, name, stored.SizeBytes, width, height,
                 PatientId.FromFileName(name.Split('/', '\\')[^1]), time.GetUtcNow());
             candidates.Add(record);
             if (screenLabels && record.Label is { } label && screened.Add(record.Sha256))
@@ -204,20 +202,6 @@ public sealed class UploadProcessor(
             ? $"The image ends at byte {end:N0} of {bytes.Length:N0}: {bytes.Length - end:N0} bytes after its end are not part of it. "
               + "Send the image file alone, without appended data."
             : null;
-
-    private static ImageLabel? ToContract(XrayLabel? label) => label switch
-    {
-        XrayLabel.Normal => ImageLabel.Normal,
-        XrayLabel.Pneumonia => ImageLabel.Pneumonia,
-        _ => null,
-    };
-
-    private static ImageSplit ToContract(DatasetSplit split) => split switch
-    {
-        DatasetSplit.Validation => ImageSplit.Validation,
-        DatasetSplit.Test => ImageSplit.Test,
-        _ => ImageSplit.Train,
-    };
 }
 
 /// <summary>
@@ -259,6 +243,9 @@ public static class UploadExtensions
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddPneumoniaImageInput();
+        // The front end's per-image request limits are the decoder's (Pneumonia:Images:MaxFileBytes), as in the silos.
+        builder.Services.AddOptions<PneumoniaApiOptions>()
+            .PostConfigure<IOptions<ImageInputOptions>>((api, images) => api.MaxImageBytes = images.Value.MaxFileBytes);
         builder.Services.AddSingleton<UploadProcessor>();
         builder.Services.AddSingleton<LabelScreener>();
         builder.Services.AddSingleton<UploadSpool>();

@@ -47,18 +47,18 @@ public sealed class BaseDatasetImporter(
             if (reader.Check(file, out var rejection) is not { } size)
             {
                 // A file refused before reading (layout, archive safety) has no label; one the decoder refused has its folder's.
-                var label = file.Rejection is null ? CatalogueMapper.ToImage(file.Label) : (ImageLabel?)null;
+                var label = file.Rejection is null ? file.Label : (ImageLabel?)null;
                 rejected.Add(new UploadFileResult(file.Name, UploadFileStatus.Rejected, null, label, rejection!.Reason));
                 continue;
             }
 
             var stored = await store.PutAsync(file.Bytes, cancellationToken);
             candidates.Add(new ImageRecord(
-                stored.Sha256, CatalogueMapper.ToImage(file.Label), CatalogueMapper.ToImage(file.Split), Source, file.Name,
+                stored.Sha256, file.Label, file.Split, Source, file.Name,
                 stored.SizeBytes, size.Width, size.Height, PatientId.FromFileName(file.Name), time.GetUtcNow()));
         }
 
-        batchId ??= $"{Source}-{ImageCatalogue.SnapshotHash(candidates.Select(c => c.ToEntry()))[..16]}";
+        batchId ??= $"{Source}-{ImageCatalogue.SnapshotHash(candidates)[..16]}";
         var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, Source, candidates, rejected, screen: null);
         logger.LogInformation("Imported {Path} as batch {BatchId}: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected",
             path, batchId, batch.Accepted, batch.Duplicates, batch.Rejected);

@@ -414,7 +414,7 @@ public sealed class DatasetGrain(
         var testPatients = labelled.Where(i => i.Split == ImageSplit.Test).Select(i => i.PatientId).ToHashSet(StringComparer.Ordinal);
         var rule = GateRule;
         var members = labelled
-            .Where(i => rule.IsMember(CatalogueMapper.ToDataset(i.Split), GateSetRule.GroupOf(i.OriginalName, i.PatientId, batchId), testPatients.Contains(i.PatientId)))
+            .Where(i => rule.IsMember(i.Split, GateSetRule.GroupOf(i.OriginalName, i.PatientId, batchId), testPatients.Contains(i.PatientId)))
             .Select(i => new GateMember(i.Sha256, i.Label!.Value, batchId))
             .ToList();
         var gate = members.Select(m => m.Sha256).ToHashSet(StringComparer.Ordinal);

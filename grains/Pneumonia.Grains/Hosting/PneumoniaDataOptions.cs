@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Abstractions;
-using Pneumonia.Ml.Serving;
-using Pneumonia.Ml.Training;
 
 namespace Pneumonia.Grains.Hosting;
 
@@ -302,4 +302,30 @@ public sealed class PredictionOptions
     /// request, classify on the request's thread and dispose it. Never enable in production.
     /// </summary>
     public bool LoadModelPerRequest { get; set; }
+}
+
+/// <summary>Binds <see cref="PneumoniaDataOptions"/> once, for silos and client-mode front ends alike.</summary>
+public static class PneumoniaDataOptionsExtensions
+{
+    /// <summary>
+    /// Binds <see cref="PneumoniaDataOptions"/> from <see cref="PneumoniaDataOptions.SectionName"/>, validated at start-up,
+    /// with relative paths resolved against the content root (the base data set also beside the application), so that
+    /// every process that shares a data directory resolves it the same way.
+    /// </summary>
+    public static IServiceCollection AddPneumoniaDataOptions(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<PneumoniaDataOptions>()
+            .BindConfiguration(PneumoniaDataOptions.SectionName)
+            .PostConfigure<IHostEnvironment>((options, environment) =>
+            {
+                options.DataDirectory = Path.GetFullPath(options.DataDirectory, environment.ContentRootPath);
+                options.BundledModelDirectory = Path.GetFullPath(options.BundledModelDirectory, environment.ContentRootPath);
+                if (!string.IsNullOrEmpty(options.BaseDatasetPath))
+                    options.BaseDatasetPath = PneumoniaDataOptions.LocateBaseDataset(options.BaseDatasetPath, environment.ContentRootPath, AppContext.BaseDirectory);
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        return services;
+    }
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Models;
@@ -55,17 +54,7 @@ public static class PneumoniaGrainsExtensions
     public static IServiceCollection AddPneumoniaGrains(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<PneumoniaDataOptions>()
-            .BindConfiguration(PneumoniaDataOptions.SectionName)
-            .PostConfigure<IHostEnvironment>((options, environment) =>
-            {
-                options.DataDirectory = Path.GetFullPath(options.DataDirectory, environment.ContentRootPath);
-                options.BundledModelDirectory = Path.GetFullPath(options.BundledModelDirectory, environment.ContentRootPath);
-                if (!string.IsNullOrEmpty(options.BaseDatasetPath))
-                    options.BaseDatasetPath = PneumoniaDataOptions.LocateBaseDataset(options.BaseDatasetPath, environment.ContentRootPath, AppContext.BaseDirectory);
-            })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddPneumoniaDataOptions();
         services.AddOptions<PromotionOptions>().BindConfiguration(PromotionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PredictionOptions>().BindConfiguration(PredictionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -1,7 +1,4 @@
-using System.Text.Json;
 using Pneumonia.Abstractions;
-using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Grains.Models;
 
@@ -16,8 +13,7 @@ public static class ModelCardMapper
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         return new ModelVersionInfo(
             card.Version, card.CreatedAt, card.ParentVersion, directory, card.Threshold,
-            ToMetrics(card.Validation), card.Test is null ? null : ToMetrics(card.Test),
-            JsonSerializer.Serialize(card, ModelPackage.JsonOptions));
+            ToMetrics(card.Validation), card.Test is null ? null : ToMetrics(card.Test), card);
     }
 
     public static ModelMetrics ToMetrics(EvaluationReport report)

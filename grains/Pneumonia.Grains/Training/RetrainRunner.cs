@@ -34,7 +34,7 @@ public sealed class RetrainRunner(
     /// <param name="parentModel">The production model to fine-tune from, and to compare the new model with on the gate set.</param>
     /// <param name="gateSet">The gate set the new model and its parent are both scored on.</param>
     public RetrainResult Run(
-        string jobId, RetrainRequest request, IReadOnlyList<CatalogueEntry> trainingImages, ModelOnDisk parentModel, GateSet gateSet,
+        string jobId, RetrainRequest request, IReadOnlyList<ImageRecord> trainingImages, ModelOnDisk parentModel, GateSet gateSet,
         IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

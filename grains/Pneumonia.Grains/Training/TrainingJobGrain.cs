@@ -2,7 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pneumonia.Abstractions;
-using Pneumonia.Grains.Dataset;
 using Pneumonia.Grains.Hosting;
 using Pneumonia.Grains.Models;
 using Pneumonia.Grains.Placement;
@@ -204,10 +203,9 @@ public sealed class TrainingJobGrain(
 
         // The training thread gets these locals, never the grain's state or fields.
         var (jobId, request) = (info.JobId, info.Request);
-        var entries = images.ConvertAll(image => image.ToEntry());
         var parent = new ModelOnDisk(production.Version, production.Directory);
         _cancellation = new CancellationTokenSource();
-        _work = executor.Run(jobId, token => runner.Run(jobId, request, entries, parent, gate, _progress, token), _cancellation.Token);
+        _work = executor.Run(jobId, token => runner.Run(jobId, request, images, parent, gate, _progress, token), _cancellation.Token);
         logger.LogInformation("Training job {JobId} launched on {Images} labelled images from {Parent} (gate set version {GateVersion}: {GateImages} images held out)",
             info.JobId, images.Count, production.Version, gate.Version, gate.Images.Count);
     }

@@ -1,4 +1,3 @@
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Ml.Architectures;
 

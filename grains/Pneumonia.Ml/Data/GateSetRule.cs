@@ -29,10 +29,10 @@ public sealed record GateSetRule(double Fraction)
 
     /// <summary>Whether an image of <paramref name="split"/> in <paramref name="group"/> belongs to the gate set.</summary>
     /// <param name="patientHasTestImages">The image's patient also has images in the test split.</param>
-    public bool IsMember(DatasetSplit split, string group, bool patientHasTestImages)
+    public bool IsMember(ImageSplit split, string group, bool patientHasTestImages)
     {
         ArgumentNullException.ThrowIfNull(group);
-        if (split != DatasetSplit.Train || patientHasTestImages) return false;
+        if (split != ImageSplit.Train || patientHasTestImages) return false;
         return UnitHash(group) < Fraction;
     }
 

@@ -5,12 +5,12 @@ using System.Text.Json;
 namespace Pneumonia.Ml.Data;
 
 /// <summary>
-/// A file-backed list of images for offline use (CLI, training): one <see cref="CatalogueEntry"/> per distinct image
+/// A file-backed list of images for offline use (CLI, training): one <see cref="ImageRecord"/> per distinct image
 /// hash, stored as JSON Lines. Not thread-safe; one writer at a time.
 /// </summary>
 public sealed class ImageCatalogue
 {
-    private readonly List<CatalogueEntry> _entries = [];
+    private readonly List<ImageRecord> _entries = [];
     private readonly Dictionary<string, int> _indexByHash = new(StringComparer.Ordinal);
 
     private ImageCatalogue(string path)
@@ -23,7 +23,7 @@ public sealed class ImageCatalogue
     public string Path { get; }
 
     /// <summary>The entries in the order they were added.</summary>
-    public IReadOnlyList<CatalogueEntry> Entries { get; }
+    public IReadOnlyList<ImageRecord> Entries { get; }
 
     /// <summary>Loads the catalogue at <paramref name="path"/>; a missing file is an empty catalogue.</summary>
     /// <exception cref="InvalidDataException">A line is not a valid entry, or a hash occurs twice.</exception>
@@ -45,10 +45,10 @@ public sealed class ImageCatalogue
                 continue;
             }
 
-            CatalogueEntry? entry;
+            ImageRecord? entry;
             try
             {
-                entry = JsonSerializer.Deserialize(line, CatalogueJsonContext.Default.CatalogueEntry);
+                entry = JsonSerializer.Deserialize(line, CatalogueJsonContext.Default.ImageRecord);
             }
             catch (JsonException ex)
             {
@@ -68,7 +68,7 @@ public sealed class ImageCatalogue
     public bool Contains(string sha256) => _indexByHash.ContainsKey(sha256);
 
     /// <summary>Adds <paramref name="entry"/> unless its image hash is already catalogued (the first one wins).</summary>
-    public bool TryAdd(CatalogueEntry entry)
+    public bool TryAdd(ImageRecord entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         if (!_indexByHash.TryAdd(entry.Sha256, _entries.Count))
@@ -84,7 +84,7 @@ public sealed class ImageCatalogue
     /// Replaces every entry, e.g. with the result of <see cref="PatientGroupedSplitter.CarveValidation"/>.
     /// </summary>
     /// <exception cref="ArgumentException">Two entries share an image hash; the catalogue is left unchanged.</exception>
-    public void ReplaceAll(IEnumerable<CatalogueEntry> entries)
+    public void ReplaceAll(IEnumerable<ImageRecord> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var replacement = entries.ToList();
@@ -121,7 +121,7 @@ public sealed class ImageCatalogue
                 using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true });
                 foreach (var entry in _entries)
                 {
-                    JsonSerializer.Serialize(writer, entry, CatalogueJsonContext.Default.CatalogueEntry);
+                    JsonSerializer.Serialize(writer, entry, CatalogueJsonContext.Default.ImageRecord);
                     writer.Flush();
                     stream.WriteByte((byte)'\n');
                     writer.Reset();
@@ -142,7 +142,7 @@ public sealed class ImageCatalogue
     /// Identifies a set of images (a training set, say): the lower-case hex SHA-256 of their image hashes, sorted
     /// ordinally and joined by '\n'. Order and metadata of the entries do not change it.
     /// </summary>
-    public static string SnapshotHash(IEnumerable<CatalogueEntry> entries)
+    public static string SnapshotHash(IEnumerable<ImageRecord> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var hashes = entries.Select(entry => entry.Sha256).Order(StringComparer.Ordinal);

@@ -54,7 +54,7 @@ public sealed class KaggleDatasetImporter
         var started = _time.GetTimestamp();
         var files = _reader.Read(path);
 
-        var accepted = new List<CatalogueEntry>();
+        var accepted = new List<ImageRecord>();
         var duplicates = new List<ImportDuplicate>();
         var rejected = new List<ImportRejection>();
         try
@@ -85,7 +85,7 @@ public sealed class KaggleDatasetImporter
                 }
 
                 var stored = await _store.PutAsync(file.Bytes, cancellationToken);
-                var entry = new CatalogueEntry(
+                var entry = new ImageRecord(
                     stored.Sha256, file.Label, file.Split, source, file.Name, stored.SizeBytes, size.Width, size.Height,
                     PatientId.FromFileName(file.Name), _time.GetUtcNow());
                 if (_catalogue.TryAdd(entry))

@@ -13,7 +13,7 @@ namespace Pneumonia.Ml.Data;
 /// <param name="Label">The label its folder names (meaningless when <paramref name="Rejection"/> is set).</param>
 /// <param name="Bytes">The file's content; empty when rejected.</param>
 /// <param name="Rejection">Why the file is not usable, or null.</param>
-public sealed record KaggleSourceFile(string Name, DatasetSplit Split, XrayLabel Label, byte[] Bytes, ImportRejection? Rejection)
+public sealed record KaggleSourceFile(string Name, ImageSplit Split, ImageLabel Label, byte[] Bytes, ImportRejection? Rejection)
 {
     internal static KaggleSourceFile Rejected(string name, string reason, InvalidImageReason? imageReason = null) =>
         new(name, default, default, [], new ImportRejection(name, reason, imageReason));
@@ -169,7 +169,7 @@ public sealed class KaggleDatasetReader
         }
     }
 
-    private static bool TryParseLayout(string name, out (DatasetSplit Split, XrayLabel Label) layout)
+    private static bool TryParseLayout(string name, out (ImageSplit Split, ImageLabel Label) layout)
     {
         var segments = name.Split('/');
         var start = segments.Length - 3;

@@ -4,17 +4,17 @@ namespace Pneumonia.Ml.Data;
 public static class LabelNames
 {
     /// <summary>Parses a label folder name, ignoring case.</summary>
-    public static bool TryParse(string? folderName, out XrayLabel label)
+    public static bool TryParse(string? folderName, out ImageLabel label)
     {
         if (string.Equals(folderName, "NORMAL", StringComparison.OrdinalIgnoreCase))
         {
-            label = XrayLabel.Normal;
+            label = ImageLabel.Normal;
             return true;
         }
 
         if (string.Equals(folderName, "PNEUMONIA", StringComparison.OrdinalIgnoreCase))
         {
-            label = XrayLabel.Pneumonia;
+            label = ImageLabel.Pneumonia;
             return true;
         }
 
@@ -23,10 +23,10 @@ public static class LabelNames
     }
 
     /// <summary>The folder name of a label: <c>NORMAL</c> or <c>PNEUMONIA</c>.</summary>
-    public static string ToFolderName(XrayLabel label) => label switch
+    public static string ToFolderName(ImageLabel label) => label switch
     {
-        XrayLabel.Normal => "NORMAL",
-        XrayLabel.Pneumonia => "PNEUMONIA",
+        ImageLabel.Normal => "NORMAL",
+        ImageLabel.Pneumonia => "PNEUMONIA",
         _ => throw new ArgumentOutOfRangeException(nameof(label), label, "Unknown label."),
     };
 }

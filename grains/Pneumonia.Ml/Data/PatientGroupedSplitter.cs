@@ -7,7 +7,7 @@ namespace Pneumonia.Ml.Data;
 /// <summary>A patient whose images lie in more than one split.</summary>
 /// <param name="PatientId">The patient.</param>
 /// <param name="Splits">The splits holding the patient's images, in enum order.</param>
-public sealed record SharedPatient(string PatientId, IReadOnlyList<DatasetSplit> Splits);
+public sealed record SharedPatient(string PatientId, IReadOnlyList<ImageSplit> Splits);
 
 /// <summary>
 /// Carves a validation split out of the training images by patient, so that no patient's images are both trained
@@ -22,7 +22,7 @@ public static class PatientGroupedSplitter
     /// Test images are never moved, and patients who also have test images stay in training (moving them would
     /// only carry the overlap into validation); <see cref="FindSharedPatients"/> reports such patients.
     /// </summary>
-    public static IReadOnlyList<CatalogueEntry> CarveValidation(IReadOnlyList<CatalogueEntry> entries, double fraction = 0.1, int seed = 17)
+    public static IReadOnlyList<ImageRecord> CarveValidation(IReadOnlyList<ImageRecord> entries, double fraction = 0.1, int seed = 17)
     {
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentOutOfRangeException.ThrowIfNegative(fraction);
@@ -30,14 +30,14 @@ public static class PatientGroupedSplitter
 
         var patients = entries.GroupBy(entry => entry.PatientId, StringComparer.Ordinal).ToList();
         var toValidation = patients
-            .Where(patient => HasSplit(patient, DatasetSplit.Train) && HasSplit(patient, DatasetSplit.Validation))
+            .Where(patient => HasSplit(patient, ImageSplit.Train) && HasSplit(patient, ImageSplit.Validation))
             .Select(patient => patient.Key)
             .ToHashSet(StringComparer.Ordinal);
 
-        var trainOnly = patients.Where(patient => patient.All(entry => entry.Split == DatasetSplit.Train));
+        var trainOnly = patients.Where(patient => patient.All(entry => entry.Split == ImageSplit.Train));
         foreach (var labelGroup in trainOnly.GroupBy(DominantLabel))
         {
-            var target = Math.Round(fraction * entries.Count(entry => entry.Split == DatasetSplit.Train && entry.Label == labelGroup.Key));
+            var target = Math.Round(fraction * entries.Count(entry => entry.Split == ImageSplit.Train && entry.Label == labelGroup.Key));
             var taken = 0;
             foreach (var patient in labelGroup.OrderBy(patient => StableHash(seed, patient.Key)).ThenBy(patient => patient.Key, StringComparer.Ordinal))
             {
@@ -52,14 +52,14 @@ public static class PatientGroupedSplitter
         }
 
         return entries
-            .Select(entry => entry.Split == DatasetSplit.Train && toValidation.Contains(entry.PatientId)
-                ? entry with { Split = DatasetSplit.Validation }
+            .Select(entry => entry.Split == ImageSplit.Train && toValidation.Contains(entry.PatientId)
+                ? entry with { Split = ImageSplit.Validation }
                 : entry)
             .ToList();
     }
 
     /// <summary>The patients whose images lie in more than one split, ordered by patient id.</summary>
-    public static IReadOnlyList<SharedPatient> FindSharedPatients(IEnumerable<CatalogueEntry> entries)
+    public static IReadOnlyList<SharedPatient> FindSharedPatients(IEnumerable<ImageRecord> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
         return entries
@@ -70,10 +70,10 @@ public static class PatientGroupedSplitter
             .ToList();
     }
 
-    private static bool HasSplit(IEnumerable<CatalogueEntry> patient, DatasetSplit split) => patient.Any(entry => entry.Split == split);
+    private static bool HasSplit(IEnumerable<ImageRecord> patient, ImageSplit split) => patient.Any(entry => entry.Split == split);
 
     // Patients are almost always single-label; a mixed one counts under its most frequent label.
-    private static XrayLabel? DominantLabel(IEnumerable<CatalogueEntry> patient) =>
+    private static ImageLabel? DominantLabel(IEnumerable<ImageRecord> patient) =>
         patient.GroupBy(entry => entry.Label).OrderByDescending(label => label.Count()).ThenBy(label => label.Key).First().Key;
 
     // string.GetHashCode is randomised per process; the split must be reproducible.

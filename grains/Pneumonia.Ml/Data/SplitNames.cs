@@ -4,13 +4,13 @@ namespace Pneumonia.Ml.Data;
 public static class SplitNames
 {
     /// <summary>Parses a split folder name, ignoring case.</summary>
-    public static bool TryParse(string? folderName, out DatasetSplit split)
+    public static bool TryParse(string? folderName, out ImageSplit split)
     {
         (var known, split) = folderName?.ToUpperInvariant() switch
         {
-            "TRAIN" => (true, DatasetSplit.Train),
-            "VAL" => (true, DatasetSplit.Validation),
-            "TEST" => (true, DatasetSplit.Test),
+            "TRAIN" => (true, ImageSplit.Train),
+            "VAL" => (true, ImageSplit.Validation),
+            "TEST" => (true, ImageSplit.Test),
             _ => (false, default),
         };
         return known;

@@ -32,7 +32,13 @@ public sealed record ImageLimits(
     /// No lower bound on size or shape: for code that decodes images it made itself (tests of the decoder's
     /// mechanics, perturbed copies), never for files from users.
     /// </summary>
-    public static ImageLimits AnyShape { get; } = new(MinSide: 1, MaxAspectRatio: 16_384);
+    public static ImageLimits AnyShape { get; } = Default.WithAnyShape();
+
+    /// <summary>
+    /// These limits without their lower bound on size or shape (the byte and pixel bounds, which protect the decoder,
+    /// stay): for images that passed the limits of their day, such as stored ones shown again.
+    /// </summary>
+    public ImageLimits WithAnyShape() => this with { MinSide = 1, MaxAspectRatio = MaxSide };
 
     /// <summary>Whether an image of <paramref name="width"/> x <paramref name="height"/> passes the pixel, side and shape limits (not the byte limit).</summary>
     public bool AdmitsSize(int width, int height)

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Pneumonia.Ml.Architectures;
 
 namespace Pneumonia.Ml.Packages;
@@ -14,13 +13,6 @@ public static class ModelPackage
 {
     public const string CardFileName = "model.json";
     public const string WeightsFileName = "weights.bin";
-
-    /// <summary>The JSON shape of cards everywhere (files, API, notebooks): camelCase, enums as strings.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
 
     /// <summary>Writes the network's weights and the card (with the weights' hash filled in) into <paramref name="directory"/>.</summary>
     public static ModelCard Save(PneumoniaNetwork network, ModelCard card, string directory)
@@ -54,7 +46,7 @@ public static class ModelPackage
         var temporary = Path.Combine(directory, $".{CardFileName}.{Guid.NewGuid():N}.tmp");
         try
         {
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(card, JsonOptions));
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(card, ModelCardJson.Options));
             FlushToDisk(temporary);
             File.Move(temporary, path, overwrite: true);
         }
@@ -68,7 +60,7 @@ public static class ModelPackage
     {
         var path = Path.Combine(directory, CardFileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"no model card at {path}", path);
-        return JsonSerializer.Deserialize<ModelCard>(File.ReadAllBytes(path), JsonOptions)
+        return JsonSerializer.Deserialize<ModelCard>(File.ReadAllBytes(path), ModelCardJson.Options)
             ?? throw new InvalidDataException($"{path} is not a model card");
     }
 

@@ -2,7 +2,6 @@ using Pneumonia.Ml.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Pneumonia.Ml.Architectures;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Ml.Serving;
 

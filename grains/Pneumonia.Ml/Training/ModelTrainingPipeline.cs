@@ -116,7 +116,7 @@ public sealed class ModelTrainingPipeline
         double[] fittingLogits = [.. validationLogits.Select(l => (double)l),
             .. request.ValidationViews.SelectMany(v => served.PredictLogits(v.Pixels.Pixels, cancellationToken: cancellationToken)).Select(l => (double)l)];
         bool[] fittingLabels = [.. Enumerable.Repeat(validationLabels, request.ValidationViews.Count + 1).SelectMany(l => l)];
-        var calibration = ProbabilityCalibration.FitPlatt(fittingLogits, fittingLabels);
+        var calibration = PlattScaling.Fit(fittingLogits, fittingLabels);
         var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(
             fittingLogits.Select(calibration.Probability).ToArray(), fittingLabels, request.Options.MinimumSensitivity);
         var validationProbabilities = validationLogits.Select(l => calibration.Probability(l)).ToArray();
@@ -127,7 +127,7 @@ public sealed class ModelTrainingPipeline
         // With perturbed views, the out-of-distribution threshold is set on them too: a noisier or darker film is one the
         // model was made to answer, not a stranger (fitted on clean validation alone, it flagged a fifth of the normal
         // test films of the issue-13 model).
-        var outOfDistribution = OutOfDistributionDetector.FitOn(served, request.Train.Pixels, request.Validation.Pixels,
+        var outOfDistribution = OutOfDistributionFitting.FitOn(served, request.Train.Pixels, request.Validation.Pixels,
             [.. request.ValidationViews.Select(v => v.Pixels.Pixels)], cancellationToken);
 
         EvaluationReport? testReport = null;

@@ -2,7 +2,6 @@ using Pneumonia.Ml.Evaluation;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Pneumonia.Ml.Architectures;
-using Pneumonia.Ml.Packages;
 using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Training;

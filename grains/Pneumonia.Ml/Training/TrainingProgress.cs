@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 
 namespace Pneumonia.Ml.Training;
 
@@ -32,19 +31,4 @@ public sealed record TrainingProgress(
     public static TrainingProgress ImagePhase(string phase, int epoch, int epochs, double fraction, int done, int total, TimeSpan elapsed) =>
         new(phase, epoch, epochs, 0, 0, fraction, 0, 0, null, elapsed,
             done > 0 && done < total ? elapsed * ((total - done) / (double)done) : null, done, total);
-}
-
-/// <summary>One finished epoch, kept in the model card's history.</summary>
-public sealed record EpochSummary(
-    int Epoch,
-    double TrainingLoss,
-    double TrainingAccuracy,
-    double ValidationLoss,
-    double ValidationAuc,
-    double Seconds,
-    double ImagesPerSecond)
-{
-    /// <summary>ROC-AUC over the clean and perturbed validation images pooled, when the run had perturbed views; it then chose the best epoch.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public double? PerturbedValidationAuc { get; init; }
 }

@@ -1,6 +1,5 @@
 using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Packages;
 
 namespace Pneumonia.Ml.Training;
 
@@ -41,7 +40,7 @@ public sealed class TrainingSplits : IDisposable
     /// </param>
     /// <param name="decoded">Told (images decoded so far, images to decode) as the splits are decoded.</param>
     public static TrainingSplits Load(
-        IReadOnlyList<CatalogueEntry> catalogue,
+        IReadOnlyList<ImageRecord> catalogue,
         IImageStore store,
         XrayPreprocessor preprocessor,
         double validationFraction,
@@ -58,13 +57,13 @@ public sealed class TrainingSplits : IDisposable
         // Images stored before today's input limits (a 1 x 1 upload, a strip) would now be refused by the decoder:
         // they are left out rather than failing the whole run. A size recorded as 0 means unknown: the decoder judges.
         var limits = preprocessor.Decoder.Limits;
-        bool Admitted(CatalogueEntry e) => e.Width <= 0 || e.Height <= 0 || limits.AdmitsSize(e.Width, e.Height);
+        bool Admitted(ImageRecord e) => e.Width <= 0 || e.Height <= 0 || limits.AdmitsSize(e.Width, e.Height);
         var outsideLimits = catalogue.Count(e => e.Label is not null && !Admitted(e));
         var labelled = catalogue.Where(e => e.Label is not null && Admitted(e)).ToList();
         // The official Kermany split shares ~170 patient ids between train and test (by the person-number rule): their
         // training images are left out so that no patient the test reports on was ever learnt from.
-        var testPatients = labelled.Where(e => e.Split == DatasetSplit.Test).Select(e => e.PatientId).ToHashSet();
-        var usable = labelled.Where(e => e.Split == DatasetSplit.Test || !testPatients.Contains(e.PatientId)).ToList();
+        var testPatients = labelled.Where(e => e.Split == ImageSplit.Test).Select(e => e.PatientId).ToHashSet();
+        var usable = labelled.Where(e => e.Split == ImageSplit.Test || !testPatients.Contains(e.PatientId)).ToList();
         var leftOut = labelled.Count - usable.Count;
         // Where the catalogue is the server's whole data set (the CLI's), the server's gate set is held out here too, so
         // a model trained offline (the bundled one) never learns from the images the promotion gate judges it on.
@@ -77,8 +76,8 @@ public sealed class TrainingSplits : IDisposable
         }
 
         var split = PatientGroupedSplitter.CarveValidation(usable, validationFraction, splitSeed);
-        List<CatalogueEntry> Of(DatasetSplit s) => split.Where(e => e.Split == s).ToList();
-        var (train, validation, test) = (Of(DatasetSplit.Train), Of(DatasetSplit.Validation), Of(DatasetSplit.Test));
+        List<ImageRecord> Of(ImageSplit s) => split.Where(e => e.Split == s).ToList();
+        var (train, validation, test) = (Of(ImageSplit.Train), Of(ImageSplit.Validation), Of(ImageSplit.Test));
 
         perturbations ??= [];
         foreach (var perturbation in perturbations) perturbation.Validate();
@@ -86,12 +85,12 @@ public sealed class TrainingSplits : IDisposable
         // Progress over the three splits (and their perturbed copies) together: images decoded so far of all of them.
         var total = train.Count + test.Count + (validation.Count * (perturbations.Count + 1)) + (perturbTest ? test.Count * perturbations.Count : 0);
         var decodedBefore = 0;
-        XrayPixelSet Decode(List<CatalogueEntry> entries, XrayPerturbation? perturbation = null)
+        XrayPixelSet Decode(List<ImageRecord> entries, XrayPerturbation? perturbation = null)
         {
             var offset = decodedBefore;
             decodedBefore += entries.Count;
             return XrayPixelSet.Load(
-                entries.Select(e => new LabelledImage(e.Sha256, e.Label == XrayLabel.Pneumonia)).ToArray(),
+                entries.Select(e => new LabelledImage(e.Sha256, e.Label == ImageLabel.Pneumonia)).ToArray(),
                 perturbation is null ? hash => preprocessor.LoadModelPixels(store.Read(hash)) : hash => Perturbed(hash, perturbation),
                 preprocessor.Parameters.InputSize,
                 decoded is null ? null : done => decoded(offset + done, total),
@@ -105,12 +104,12 @@ public sealed class TrainingSplits : IDisposable
             return preprocessor.ToModelPixels(changed);
         }
 
-        int Count(List<CatalogueEntry> entries, XrayLabel label) => entries.Count(e => e.Label == label);
+        int Count(List<ImageRecord> entries, ImageLabel label) => entries.Count(e => e.Label == label);
         var snapshot = new DatasetSnapshot(
             ImageCatalogue.SnapshotHash(train.Concat(validation)),
-            Count(train, XrayLabel.Normal), Count(train, XrayLabel.Pneumonia),
-            Count(validation, XrayLabel.Normal), Count(validation, XrayLabel.Pneumonia),
-            Count(test, XrayLabel.Normal), Count(test, XrayLabel.Pneumonia),
+            Count(train, ImageLabel.Normal), Count(train, ImageLabel.Pneumonia),
+            Count(validation, ImageLabel.Normal), Count(validation, ImageLabel.Pneumonia),
+            Count(test, ImageLabel.Normal), Count(test, ImageLabel.Pneumonia),
             $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
             $"{leftOut} training images of patients who also appear in the test split left out" +
             (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})") +

@@ -8,7 +8,7 @@ namespace Pneumonia.Notebooks.Views;
 public static class ModelViews
 {
     /// <summary>Validation ROC-AUC and training loss per epoch, one pair of lines per version.</summary>
-    public static Figure TrainingCurves(IEnumerable<ModelCardView> cards) =>
+    public static Figure TrainingCurves(IEnumerable<ModelCard> cards) =>
         Figure.From(new LineChartSpec("Training curves", "epoch", "validation ROC-AUC / training loss",
             cards.SelectMany(card => new[]
             {
@@ -17,14 +17,14 @@ public static class ModelViews
             }).ToArray()));
 
     /// <summary>ROC curves recorded at evaluation time (test split when present), with the chance diagonal.</summary>
-    public static Figure RocCurves(IEnumerable<ModelCardView> cards) =>
+    public static Figure RocCurves(IEnumerable<ModelCard> cards) =>
         Figure.From(new LineChartSpec("ROC curves", "false-positive rate", "true-positive rate",
             cards.Select(card => new LineSeries($"{card.Version} ({card.HeadlineSplit}, AUC {card.Headline.RocAuc:0.000})",
                 card.Headline.RocCurve.Select(p => p.FalsePositiveRate).ToArray(), card.Headline.RocCurve.Select(p => p.TruePositiveRate).ToArray()))
             .Append(Diagonal("chance")).ToArray(), UnitSquare: true));
 
     /// <summary>Reliability diagram: fraction of pneumonia per predicted-probability bin (non-empty bins).</summary>
-    public static Figure CalibrationCurves(IEnumerable<ModelCardView> cards) =>
+    public static Figure CalibrationCurves(IEnumerable<ModelCard> cards) =>
         Figure.From(new LineChartSpec("Calibration", "mean predicted P(pneumonia)", "fraction with pneumonia",
             cards.Select(card =>
             {
@@ -33,7 +33,7 @@ public static class ModelViews
             }).Append(Diagonal("perfectly calibrated")).ToArray(), UnitSquare: true));
 
     /// <summary>The confusion matrix at the version's own threshold.</summary>
-    public static Figure ConfusionMatrix(ModelCardView card)
+    public static Figure ConfusionMatrix(ModelCard card)
     {
         var c = card.Headline.ConfusionMatrix;
         return Figure.From(new HeatmapChartSpec($"Confusion matrix: {card.Version} ({card.HeadlineSplit}, threshold {card.Threshold:0.###})",
@@ -42,17 +42,17 @@ public static class ModelViews
     }
 
     /// <summary>One confusion matrix per version.</summary>
-    public static HtmlView ConfusionMatrices(IEnumerable<ModelCardView> cards) => new(string.Concat(cards.Select(c => ConfusionMatrix(c).ToHtml())));
+    public static HtmlView ConfusionMatrices(IEnumerable<ModelCard> cards) => new(string.Concat(cards.Select(c => ConfusionMatrix(c).ToHtml())));
 
     /// <summary>Headline metrics of several versions, one row each.</summary>
-    public static HtmlView MetricsTable(IEnumerable<ModelCardView> cards, string? production = null) =>
+    public static HtmlView MetricsTable(IEnumerable<ModelCard> cards, string? production = null) =>
         Html.Table(["version", "production", "split", "images", "ROC-AUC", "sensitivity", "specificity", "F1", "Brier", "ECE", "threshold", "epochs", "batch", "fine-tune"],
             cards.Select(c => (IReadOnlyList<object?>)[c.Version, c.Version == production ? "yes" : "", c.HeadlineSplit, c.Headline.Count, c.Headline.RocAuc, c.Headline.Recall,
                 c.Headline.Specificity, c.Headline.F1, c.Headline.BrierScore, c.Headline.ExpectedCalibrationError, c.Threshold, c.History.Count, c.Training.BatchSize, c.Training.FineTune]),
             "Model versions");
 
     /// <summary>The card's description of one model: what it is, how it was made, on which data.</summary>
-    public static HtmlView Card(ModelCardView card) =>
+    public static HtmlView Card(ModelCard card) =>
         Html.Table(["field", "value"],
         [
             ["version", card.Version],

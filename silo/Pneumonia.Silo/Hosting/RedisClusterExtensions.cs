@@ -7,6 +7,7 @@ using Orleans.Persistence;
 using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
+using Pneumonia.Abstractions;
 
 namespace Pneumonia.Silo.Hosting;
 
@@ -52,7 +53,7 @@ internal static class RedisClusterExtensions
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         });
 
-        silo.AddRedisGrainStorage(StorageNames.Default, Configure)
+        silo.AddRedisGrainStorage(GrainStorage.Name, Configure)
             .AddRedisGrainStorageAsDefault(Configure)
             .UseRedisReminderService(reminders => reminders.ConfigurationOptions = configuration);
         return silo;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Pneumonia.Abstractions;
 using Pneumonia.Silo.Reminders;
 using Pneumonia.Silo.Storage;
 
@@ -15,7 +16,7 @@ public static class SiloHostingExtensions
     /// <summary>
     /// Adds one silo as configured in <see cref="PneumoniaSiloOptions"/>: its membership (<c>Clustering</c>: Redis for a
     /// cluster of several silos, else localhost clustering for a single one), grain storage
-    /// <see cref="StorageNames.Default"/> (also the Orleans default storage) and reminders (<c>Persistence</c>: files in
+    /// <see cref="GrainStorage.Name"/> (also the Orleans default storage) and reminders (<c>Persistence</c>: files in
     /// the data directory, Redis or memory) and, when enabled, the dashboard.
     /// </summary>
     /// <param name="builder">The host builder.</param>
@@ -64,7 +65,7 @@ public static class SiloHostingExtensions
             switch (options.Persistence)
             {
                 case SiloPersistence.Memory:
-                    silo.AddMemoryGrainStorage(StorageNames.Default)
+                    silo.AddMemoryGrainStorage(GrainStorage.Name)
                         .AddMemoryGrainStorageAsDefault()
                         .UseInMemoryReminderService();
                     break;
@@ -72,7 +73,7 @@ public static class SiloHostingExtensions
                     silo.UseRedisPersistence(options.Redis!);
                     break;
                 default:
-                    silo.AddFileGrainStorage(StorageNames.Default, storage => storage.DataDirectory = dataDirectory)
+                    silo.AddFileGrainStorage(GrainStorage.Name, storage => storage.DataDirectory = dataDirectory)
                         .AddFileGrainStorageAsDefault(storage => storage.DataDirectory = dataDirectory)
                         .UseFileReminderService(reminders => reminders.DataDirectory = dataDirectory);
                     break;

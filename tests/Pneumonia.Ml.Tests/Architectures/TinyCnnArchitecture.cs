@@ -1,5 +1,4 @@
 using Pneumonia.Ml.Architectures;
-using Pneumonia.Ml.Packages;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -10,23 +10,23 @@ public sealed class GateSetRuleTests
         var rule = new GateSetRule(0.15);
         var groups = Enumerable.Range(0, 4000).Select(i => $"patient:person{i}").ToList();
 
-        var members = groups.Count(g => rule.IsMember(DatasetSplit.Train, g, patientHasTestImages: false));
+        var members = groups.Count(g => rule.IsMember(ImageSplit.Train, g, patientHasTestImages: false));
 
         Assert.InRange(members / 4000.0, 0.13, 0.17);
-        Assert.All(groups, g => Assert.Equal(rule.IsMember(DatasetSplit.Train, g, false), new GateSetRule(0.15).IsMember(DatasetSplit.Train, g, false)));
+        Assert.All(groups, g => Assert.Equal(rule.IsMember(ImageSplit.Train, g, false), new GateSetRule(0.15).IsMember(ImageSplit.Train, g, false)));
         // A larger fraction keeps every member of a smaller one: raising it never moves an image back into training.
-        Assert.All(groups.Where(g => rule.IsMember(DatasetSplit.Train, g, false)), g => Assert.True(new GateSetRule(0.3).IsMember(DatasetSplit.Train, g, false)));
+        Assert.All(groups.Where(g => rule.IsMember(ImageSplit.Train, g, false)), g => Assert.True(new GateSetRule(0.3).IsMember(ImageSplit.Train, g, false)));
     }
 
     [Fact]
     public void Only_training_images_of_patients_without_test_images_can_join()
     {
         var rule = new GateSetRule(0.5);
-        var member = Enumerable.Range(0, 100).Select(i => $"patient:p{i}").First(g => rule.IsMember(DatasetSplit.Train, g, false));
+        var member = Enumerable.Range(0, 100).Select(i => $"patient:p{i}").First(g => rule.IsMember(ImageSplit.Train, g, false));
 
-        Assert.False(rule.IsMember(DatasetSplit.Test, member, false));
-        Assert.False(rule.IsMember(DatasetSplit.Validation, member, false));
-        Assert.False(rule.IsMember(DatasetSplit.Train, member, patientHasTestImages: true));
+        Assert.False(rule.IsMember(ImageSplit.Test, member, false));
+        Assert.False(rule.IsMember(ImageSplit.Validation, member, false));
+        Assert.False(rule.IsMember(ImageSplit.Train, member, patientHasTestImages: true));
     }
 
     [Theory]

@@ -8,7 +8,7 @@ public sealed class ImageCatalogueTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    internal static CatalogueEntry Entry(string hashSeed, DatasetSplit split = DatasetSplit.Train, XrayLabel? label = XrayLabel.Normal, string patient = "p1") =>
+    internal static ImageRecord Entry(string hashSeed, ImageSplit split = ImageSplit.Train, ImageLabel? label = ImageLabel.Normal, string patient = "p1") =>
         new(ContentAddressedImageStore.HashOf(System.Text.Encoding.UTF8.GetBytes(hashSeed)), label, split, "kermany",
             $"{hashSeed}.jpeg", 1234, 224, 224, patient, new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
 
@@ -27,9 +27,9 @@ public sealed class ImageCatalogueTests : IDisposable
         var catalogue = ImageCatalogue.Load(_temp.Combine("c.jsonl"));
 
         Assert.True(catalogue.TryAdd(Entry("a")));
-        Assert.False(catalogue.TryAdd(Entry("a", DatasetSplit.Test)));
+        Assert.False(catalogue.TryAdd(Entry("a", ImageSplit.Test)));
 
-        Assert.Equal(DatasetSplit.Train, Assert.Single(catalogue.Entries).Split);
+        Assert.Equal(ImageSplit.Train, Assert.Single(catalogue.Entries).Split);
     }
 
     [Fact]
@@ -38,8 +38,8 @@ public sealed class ImageCatalogueTests : IDisposable
         var path = _temp.Combine("sub", "c.jsonl");
         var catalogue = ImageCatalogue.Load(path);
         catalogue.TryAdd(Entry("a"));
-        catalogue.TryAdd(Entry("b", DatasetSplit.Test, XrayLabel.Pneumonia, "p2"));
-        catalogue.TryAdd(Entry("c", DatasetSplit.Validation, label: null, "p3"));
+        catalogue.TryAdd(Entry("b", ImageSplit.Test, ImageLabel.Pneumonia, "p2"));
+        catalogue.TryAdd(Entry("c", ImageSplit.Validation, label: null, "p3"));
 
         catalogue.Save();
 
@@ -58,24 +58,24 @@ public sealed class ImageCatalogueTests : IDisposable
         var catalogue = ImageCatalogue.Load(_temp.Combine("c.jsonl"));
         catalogue.TryAdd(Entry("a"));
         catalogue.TryAdd(Entry("b"));
-        catalogue.TryAdd(Entry("c", DatasetSplit.Test, XrayLabel.Pneumonia));
+        catalogue.TryAdd(Entry("c", ImageSplit.Test, ImageLabel.Pneumonia));
 
         var counts = catalogue.Counts();
 
-        Assert.Equal(2, counts[new SplitLabel(DatasetSplit.Train, XrayLabel.Normal)]);
-        Assert.Equal(1, counts[new SplitLabel(DatasetSplit.Test, XrayLabel.Pneumonia)]);
+        Assert.Equal(2, counts[new SplitLabel(ImageSplit.Train, ImageLabel.Normal)]);
+        Assert.Equal(1, counts[new SplitLabel(ImageSplit.Test, ImageLabel.Pneumonia)]);
         Assert.Equal(2, counts.Count);
     }
 
     [Fact]
     public void Snapshot_hash_depends_on_the_set_of_images_only()
     {
-        CatalogueEntry[] entries = [Entry("a"), Entry("b"), Entry("c")];
+        ImageRecord[] entries = [Entry("a"), Entry("b"), Entry("c")];
 
         var snapshot = ImageCatalogue.SnapshotHash(entries);
 
         Assert.Matches("^[0-9a-f]{64}$", snapshot);
-        Assert.Equal(snapshot, ImageCatalogue.SnapshotHash(entries.Reverse().Select(entry => entry with { Split = DatasetSplit.Test })));
+        Assert.Equal(snapshot, ImageCatalogue.SnapshotHash(entries.Reverse().Select(entry => entry with { Split = ImageSplit.Test })));
         Assert.NotEqual(snapshot, ImageCatalogue.SnapshotHash(entries[..2]));
     }
 
@@ -88,8 +88,8 @@ public sealed class ImageCatalogueTests : IDisposable
         Assert.Throws<ArgumentException>(() => catalogue.ReplaceAll([Entry("b"), Entry("b")]));
         Assert.Equal([Entry("a")], catalogue.Entries);
 
-        catalogue.ReplaceAll([Entry("a", DatasetSplit.Validation)]);
-        Assert.Equal(DatasetSplit.Validation, Assert.Single(catalogue.Entries).Split);
+        catalogue.ReplaceAll([Entry("a", ImageSplit.Validation)]);
+        Assert.Equal(ImageSplit.Validation, Assert.Single(catalogue.Entries).Split);
         Assert.False(catalogue.TryAdd(Entry("a")));
     }
 
@@ -102,5 +102,23 @@ public sealed class ImageCatalogueTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => ImageCatalogue.Load(path));
 
         Assert.Contains("line 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Lines_written_when_the_catalogue_had_its_own_entry_type_load_unchanged()
+    {
+        // Two lines as the CatalogueEntry/XrayLabel/DatasetSplit version of the command line wrote them.
+        var path = _temp.Combine("old.jsonl");
+        var hash = new string('d', 64);
+        File.WriteAllText(path,
+            $"{{\"sha256\":\"{hash}\",\"label\":\"Pneumonia\",\"split\":\"Validation\",\"source\":\"kermany\",\"originalName\":\"person1_virus_6.jpeg\",\"sizeBytes\":1234,\"width\":224,\"height\":200,\"patientId\":\"person1\",\"addedAt\":\"2026-11-26T10:00:00+00:00\"}}\n" +
+            $"{{\"sha256\":\"{new string('e', 64)}\",\"label\":null,\"split\":\"Test\",\"source\":\"upload-1\",\"originalName\":\"x.png\",\"sizeBytes\":5,\"width\":64,\"height\":64,\"patientId\":\"x\",\"addedAt\":\"2026-11-26T10:00:00+00:00\"}}\n");
+
+        var entries = ImageCatalogue.Load(path).Entries;
+
+        Assert.Equal(
+            new ImageRecord(hash, ImageLabel.Pneumonia, ImageSplit.Validation, "kermany", "person1_virus_6.jpeg", 1234, 224, 200, "person1", new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero)),
+            entries[0]);
+        Assert.Equal((null, ImageSplit.Test), (entries[1].Label, entries[1].Split));
     }
 }

@@ -39,7 +39,7 @@ public sealed class KaggleDatasetImporterTests : IDisposable
         Assert.Equal(20, store.EnumerateHashes().Count());
         Assert.Equal(20, ImageCatalogue.Load(catalogue.Path).Entries.Count);
         var entry = catalogue.Entries.Single(e => e.OriginalName == "train/PNEUMONIA/" + Path.GetFileName(TestData.Images("train", "PNEUMONIA", 1)[0]));
-        Assert.Equal((XrayLabel.Pneumonia, DatasetSplit.Train, "kermany", 224, 224), (entry.Label, entry.Split, entry.Source, entry.Width, entry.Height));
+        Assert.Equal((ImageLabel.Pneumonia, ImageSplit.Train, "kermany", 224, 224), (entry.Label, entry.Split, entry.Source, entry.Width, entry.Height));
         Assert.Equal(PatientId.FromFileName(entry.OriginalName), entry.PatientId);
         Assert.Equal(_time.GetUtcNow(), entry.AddedAt);
         Assert.True(await store.VerifyAsync(entry.Sha256));
@@ -176,9 +176,9 @@ public sealed class KaggleDatasetImporterTests : IDisposable
             },
             rejected);
         Assert.All(report.Rejected, rejection => Assert.False(string.IsNullOrWhiteSpace(rejection.Reason)));
-        Assert.Equal(3, report.AcceptedCounts[new SplitLabel(DatasetSplit.Train, XrayLabel.Normal)]);
-        Assert.Equal(2, report.AcceptedCounts[new SplitLabel(DatasetSplit.Validation, XrayLabel.Pneumonia)]);
-        Assert.Equal(5, report.AcceptedCounts[new SplitLabel(DatasetSplit.Test, XrayLabel.Pneumonia)]);
+        Assert.Equal(3, report.AcceptedCounts[new SplitLabel(ImageSplit.Train, ImageLabel.Normal)]);
+        Assert.Equal(2, report.AcceptedCounts[new SplitLabel(ImageSplit.Validation, ImageLabel.Pneumonia)]);
+        Assert.Equal(5, report.AcceptedCounts[new SplitLabel(ImageSplit.Test, ImageLabel.Pneumonia)]);
     }
 
     private string Zip(string folder, string topLevel)

@@ -29,7 +29,7 @@ public sealed class RealDatasetImportTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(30, report.Duplicates.Select(duplicate => duplicate.Sha256).Distinct().Count());
         Assert.Equal(32, report.Duplicates.Count);
         Assert.Equal(5824, store.EnumerateHashes().Count());
-        Assert.Equal(8, report.AcceptedCounts[new SplitLabel(DatasetSplit.Validation, XrayLabel.Normal)]);
+        Assert.Equal(8, report.AcceptedCounts[new SplitLabel(ImageSplit.Validation, ImageLabel.Normal)]);
         Assert.Equal(catalogue.Entries, ImageCatalogue.Load(catalogue.Path).Entries);
         foreach (var (key, count) in report.AcceptedCounts.OrderBy(pair => pair.Key.Split).ThenBy(pair => pair.Key.Label))
         {
@@ -38,19 +38,19 @@ public sealed class RealDatasetImportTests(ITestOutputHelper output) : IDisposab
 
         var official = PatientGroupedSplitter.FindSharedPatients(catalogue.Entries);
         output.WriteLine($"patients shared by official splits: {official.Count}, e.g. {string.Join(", ", official.Take(5).Select(p => $"{p.PatientId} [{string.Join('+', p.Splits)}]"))}");
-        Assert.All(official, patient => Assert.Equal([DatasetSplit.Train, DatasetSplit.Test], patient.Splits));
+        Assert.All(official, patient => Assert.Equal([ImageSplit.Train, ImageSplit.Test], patient.Splits));
 
         var split = PatientGroupedSplitter.CarveValidation(catalogue.Entries);
         var shared = PatientGroupedSplitter.FindSharedPatients(split);
-        Assert.DoesNotContain(shared, patient => patient.Splits.Contains(DatasetSplit.Validation));
-        Assert.Equal(catalogue.Entries.Where(e => e.Split == DatasetSplit.Test), split.Where(e => e.Split == DatasetSplit.Test));
+        Assert.DoesNotContain(shared, patient => patient.Splits.Contains(ImageSplit.Validation));
+        Assert.Equal(catalogue.Entries.Where(e => e.Split == ImageSplit.Test), split.Where(e => e.Split == ImageSplit.Test));
         catalogue.ReplaceAll(split);
         foreach (var (key, count) in catalogue.Counts().OrderBy(pair => pair.Key.Split).ThenBy(pair => pair.Key.Label))
         {
             output.WriteLine($"after carving: {key}: {count}");
         }
 
-        output.WriteLine($"train snapshot: {ImageCatalogue.SnapshotHash(split.Where(e => e.Split == DatasetSplit.Train))}");
+        output.WriteLine($"train snapshot: {ImageCatalogue.SnapshotHash(split.Where(e => e.Split == ImageSplit.Train))}");
         output.WriteLine($"total: {clock.Elapsed.TotalSeconds:F1} s");
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Packages;
 using Pneumonia.Ml.Serving;
 
 namespace Pneumonia.Ml.Tests.Evaluation;
@@ -15,7 +14,7 @@ public sealed class OutOfDistributionDetectorTests
     {
         var random = new Random(5);
         var mixing = Mixing(random);
-        var detector = OutOfDistributionDetector.Fit(Sample(random, mixing, 3000), Sample(random, mixing, 2000), Features);
+        var detector = OutOfDistributionFitting.Fit(Sample(random, mixing, 3000), Sample(random, mixing, 2000), Features);
 
         var fresh = Sample(random, mixing, 5000);
         var flagged = Enumerable.Range(0, 5000).Count(i => detector.Check(fresh.AsSpan(i * Features, Features)).IsOutOfDistribution);
@@ -37,10 +36,10 @@ public sealed class OutOfDistributionDetectorTests
         var random = new Random(6);
         var mixing = Mixing(random);
         var train = Sample(random, mixing, 4000);
-        var detector = OutOfDistributionDetector.Fit(train, Sample(random, mixing, 500), Features);
+        var detector = OutOfDistributionFitting.Fit(train, Sample(random, mixing, 500), Features);
 
         var scores = Enumerable.Range(0, 4000).Select(i => detector.Score(train.AsSpan(i * Features, Features))).ToList();
-        Assert.InRange(OutOfDistributionDetector.Percentile(scores, 0.5), 0.8, 1.1);
+        Assert.InRange(OutOfDistributionFitting.Percentile(scores, 0.5), 0.8, 1.1);
         Assert.InRange(detector.Score(detector.Mean), 0, 1e-6);
     }
 
@@ -48,9 +47,9 @@ public sealed class OutOfDistributionDetectorTests
     public void Percentile_interpolates_between_order_statistics()
     {
         double[] values = [.. Enumerable.Range(1, 101).Select(i => (double)i).Reverse()];
-        Assert.Equal(100, OutOfDistributionDetector.Percentile(values, 0.99), 9);
-        Assert.Equal(51, OutOfDistributionDetector.Percentile(values, 0.5), 9);
-        Assert.Equal(1.5, OutOfDistributionDetector.Percentile([1.0, 2.0], 0.5), 9);
+        Assert.Equal(100, OutOfDistributionFitting.Percentile(values, 0.99), 9);
+        Assert.Equal(51, OutOfDistributionFitting.Percentile(values, 0.5), 9);
+        Assert.Equal(1.5, OutOfDistributionFitting.Percentile([1.0, 2.0], 0.5), 9);
     }
 
     [Fact]
@@ -58,10 +57,10 @@ public sealed class OutOfDistributionDetectorTests
     {
         var random = new Random(7);
         var mixing = Mixing(random);
-        var detector = OutOfDistributionDetector.Fit(Sample(random, mixing, 500), Sample(random, mixing, 100), Features);
+        var detector = OutOfDistributionFitting.Fit(Sample(random, mixing, 500), Sample(random, mixing, 100), Features);
         var point = Sample(random, mixing, 1);
 
-        var copy = JsonSerializer.Deserialize<OutOfDistributionDetector>(JsonSerializer.Serialize(detector, ModelPackage.JsonOptions), ModelPackage.JsonOptions)!;
+        var copy = JsonSerializer.Deserialize<OutOfDistributionDetector>(JsonSerializer.Serialize(detector, ModelCardJson.Options), ModelCardJson.Options)!;
 
         Assert.Equal(detector.Score(point), copy.Score(point), 9);
         Assert.Equal(detector.Threshold, copy.Threshold);
@@ -72,7 +71,7 @@ public sealed class OutOfDistributionDetectorTests
     {
         var random = new Random(8);
         var mixing = Mixing(random);
-        Assert.Throws<ArgumentException>(() => OutOfDistributionDetector.Fit(Sample(random, mixing, 10), Sample(random, mixing, 10), Features));
+        Assert.Throws<ArgumentException>(() => OutOfDistributionFitting.Fit(Sample(random, mixing, 10), Sample(random, mixing, 10), Features));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class ProbabilityCalibrationTests
         var (logits, labels) = Hostile(kind, seed);
 
         // The same three steps as ModelTrainingPipeline.
-        var calibration = ProbabilityCalibration.FitPlatt(logits, labels);
+        var calibration = PlattScaling.Fit(logits, labels);
         var probabilities = logits.Select(calibration.Probability).ToArray();
         var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(probabilities, labels, 0.95);
 
@@ -66,7 +66,7 @@ public sealed class ProbabilityCalibrationTests
         // Logits -2, -1 (NORMAL) and 1, 2 (PNEUMONIA): targets 1/(2+2) = 1/4 and (2+1)/(2+2) = 3/4. By symmetry the
         // intercept is 0 and the slope a solves d/da = 0: (σ(a) - 3/4)·1 + (σ(2a) - 3/4)·2 = 0, i.e.
         // σ(a) + 2σ(2a) = 9/4, a = 0.6739964 (bisection). Plain maximum likelihood would run the slope to infinity.
-        var calibration = ProbabilityCalibration.FitPlatt([-2, -1, 1, 2], [false, false, true, true]);
+        var calibration = PlattScaling.Fit([-2, -1, 1, 2], [false, false, true, true]);
 
         Assert.Null(calibration.Problem);
         Assert.Equal("platt", calibration.Method);
@@ -82,7 +82,7 @@ public sealed class ProbabilityCalibrationTests
         var logits = Enumerable.Range(0, 20_000).Select(_ => 8 * (random.NextDouble() - 0.5)).ToArray();
         var labels = logits.Select(z => random.NextDouble() < 1 / (1 + Math.Exp(-(0.5 * z - 0.3)))).ToArray();
 
-        var calibration = ProbabilityCalibration.FitPlatt(logits, labels);
+        var calibration = PlattScaling.Fit(logits, labels);
 
         Assert.Equal(0.5, calibration.Slope, 0.05);
         Assert.Equal(-0.3, calibration.Intercept, 0.05);
@@ -92,7 +92,7 @@ public sealed class ProbabilityCalibrationTests
     public void Logits_that_fall_with_the_labels_are_refused_and_fall_back_to_identity()
     {
         // Swapped labels: the higher the logit, the more often NORMAL.
-        var calibration = ProbabilityCalibration.FitPlatt([-2, -1, 1, 2, 3], [true, true, false, false, true]);
+        var calibration = PlattScaling.Fit([-2, -1, 1, 2, 3], [true, true, false, false, true]);
 
         Assert.Contains("do not rise", calibration.Problem, StringComparison.Ordinal);
         Assert.Equal((1.0, 0.0, "identity"), (calibration.Slope, calibration.Intercept, calibration.Method));
@@ -101,18 +101,18 @@ public sealed class ProbabilityCalibrationTests
     [Fact]
     public void A_refused_fit_is_kept_in_the_card_json_and_a_good_one_adds_nothing()
     {
-        var refused = ProbabilityCalibration.FitPlatt([-2, -1, 1, 2, 3], [true, true, false, false, true]);
+        var refused = PlattScaling.Fit([-2, -1, 1, 2, 3], [true, true, false, false, true]);
 
-        var json = JsonSerializer.Serialize(refused, ModelPackage.JsonOptions);
+        var json = JsonSerializer.Serialize(refused, ModelCardJson.Options);
 
-        Assert.Equal(refused, JsonSerializer.Deserialize<ProbabilityCalibration>(json, ModelPackage.JsonOptions));
-        Assert.DoesNotContain("problem", JsonSerializer.Serialize(ProbabilityCalibration.Identity, ModelPackage.JsonOptions), StringComparison.Ordinal);
+        Assert.Equal(refused, JsonSerializer.Deserialize<ProbabilityCalibration>(json, ModelCardJson.Options));
+        Assert.DoesNotContain("problem", JsonSerializer.Serialize(ProbabilityCalibration.Identity, ModelCardJson.Options), StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_single_class_is_refused_naming_the_counts()
     {
-        var calibration = ProbabilityCalibration.FitPlatt([-1, 0, 1], [true, true, true]);
+        var calibration = PlattScaling.Fit([-1, 0, 1], [true, true, true]);
 
         Assert.Contains("3 PNEUMONIA and 0 NORMAL", calibration.Problem, StringComparison.Ordinal);
     }
@@ -120,9 +120,9 @@ public sealed class ProbabilityCalibrationTests
     [Fact]
     public void Invalid_inputs_throw_naming_the_problem()
     {
-        Assert.Equal("labels", Assert.Throws<ArgumentException>(() => ProbabilityCalibration.FitPlatt([1.0], [true, false])).ParamName);
-        Assert.Equal("logits", Assert.Throws<ArgumentException>(() => ProbabilityCalibration.FitPlatt([], [])).ParamName);
-        Assert.Contains("logits[1] = NaN", Assert.Throws<ArgumentException>(() => ProbabilityCalibration.FitPlatt([1.0, double.NaN], [true, false])).Message, StringComparison.Ordinal);
+        Assert.Equal("labels", Assert.Throws<ArgumentException>(() => PlattScaling.Fit([1.0], [true, false])).ParamName);
+        Assert.Equal("logits", Assert.Throws<ArgumentException>(() => PlattScaling.Fit([], [])).ParamName);
+        Assert.Contains("logits[1] = NaN", Assert.Throws<ArgumentException>(() => PlattScaling.Fit([1.0, double.NaN], [true, false])).Message, StringComparison.Ordinal);
     }
 
     [Fact]

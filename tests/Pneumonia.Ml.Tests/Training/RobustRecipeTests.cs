@@ -67,14 +67,14 @@ public sealed class RobustRecipeTests
     {
         using var directory = new TempDirectory();
         var store = new ContentAddressedImageStore(directory.Combine("images"));
-        var entries = new List<CatalogueEntry>();
+        var entries = new List<ImageRecord>();
         var files = TestData.Images("train", "NORMAL", 8).Concat(TestData.Images("train", "PNEUMONIA", 8))
             .Concat(TestData.Images("test", "NORMAL", 3)).Concat(TestData.Images("test", "PNEUMONIA", 3)).ToList();
         foreach (var (path, index) in files.Select((p, i) => (p, i)))
         {
             var stored = await store.PutAsync(File.ReadAllBytes(path), CancellationToken.None);
-            var split = path.Contains($"{Path.DirectorySeparatorChar}test{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? DatasetSplit.Test : DatasetSplit.Train;
-            var label = path.Contains("PNEUMONIA", StringComparison.Ordinal) ? XrayLabel.Pneumonia : XrayLabel.Normal;
+            var split = path.Contains($"{Path.DirectorySeparatorChar}test{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? ImageSplit.Test : ImageSplit.Train;
+            var label = path.Contains("PNEUMONIA", StringComparison.Ordinal) ? ImageLabel.Pneumonia : ImageLabel.Normal;
             entries.Add(new(stored.Sha256, label, split, "test", $"p{index}", 0, 224, 224, $"p{index}", DateTimeOffset.UnixEpoch));
         }
 

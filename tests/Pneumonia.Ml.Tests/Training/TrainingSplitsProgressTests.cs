@@ -11,16 +11,16 @@ public sealed class TrainingSplitsProgressTests
     {
         using var directory = new TempDirectory();
         var store = new ContentAddressedImageStore(directory.Combine("images"));
-        var entries = new List<CatalogueEntry>();
-        foreach (var (split, folder, count) in new[] { (DatasetSplit.Train, "train", 70), (DatasetSplit.Test, "test", 10) })
+        var entries = new List<ImageRecord>();
+        foreach (var (split, folder, count) in new[] { (ImageSplit.Train, "train", 70), (ImageSplit.Test, "test", 10) })
         {
-            foreach (var (label, name) in new[] { (XrayLabel.Normal, "NORMAL"), (XrayLabel.Pneumonia, "PNEUMONIA") })
+            foreach (var (label, name) in new[] { (ImageLabel.Normal, "NORMAL"), (ImageLabel.Pneumonia, "PNEUMONIA") })
             {
                 foreach (var file in TestData.Images(folder, name, count))
                 {
                     var stored = await store.PutAsync(await File.ReadAllBytesAsync(file), CancellationToken.None);
                     var fileName = Path.GetFileName(file);
-                    entries.Add(new CatalogueEntry(stored.Sha256, label, split, "kermany", fileName, stored.SizeBytes, 0, 0, PatientId.FromFileName(fileName), DateTimeOffset.UnixEpoch));
+                    entries.Add(new ImageRecord(stored.Sha256, label, split, "kermany", fileName, stored.SizeBytes, 0, 0, PatientId.FromFileName(fileName), DateTimeOffset.UnixEpoch));
                 }
             }
         }

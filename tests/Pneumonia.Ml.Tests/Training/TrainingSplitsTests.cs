@@ -14,11 +14,11 @@ public sealed class TrainingSplitsTests
     {
         using var directory = new TempDirectory();
         var store = new ContentAddressedImageStore(directory.Combine("images"));
-        var entries = new List<CatalogueEntry>();
+        var entries = new List<ImageRecord>();
         foreach (var (path, index) in TestData.Images("train", "NORMAL", 6).Concat(TestData.Images("train", "PNEUMONIA", 6)).Select((p, i) => (p, i)))
         {
             var stored = await store.PutAsync(File.ReadAllBytes(path), CancellationToken.None);
-            entries.Add(Entry(stored.Sha256, path.Contains("PNEUMONIA", StringComparison.Ordinal) ? XrayLabel.Pneumonia : XrayLabel.Normal, 224, 224, $"p{index}"));
+            entries.Add(Entry(stored.Sha256, path.Contains("PNEUMONIA", StringComparison.Ordinal) ? ImageLabel.Pneumonia : ImageLabel.Normal, 224, 224, $"p{index}"));
         }
 
         // A 1 x 1 grey JPEG accepted into the training set before the size limits existed.
@@ -26,7 +26,7 @@ public sealed class TrainingSplitsTests
         using var encoded = new MemoryStream();
         dot.Save(encoded, new JpegEncoder());
         var tiny = await store.PutAsync(encoded.ToArray(), CancellationToken.None);
-        entries.Add(Entry(tiny.Sha256, XrayLabel.Pneumonia, 1, 1, "tiny"));
+        entries.Add(Entry(tiny.Sha256, ImageLabel.Pneumonia, 1, 1, "tiny"));
 
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 32 }, new XrayImageDecoder());
         using var splits = TrainingSplits.Load(entries, store, preprocessor, validationFraction: 0.2, splitSeed: 17);
@@ -36,6 +36,6 @@ public sealed class TrainingSplitsTests
         Assert.Contains("1 labelled images outside the input size limits left out", splits.Snapshot.Description, StringComparison.Ordinal);
     }
 
-    private static CatalogueEntry Entry(string sha256, XrayLabel label, int width, int height, string patient) =>
-        new(sha256, label, DatasetSplit.Train, "test", patient, 0, width, height, patient, DateTimeOffset.UnixEpoch);
+    private static ImageRecord Entry(string sha256, ImageLabel label, int width, int height, string patient) =>
+        new(sha256, label, ImageSplit.Train, "test", patient, 0, width, height, patient, DateTimeOffset.UnixEpoch);
 }

@@ -12,7 +12,7 @@ public abstract record UploadItem(string Name);
 /// <summary>Bytes that may be an image (not yet decoded: the caller checks them) and the label their names give.</summary>
 /// <param name="Label">From the innermost <c>NORMAL</c>/<c>PNEUMONIA</c> folder of an archive entry, or the loose-file label; null when neither says.</param>
 /// <param name="Split">From the innermost <c>train</c>/<c>val</c>/<c>test</c> folder of an entry path, if any (used by server-side imports).</param>
-public sealed record UploadCandidate(string Name, byte[] Bytes, XrayLabel? Label, DatasetSplit? Split) : UploadItem(Name);
+public sealed record UploadCandidate(string Name, byte[] Bytes, ImageLabel? Label, ImageSplit? Split) : UploadItem(Name);
 
 /// <summary>A file or archive entry that was not read, or not read completely, and why.</summary>
 /// <param name="Message">For the person who uploaded it; names the limit or the problem, never a server path.</param>

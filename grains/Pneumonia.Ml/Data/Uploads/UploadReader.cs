@@ -35,7 +35,7 @@ public sealed class UploadReader
     /// Reads each source in order: an archive yields one item per entry, any other file one item labelled
     /// <paramref name="looseLabel"/>. Lazy: items are read as they are enumerated, so only one is held at a time.
     /// </summary>
-    public IEnumerable<UploadItem> Read(IEnumerable<UploadSource> sources, XrayLabel? looseLabel)
+    public IEnumerable<UploadItem> Read(IEnumerable<UploadSource> sources, ImageLabel? looseLabel)
     {
         ArgumentNullException.ThrowIfNull(sources);
         var budget = NewBudget();
@@ -89,7 +89,7 @@ public sealed class UploadReader
     private ByteBudget NewBudget() =>
         new(Limits.MaxUncompressedBytes, $"The archives expand to more than {Limits.MaxUncompressedBytes:N0} bytes.");
 
-    private UploadItem ReadLoose(UploadSource source, XrayLabel? label)
+    private UploadItem ReadLoose(UploadSource source, ImageLabel? label)
     {
         // Loose files are bounded by the request size, not by the archive budget.
         var bytes = ArchiveSafety.ReadAtMost(source.Content, Limits.MaxFileBytes, new ByteBudget(long.MaxValue, string.Empty));
@@ -214,12 +214,12 @@ public sealed class UploadReader
     }
 
     /// <summary>The innermost label folder and split folder of an entry path (the file name itself is not a folder).</summary>
-    public static (XrayLabel? Label, DatasetSplit? Split) ParseFolders(string entryName)
+    public static (ImageLabel? Label, ImageSplit? Split) ParseFolders(string entryName)
     {
         ArgumentNullException.ThrowIfNull(entryName);
         var segments = entryName.Split('/', '\\');
-        XrayLabel? label = null;
-        DatasetSplit? split = null;
+        ImageLabel? label = null;
+        ImageSplit? split = null;
         for (var i = segments.Length - 2; i >= 0; i--)
         {
             if (label is null && LabelNames.TryParse(segments[i], out var foundLabel))

@@ -1,4 +1,4 @@
-namespace Pneumonia.Ml.Images;
+namespace Pneumonia;
 
 /// <summary>
 /// How a decoded X-ray becomes the grey pixels the model sees. Stored in the model card (as JSON), so that serving

@@ -1,4 +1,4 @@
-namespace Pneumonia.Ml.Serving;
+namespace Pneumonia;
 
 /// <summary>
 /// The number format a model is served in (<c>Pneumonia:Prediction:Precision</c> and <c>Bf16FromStage</c>), and so

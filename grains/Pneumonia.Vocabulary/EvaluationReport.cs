@@ -1,4 +1,4 @@
-namespace Pneumonia.Ml.Evaluation;
+namespace Pneumonia;
 
 /// <summary>
 /// Binary-classification metrics for one set of predictions, with PNEUMONIA (label <c>true</c>) as the positive class.
@@ -67,7 +67,7 @@ public sealed record EvaluationReport
 
     /// <summary>
     /// ROC curve from the strictest threshold to the loosest, starting at (0, 0) and ending at (1, 1) (when both
-    /// classes are present); thinned to at most <see cref="BinaryClassificationEvaluator.MaxRocPoints"/> points.
+    /// classes are present); thinned to a bounded number of points (the ML core's <c>BinaryClassificationEvaluator.MaxRocPoints</c>).
     /// </summary>
     public required IReadOnlyList<RocPoint> RocCurve { get; init; }
 

@@ -1,43 +1,19 @@
-using System.Text.Json.Serialization;
-
 namespace Pneumonia.Ml.Serving;
 
-/// <summary>
-/// Maps the network's logit to a calibrated probability of PNEUMONIA: p = sigmoid(Slope * logit + Intercept)
-/// (Platt scaling). Fitted on the validation split: it removes the over-confidence of a fine-tuned network and the
-/// shift that the class-balanced loss puts into its raw scores. The slope is never negative, so a higher logit never
-/// means a lower probability, and it is bounded, so a small or separable validation split cannot make every answer
-/// 0 or 1.
-/// </summary>
-public sealed record ProbabilityCalibration(string Method, double Slope, double Intercept)
+/// <summary>Fits the <see cref="ProbabilityCalibration"/> of a model on its validation logits.</summary>
+public static class PlattScaling
 {
-    /// <summary>Largest slope a fit may return (the bundled model's is about 1.3).</summary>
-    public const double MaxSlope = 10;
-
-    /// <summary>No change: p = sigmoid(logit).</summary>
-    public static ProbabilityCalibration Identity { get; } = new("identity", 1, 0);
-
-    /// <summary>
-    /// Why the Platt fit was refused and this calibration fell back to <see cref="Identity"/>, in one sentence; null
-    /// after a good fit. A model with a refused fit ranks its validation images no better than chance: callers may
-    /// refuse it.
-    /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? Problem { get; init; }
-
-    public double Probability(double logit) => Sigmoid(Slope * logit + Intercept);
-
     /// <summary>
     /// Platt (1999) scaling as he defined it: maximum likelihood of sigmoid(a z + b) against the smoothed targets
     /// (N+ + 1) / (N+ + 2) for PNEUMONIA and 1 / (N- + 2) for NORMAL, which keeps the fit finite on separable data,
-    /// with the slope a constrained to [0, <see cref="MaxSlope"/>]. The log loss is jointly convex in (a, b), so its
+    /// with the slope a constrained to [0, <see cref="ProbabilityCalibration.MaxSlope"/>]. The log loss is jointly convex in (a, b), so its
     /// minimum over b for each a is convex in a: golden-section search over a, with the best b for each a found by
     /// bisection (the mean of the probabilities is monotone in b). When the logits are not positively correlated with
     /// the targets the best slope is 0 (a constant probability: no information) and the fit is refused: the result is
-    /// then <see cref="Identity"/> with <see cref="Problem"/> saying why.
+    /// then <see cref="ProbabilityCalibration.Identity"/> with <see cref="ProbabilityCalibration.Problem"/> saying why.
     /// </summary>
     /// <exception cref="ArgumentException">Lengths differ, no items, or a logit is not finite.</exception>
-    public static ProbabilityCalibration FitPlatt(IReadOnlyList<double> logits, IReadOnlyList<bool> labels)
+    public static ProbabilityCalibration Fit(IReadOnlyList<double> logits, IReadOnlyList<bool> labels)
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(labels);
@@ -62,11 +38,11 @@ public sealed record ProbabilityCalibration(string Method, double Slope, double 
             var problem = positives == 0 || negatives == 0
                 ? $"the validation split has {positives} PNEUMONIA and {negatives} NORMAL images: calibration needs both"
                 : "the logits do not rise with the validation labels (best Platt slope <= 0): the model ranks these images no better than chance";
-            return Identity with { Problem = problem };
+            return ProbabilityCalibration.Identity with { Problem = problem };
         }
 
         var invPhi = (Math.Sqrt(5) - 1) / 2;
-        double low = 0, high = MaxSlope;
+        double low = 0, high = ProbabilityCalibration.MaxSlope;
         var c = high - (invPhi * (high - low));
         var d = low + (invPhi * (high - low));
         double fc = ProfileLoss(z, targets, c).Loss, fd = ProfileLoss(z, targets, d).Loss;
@@ -98,7 +74,7 @@ public sealed record ProbabilityCalibration(string Method, double Slope, double 
         double MeanProbability(double b)
         {
             double sum = 0;
-            foreach (var value in z) sum += Sigmoid(slope * value + b);
+            foreach (var value in z) sum += ProbabilityCalibration.Sigmoid(slope * value + b);
             return sum / z.Length;
         }
 
@@ -121,6 +97,4 @@ public sealed record ProbabilityCalibration(string Method, double Slope, double 
 
         return (intercept, loss / z.Length);
     }
-
-    private static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 }

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Pneumonia.Ml.Training;
+namespace Pneumonia;
 
 /// <summary>
 /// How one training run behaves. Stored verbatim in the model card so that a run can be repeated.
@@ -53,7 +53,7 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// Also judge the run on the validation images under every perturbation of the robustness table
-    /// (<see cref="Images.XrayPerturbation.ValidationSuite"/>): the clean and perturbed images pooled choose the best
+    /// (the ML core's <c>XrayPerturbation.ValidationSuite</c>): the clean and perturbed images pooled choose the best
     /// epoch and fit the calibration and the threshold. Clean validation of a fine-tuned network is nearly separable;
     /// the pooled images are not, and a threshold fitted on them holds when a film is noisier or darker than the
     /// training ones. Retrains inherit it from their parent.

@@ -1,14 +1,14 @@
-using Pneumonia.Ml.Evaluation;
-using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Training;
-using Pneumonia.Ml.Serving;
-
-namespace Pneumonia.Ml.Packages;
+namespace Pneumonia;
 
 /// <summary>
 /// Everything needed to use, judge and reproduce one trained model; stored as model.json beside its weights.
 /// A model is immutable: a retrain makes a new version with this one as its parent.
 /// </summary>
+/// <remarks>
+/// The one card type of model.json files, the registry's grain state, the contracts (<c>ModelVersionInfo.Card</c>),
+/// the REST API and the notebooks, always as the JSON of <see cref="ModelCardJson.Options"/>. Treat a card and
+/// everything it holds as read-only: grain calls share it instead of copying it.
+/// </remarks>
 public sealed record ModelCard
 {
     public const int CurrentSchemaVersion = 1;
@@ -32,7 +32,10 @@ public sealed record ModelCard
     /// <summary>Predict PNEUMONIA when the calibrated probability is at least this.</summary>
     public required double Threshold { get; init; }
 
-    /// <summary>How <see cref="Threshold"/> was chosen, e.g. "highest threshold with validation sensitivity >= 0.95".</summary>
+    /// <summary>
+    /// How <see cref="Threshold"/> was chosen, in words, e.g. "sensitivity >= 0.95 at the best specificity on validation
+    /// images, mid-way (log-odds) across the thresholds that keep both".
+    /// </summary>
     public required string ThresholdRule { get; init; }
 
     public required TrainingOptions Training { get; init; }

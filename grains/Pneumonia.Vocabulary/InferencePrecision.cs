@@ -1,6 +1,6 @@
-namespace Pneumonia.Ml.Serving;
+namespace Pneumonia;
 
-/// <summary>The number format a <see cref="PneumoniaPredictor"/> runs its forward pass in.</summary>
+/// <summary>The number format a served network runs its forward pass in (the ML core's <c>PneumoniaPredictor</c>).</summary>
 public enum InferencePrecision
 {
     /// <summary>32-bit float, as trained.</summary>
