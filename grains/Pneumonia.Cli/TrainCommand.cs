@@ -116,7 +116,7 @@ internal static class TrainCommand
                 cancellationToken: cancellationToken));
         Console.WriteLine($"decoded train {splits.Train.Count} / validation {splits.Validation.Count} / test {splits.Test.Count} images at {preprocessing.InputSize}px in {clock.Elapsed.TotalSeconds:0.0}s");
 
-        var card = Terminal.WithProgress("training", 1, bar => new ModelTrainingPipeline().Run(new TrainingRequest
+        var card = Terminal.WithProgress("training", 1, bar => new ModelTrainingPipeline().Run(new TrainingInputs
         {
             Train = splits.Train,
             Validation = splits.Validation,

@@ -31,7 +31,7 @@ public static class TinyModel
         var snapshot = new DatasetSnapshot("tiny", 16, 16, 8, 8, 8, 8, "TinyModel: first images of each shared data folder");
         try
         {
-            return new ModelTrainingPipeline().Run(new TrainingRequest
+            return new ModelTrainingPipeline().Run(new TrainingInputs
         {
             Train = train,
             Validation = validation,

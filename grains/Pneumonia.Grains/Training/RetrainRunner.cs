@@ -56,7 +56,7 @@ public sealed class RetrainRunner(
         try
         {
             var card = new ModelTrainingPipeline(time).Run(
-                new TrainingRequest
+                new TrainingInputs
                 {
                     Train = splits.Train,
                     Validation = splits.Validation,

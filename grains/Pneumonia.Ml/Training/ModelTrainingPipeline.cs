@@ -14,7 +14,7 @@ public sealed record PerturbedPixelSet(XrayPerturbation Perturbation, XrayPixelS
 /// input, not a client's request: a retrain's (the contract's <c>RetrainRequest</c>) is turned into one by the
 /// grains' <c>RetrainRunner</c>, the CLI's <c>train</c> builds one from its arguments; the recipe is <see cref="Options"/>.
 /// </summary>
-public sealed record TrainingRequest
+public sealed record TrainingInputs
 {
     public required XrayPixelSet Train { get; init; }
     public required XrayPixelSet Validation { get; init; }
@@ -75,75 +75,75 @@ public sealed class ModelTrainingPipeline
 
     public ModelTrainingPipeline(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
-    public ModelCard Run(TrainingRequest request, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public ModelCard Run(TrainingInputs inputs, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        if (request.Train.InputSize != request.Preprocessing.InputSize || request.Validation.InputSize != request.Preprocessing.InputSize)
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Train.InputSize != inputs.Preprocessing.InputSize || inputs.Validation.InputSize != inputs.Preprocessing.InputSize)
             throw new ArgumentException("the splits were not decoded at the preprocessing input size");
-        if (request.Options.PerturbedValidation != request.ValidationViews.Count > 0)
-            throw new ArgumentException(request.Options.PerturbedValidation
-                ? "the options ask for perturbed validation but the request has no perturbed validation views"
-                : "the request has perturbed validation views but the options do not ask for perturbed validation");
+        if (inputs.Options.PerturbedValidation != inputs.ValidationViews.Count > 0)
+            throw new ArgumentException(inputs.Options.PerturbedValidation
+                ? "the options ask for perturbed validation but the inputs have no perturbed validation views"
+                : "the inputs have perturbed validation views but the options do not ask for perturbed validation");
 
         // Seed before the network is built: the head's initial weights come from the global generator.
-        TorchSharp.torch.random.manual_seed(request.Options.Seed);
-        ModelCard? parent = request.ParentModelDirectory is null ? null : ModelPackage.ReadCard(request.ParentModelDirectory);
-        if (parent is not null && parent.Preprocessing != request.Preprocessing)
+        TorchSharp.torch.random.manual_seed(inputs.Options.Seed);
+        ModelCard? parent = inputs.ParentModelDirectory is null ? null : ModelPackage.ReadCard(inputs.ParentModelDirectory);
+        if (parent is not null && parent.Preprocessing != inputs.Preprocessing)
             throw new ArgumentException($"the parent model {parent.Version} was trained with other preprocessing parameters");
         using var network = parent is not null
-            ? ModelPackage.LoadNetwork(parent, request.ParentModelDirectory!)
-            : NetworkArchitectures.Create(request.NewArchitecture ?? throw new ArgumentException("a new model needs an architecture"), loadPretrainedWeights: true);
-        var architecture = parent?.Architecture ?? request.NewArchitecture!;
+            ? ModelPackage.LoadNetwork(parent, inputs.ParentModelDirectory!)
+            : NetworkArchitectures.Create(inputs.NewArchitecture ?? throw new ArgumentException("a new model needs an architecture"), loadPretrainedWeights: true);
+        var architecture = parent?.Architecture ?? inputs.NewArchitecture!;
 
         var created = _time.GetUtcNow();
         var version = $"pneumonia-{created:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
-        Action<int>? checkpoint = request.CheckpointDirectory is null
+        Action<int>? checkpoint = inputs.CheckpointDirectory is null
             ? null
-            : _ => WriteAtomically(request.CheckpointDirectory, "checkpoint.bin", network);
+            : _ => WriteAtomically(inputs.CheckpointDirectory, "checkpoint.bin", network);
 
-        var result = new PneumoniaTrainer(_time).Train(network, request.Train, request.Validation, request.Options, progress, checkpoint, architecture,
-            request.ViewsChooseEpoch ? [.. request.ValidationViews.Select(v => v.Pixels)] : [], cancellationToken);
+        var result = new PneumoniaTrainer(_time).Train(network, inputs.Train, inputs.Validation, inputs.Options, progress, checkpoint, architecture,
+            inputs.ViewsChooseEpoch ? [.. inputs.ValidationViews.Select(v => v.Pixels)] : [], cancellationToken);
 
-        progress?.Report(Phase("calibrating", result, request.Options));
+        progress?.Report(Phase("calibrating", result, inputs.Options));
         // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will
         // be served (batch norms folded, in the serving precision): those are the answers users will get.
-        using var served = ServingNetwork.CopyOf(network, architecture, request.Serving);
-        var validationLabels = Labels(request.Validation);
-        var validationLogits = served.PredictLogits(request.Validation.Pixels, cancellationToken: cancellationToken);
+        using var served = ServingNetwork.CopyOf(network, architecture, inputs.Serving);
+        var validationLabels = Labels(inputs.Validation);
+        var validationLogits = served.PredictLogits(inputs.Validation.Pixels, cancellationToken: cancellationToken);
         // With perturbed views, calibration and threshold are fitted on clean and perturbed images pooled: fitted on the
         // clean images alone (nearly separable) they were over-confident, and the threshold sat where any change to a
         // normal film pushed it over (issue 13).
         double[] fittingLogits = [.. validationLogits.Select(l => (double)l),
-            .. request.ValidationViews.SelectMany(v => served.PredictLogits(v.Pixels.Pixels, cancellationToken: cancellationToken)).Select(l => (double)l)];
-        bool[] fittingLabels = [.. Enumerable.Repeat(validationLabels, request.ValidationViews.Count + 1).SelectMany(l => l)];
+            .. inputs.ValidationViews.SelectMany(v => served.PredictLogits(v.Pixels.Pixels, cancellationToken: cancellationToken)).Select(l => (double)l)];
+        bool[] fittingLabels = [.. Enumerable.Repeat(validationLabels, inputs.ValidationViews.Count + 1).SelectMany(l => l)];
         var calibration = PlattScaling.Fit(fittingLogits, fittingLabels);
         var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(
-            fittingLogits.Select(calibration.Probability).ToArray(), fittingLabels, request.Options.MinimumSensitivity);
+            fittingLogits.Select(calibration.Probability).ToArray(), fittingLabels, inputs.Options.MinimumSensitivity);
         var validationProbabilities = validationLogits.Select(l => calibration.Probability(l)).ToArray();
         var validationReport = BinaryClassificationEvaluator.Evaluate(validationProbabilities, validationLabels, threshold);
-        var fittedOn = request.ValidationViews.Count == 0
+        var fittedOn = inputs.ValidationViews.Count == 0
             ? "validation"
-            : $"validation, clean and under {request.ValidationViews.Count} perturbations pooled ({string.Join(", ", request.ValidationViews.Select(v => v.Perturbation.Name))})";
+            : $"validation, clean and under {inputs.ValidationViews.Count} perturbations pooled ({string.Join(", ", inputs.ValidationViews.Select(v => v.Perturbation.Name))})";
         // With perturbed views, the out-of-distribution threshold is set on them too: a noisier or darker film is one the
         // model was made to answer, not a stranger (fitted on clean validation alone, it flagged a fifth of the normal
         // test films of the issue-13 model).
-        var outOfDistribution = OutOfDistributionFitting.FitOn(served, request.Train.Pixels, request.Validation.Pixels,
-            [.. request.ValidationViews.Select(v => v.Pixels.Pixels)], cancellationToken);
+        var outOfDistribution = OutOfDistributionFitting.FitOn(served, inputs.Train.Pixels, inputs.Validation.Pixels,
+            [.. inputs.ValidationViews.Select(v => v.Pixels.Pixels)], cancellationToken);
 
         EvaluationReport? testReport = null;
         List<PerturbedEvaluation>? testUnderPerturbation = null;
-        if (request.Test is { Count: > 0 } test)
+        if (inputs.Test is { Count: > 0 } test)
         {
-            progress?.Report(Phase("evaluating", result, request.Options));
+            progress?.Report(Phase("evaluating", result, inputs.Options));
             EvaluationReport Evaluate(XrayPixelSet set) => BinaryClassificationEvaluator.Evaluate(
                 served.PredictLogits(set.Pixels, cancellationToken: cancellationToken).Select(l => calibration.Probability(l)).ToArray(), Labels(set), threshold);
             testReport = Evaluate(test);
-            if (request.TestViews.Count > 0)
+            if (inputs.TestViews.Count > 0)
             {
                 // The rows keep the figures, not the curves: thirteen ROC curves would triple the card's size.
                 static EvaluationReport Figures(EvaluationReport report) => report with { RocCurve = [], CalibrationBins = [] };
                 testUnderPerturbation = [new(XrayPerturbation.Clean.Name, Figures(testReport)),
-                    .. request.TestViews.Select(v => new PerturbedEvaluation(v.Perturbation.Name, Figures(Evaluate(v.Pixels))))];
+                    .. inputs.TestViews.Select(v => new PerturbedEvaluation(v.Perturbation.Name, Figures(Evaluate(v.Pixels))))];
             }
         }
 
@@ -153,23 +153,23 @@ public sealed class ModelTrainingPipeline
             CreatedAt = created,
             ParentVersion = parent?.Version,
             Architecture = architecture,
-            Preprocessing = request.Preprocessing,
+            Preprocessing = inputs.Preprocessing,
             Calibration = calibration,
             Threshold = threshold,
-            ThresholdRule = $"sensitivity >= {request.Options.MinimumSensitivity:0.###} at the best specificity on {fittedOn}, mid-way (log-odds) across the thresholds that keep both",
-            Training = request.Options,
+            ThresholdRule = $"sensitivity >= {inputs.Options.MinimumSensitivity:0.###} at the best specificity on {fittedOn}, mid-way (log-odds) across the thresholds that keep both",
+            Training = inputs.Options,
             History = result.History,
             TrainingSeconds = result.Seconds,
-            Dataset = request.Dataset,
+            Dataset = inputs.Dataset,
             Validation = validationReport,
             Test = testReport,
-            EvaluatedPrecision = request.Serving,
+            EvaluatedPrecision = inputs.Serving,
             Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0),
             OutOfDistribution = outOfDistribution,
-            SelectionRule = request.SelectionRule,
+            SelectionRule = inputs.SelectionRule,
             TestUnderPerturbation = testUnderPerturbation,
         };
-        return ModelPackage.Save(network, card, request.OutputDirectory);
+        return ModelPackage.Save(network, card, inputs.OutputDirectory);
     }
 
     private static bool[] Labels(XrayPixelSet set) => set.Images.Select(i => i.IsPneumonia).ToArray();

@@ -28,7 +28,7 @@ public sealed class SecondArchitectureTests
 
         // Stage 0 frozen and cached once per epoch from an augmented view through a served (bfloat16) copy: every
         // stage-wise path of the trainer runs on the new architecture.
-        var card = new ModelTrainingPipeline().Run(new TrainingRequest
+        var card = new ModelTrainingPipeline().Run(new TrainingInputs
         {
             Train = train,
             Validation = validation,

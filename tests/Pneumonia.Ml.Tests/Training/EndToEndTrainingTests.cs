@@ -208,7 +208,7 @@ public sealed class EndToEndTrainingTests
             if (p.Phase == "training" && ++batches == 2) cancellation.Cancel();
         });
 
-        Assert.ThrowsAny<OperationCanceledException>(() => new ModelTrainingPipeline().Run(new TrainingRequest
+        Assert.ThrowsAny<OperationCanceledException>(() => new ModelTrainingPipeline().Run(new TrainingInputs
         {
             Train = train,
             Validation = validation,

@@ -107,7 +107,7 @@ public sealed class RobustRecipeTests
         using var noisyValidation = Load("val", 8, noise);
         using var test = Load("test", 8);
         using var noisyTest = Load("test", 8, noise);
-        var card = new ModelTrainingPipeline().Run(new TrainingRequest
+        var card = new ModelTrainingPipeline().Run(new TrainingInputs
         {
             Train = train,
             Validation = validation,
