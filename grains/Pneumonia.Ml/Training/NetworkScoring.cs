@@ -18,36 +18,11 @@ public static class NetworkScoring
     /// <summary>The output of stages 0..<paramref name="lastStage"/> for every image, as bfloat16 (half the memory of float32).</summary>
     /// <param name="computed">Told the number of images done after each batch.</param>
     public static Tensor ComputeFeatures(
-        PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, Action<int>? computed = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(pixels);
-        var wasTraining = network.training;
-        network.eval();
-        try
-        {
-            using var noGrad = no_grad();
-            Tensor? all = null; // allocated once the first batch shows the feature shape; filled in place
-            for (long start = 0; start < pixels.shape[0]; start += batchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var length = Math.Min(batchSize, pixels.shape[0] - start);
-                var features = network.FeaturesThrough(pixels.narrow(0, start, length).to_type(ScalarType.Float32), lastStage);
-                all ??= empty([pixels.shape[0], .. features.shape[1..]], ScalarType.BFloat16).MoveToOuterDisposeScope();
-                all.narrow(0, start, length).copy_(features);
-                computed?.Invoke((int)(start + length));
-            }
-            return all ?? throw new ArgumentException("no images to compute features for", nameof(pixels));
-        }
-        finally
-        {
-            network.train(wasTraining);
-        }
-    }
+        PneumoniaNetwork network, Tensor pixels, int lastStage, int batchSize = 64, Action<int>? computed = null, CancellationToken cancellationToken = default) =>
+        ComputeAugmentedFeatures(network, frozenStages: null, pixels, lastStage, augment: batch => batch, batchSize, computed, cancellationToken);
 
     /// <summary>
-    /// Like <see cref="ComputeFeatures"/>, for an augmented view: each slice of <paramref name="pixels"/> goes through
+    /// <see cref="ComputeFeatures"/> for an augmented view: each slice of <paramref name="pixels"/> goes through
     /// <paramref name="augment"/> (float32 grey 0..255 in and out) before the frozen stages, computed by
     /// <paramref name="frozenStages"/> when given (a served-style copy: faster) or else by <paramref name="network"/>.
     /// </summary>
