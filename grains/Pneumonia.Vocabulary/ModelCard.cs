@@ -86,7 +86,7 @@ public sealed record PerturbedEvaluation(string Perturbation, EvaluationReport R
 
 /// <summary>The network's shape: enough to rebuild it before loading the weights.</summary>
 /// <param name="Name">Network family, e.g. "resnet18-imagenet".</param>
-/// <param name="BackboneStages">How many feature stages after the stem are kept (1 to the architecture's <c>MaxStages</c>; 1..4 for the ResNet-18). The JSON name stays "backboneStages" for the cards already saved.</param>
+/// <param name="BackboneStages">How many feature stages after the stem are kept: 1 to the architecture's <c>MaxStages</c> (1..4 for the ResNet-18).</param>
 /// <param name="Pretrained">Where the initial backbone weights came from (e.g. the NuGet package and file hash), or "random".</param>
 public sealed record ModelArchitecture(string Name, int BackboneStages, double Dropout, long Parameters, string Pretrained);
 
