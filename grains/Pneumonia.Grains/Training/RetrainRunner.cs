@@ -49,6 +49,7 @@ public sealed class RetrainRunner(
         using var splits = TrainingSplits.Load(
             trainingImages, images, preprocessor, options.Value.ValidationFraction, options.Value.SplitSeed,
             perturbations: parent.Training.PerturbedValidation ? XrayPerturbation.ValidationSuite : [],
+            maxPerturbedImages: options.Value.MaxPerturbedValidationImages,
             decoded: (done, total) => progress.Report(TrainingProgress.ImagePhase("loading", 0, request.Epochs, 0, done, total, time.GetElapsedTime(loading))),
             cancellationToken: cancellationToken);
 

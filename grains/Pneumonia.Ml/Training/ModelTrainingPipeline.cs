@@ -20,7 +20,8 @@ public sealed record TrainingInputs
     public required XrayPixelSet Validation { get; init; }
 
     /// <summary>
-    /// Perturbed copies of <see cref="Validation"/> (same images, same order). When given they choose the best epoch,
+    /// Perturbed copies of <see cref="Validation"/>'s images (all of them, or a sample on a large data set: each view holds
+    /// its own images and labels). When given they choose the best epoch,
     /// and the calibration and the threshold are fitted on the clean and perturbed validation images pooled, so that
     /// they hold on images that are not as clean as the training set's.
     /// </summary>
@@ -115,7 +116,7 @@ public sealed class ModelTrainingPipeline
         // normal film pushed it over (issue 13).
         double[] fittingLogits = [.. validationLogits.Select(l => (double)l),
             .. inputs.ValidationViews.SelectMany(v => served.PredictLogits(v.Pixels.Pixels, cancellationToken: cancellationToken)).Select(l => (double)l)];
-        bool[] fittingLabels = [.. Enumerable.Repeat(validationLabels, inputs.ValidationViews.Count + 1).SelectMany(l => l)];
+        bool[] fittingLabels = [.. validationLabels, .. inputs.ValidationViews.SelectMany(v => Labels(v.Pixels))];
         var calibration = PlattScaling.Fit(fittingLogits, fittingLabels);
         var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(
             fittingLogits.Select(calibration.Probability).ToArray(), fittingLabels, inputs.Options.MinimumSensitivity);
@@ -128,7 +129,7 @@ public sealed class ModelTrainingPipeline
         // model was made to answer, not a stranger (fitted on clean validation alone, it flagged a fifth of the normal
         // test films of the issue-13 model).
         var outOfDistribution = OutOfDistributionFitting.FitOn(served, inputs.Train.Pixels, inputs.Validation.Pixels,
-            [.. inputs.ValidationViews.Select(v => v.Pixels.Pixels)], cancellationToken);
+            [.. inputs.ValidationViews.Select(v => v.Pixels.Pixels)], cancellationToken: cancellationToken);
 
         EvaluationReport? testReport = null;
         List<PerturbedEvaluation>? testUnderPerturbation = null;

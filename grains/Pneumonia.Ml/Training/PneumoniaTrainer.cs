@@ -16,13 +16,28 @@ public sealed record TrainingResult(IReadOnlyList<EpochSummary> History, int Bes
 /// </summary>
 public sealed class PneumoniaTrainer
 {
-    private readonly TimeProvider _time;
+    /// <summary>
+    /// How many training images' frozen-stage features an augmented, cached run holds at once (see
+    /// <see cref="Train"/>): 2,048 images of a 160 px network's stage-2 output are about 200 MB of bfloat16, whatever
+    /// the size of the data set.
+    /// </summary>
+    public const int DefaultFeatureChunkImages = 2_048;
 
-    public PneumoniaTrainer(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+    private readonly TimeProvider _time;
+    private readonly int _featureChunkImages;
+
+    /// <param name="featureChunkImages">See <see cref="DefaultFeatureChunkImages"/>; rounded up to whole batches.</param>
+    public PneumoniaTrainer(TimeProvider? time = null, int featureChunkImages = DefaultFeatureChunkImages)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(featureChunkImages, 1);
+        _time = time ?? TimeProvider.System;
+        _featureChunkImages = featureChunkImages;
+    }
 
     /// <param name="saveCheckpoint">Called with the epoch number whenever validation improves (write it atomically).</param>
     /// <param name="validationViews">
-    /// Perturbed copies of <paramref name="validation"/> (same images, same order). When given, the best epoch is the one
+    /// Perturbed copies of validation images (of all of <paramref name="validation"/> or of a sample of it: each view
+    /// holds its own images and labels). When given, the best epoch is the one
     /// with the highest ROC-AUC over the clean and perturbed images pooled: clean validation ROC-AUC of a fine-tuned
     /// network sits near 1 and cannot tell epochs apart, while a perturbed normal film scored above a clean pneumonia
     /// one is the error users meet.
@@ -57,8 +72,8 @@ public sealed class PneumoniaTrainer
         using var generator = new Generator((ulong)options.Seed);
         var augmenter = new XrayAugmenter(options.Augmentation);
         validationViews ??= [];
-        if (validationViews.Any(v => v.Count != validation.Count))
-            throw new ArgumentException("every validation view must hold the validation images", nameof(validationViews));
+        if (validationViews.Any(v => v.Positives == 0 || v.Positives == v.Count))
+            throw new ArgumentException("every validation view needs both NORMAL and PNEUMONIA images", nameof(validationViews));
         ConfigureTrainableParameters(network, options);
         using var optimizer = CreateOptimizer(network, options);
         var baseRates = optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();
@@ -72,35 +87,40 @@ public sealed class PneumoniaTrainer
             ? Math.Min(options.FineTune ? options.FirstFineTunedStage - 1 : network.Stages, network.Stages)
             : -1;
         // Cached features used to mean no augmentation, and a retrain without it fitted the training images tighter and
-        // the shifted test images worse. With augmentation on, each epoch caches the frozen stages' output of a freshly
-        // augmented view instead (once per epoch, not once per batch), from a served-style copy of those frozen stages.
+        // the shifted test images worse. With augmentation on, each epoch runs the frozen stages once per image on a
+        // freshly augmented view instead, from a served-style copy of those frozen stages, a chunk of the epoch's
+        // shuffled order at a time: holding a whole epoch's features took about 100 KB per training image (8 GB at
+        // 120,000 images); a chunk is bounded whatever the data set's size (issue 16).
         var augmentCached = completedStage >= 0 && options.Augment;
+        var chunkImages = (long)Math.Ceiling(_featureChunkImages / (double)options.BatchSize) * options.BatchSize;
         using var frozenStages = augmentCached && architecture is not null
             ? ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0))
             : null;
         // Caching takes minutes on the full data set: it reports its own progress ("caching", images done of total, ETA).
-        Action<int>? Caching(int epoch, double fraction, int offset, int total, long since) => progress is null
-            ? null
-            : done => progress.Report(TrainingProgress.ImagePhase("caching", epoch, options.Epochs, fraction, offset + done, total, _time.GetElapsedTime(since)));
+        // An augmented run's training features are computed chunk by chunk inside the epochs: that is "training".
         var cachingStarted = _time.GetTimestamp();
-        var toCache = (augmentCached ? 0 : train.Count) + (validation.Count * (validationViews.Count + 1));
+        var toCache = (augmentCached ? 0 : train.Count) + validation.Count + validationViews.Sum(v => v.Count);
+        Action<int>? Caching(int offset) => progress is null
+            ? null
+            : done => progress.Report(TrainingProgress.ImagePhase("caching", 0, options.Epochs, 0, offset + done, toCache, _time.GetElapsedTime(cachingStarted)));
         using var trainFeatures = completedStage >= 0 && !augmentCached
-            ? NetworkScoring.ComputeFeatures(network, train.Pixels, completedStage, computed: Caching(0, 0, 0, toCache, cachingStarted), cancellationToken: cancellationToken)
+            ? NetworkScoring.ComputeFeatures(network, train.Pixels, completedStage, computed: Caching(0), cancellationToken: cancellationToken)
             : null;
-        Tensor? augmentedFeatures = null;
         using var validationFeatures = completedStage >= 0
             ? NetworkScoring.ComputeFeatures(network, validation.Pixels, completedStage,
-                computed: Caching(0, 0, augmentCached ? 0 : train.Count, toCache, cachingStarted), cancellationToken: cancellationToken)
+                computed: Caching(augmentCached ? 0 : train.Count), cancellationToken: cancellationToken)
             : null;
+        var cachedBefore = (augmentCached ? 0 : train.Count) + validation.Count;
 
         // The perturbed views' frozen-stage features are cached too: they are scored every epoch. Twelve views are three
         // times the training set of a retrain: the folded bfloat16 copy computes them when there is one.
         var viewFeatures = new List<Tensor>();
         if (completedStage >= 0)
         {
-            foreach (var (view, index) in validationViews.Select((v, i) => (v, i)))
+            foreach (var view in validationViews)
             {
-                var computed = Caching(0, 0, (augmentCached ? 0 : train.Count) + (validation.Count * (index + 1)), toCache, cachingStarted);
+                var computed = Caching(cachedBefore);
+                cachedBefore += view.Count;
                 viewFeatures.Add(frozenStages is null
                     ? NetworkScoring.ComputeFeatures(network, view.Pixels, completedStage, computed: computed, cancellationToken: cancellationToken)
                     : NetworkScoring.ComputeAugmentedFeatures(network, frozenStages, view.Pixels, completedStage, batch => batch, computed: computed, cancellationToken: cancellationToken));
@@ -123,18 +143,12 @@ public sealed class PneumoniaTrainer
             for (var epoch = 1; epoch <= options.Epochs; epoch++)
             {
                 var epochStarted = _time.GetTimestamp();
-                if (augmentCached)
-                {
-                    augmentedFeatures?.Dispose();
-                    augmentedFeatures = NetworkScoring.ComputeAugmentedFeatures(
-                        network, frozenStages, train.Pixels, completedStage, batch => augmenter.Apply(batch, generator),
-                        computed: Caching(epoch, batchesDone / (double)totalBatches, 0, train.Count, _time.GetTimestamp()), cancellationToken: cancellationToken);
-                }
-
-                var cachedFeatures = augmentedFeatures ?? trainFeatures;
                 network.train(); // frozen stages keep their batch-norm statistics (PneumoniaNetwork.SetStageTrainable)
                 var running = new MetricsAccumulator();
                 using var order = randperm(train.Count, generator: generator);
+                using var augmentedFeatures = augmentCached
+                    ? new ShuffledFeatureChunks(network, frozenStages, train.Pixels, order, completedStage, pixels => augmenter.Apply(pixels, generator), chunkImages, cancellationToken)
+                    : null;
                 for (var batch = 0; batch < batchesPerEpoch; batch++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -142,13 +156,18 @@ public sealed class PneumoniaTrainer
                     using (var scope = NewDisposeScope())
                     {
                         var start = batch * options.BatchSize;
-                        var indices = order.narrow(0, start, Math.Min(options.BatchSize, train.Count - start));
+                        var length = Math.Min(options.BatchSize, train.Count - start);
+                        var indices = order.narrow(0, start, length);
                         var targets = train.Targets.index_select(0, indices);
                         optimizer.zero_grad();
                         Tensor logits;
-                        if (cachedFeatures is not null)
+                        if (augmentedFeatures is not null)
                         {
-                            logits = network.ForwardFrom(cachedFeatures.index_select(0, indices).to_type(ScalarType.Float32), completedStage);
+                            logits = network.ForwardFrom(augmentedFeatures.Rows(start, length).to_type(ScalarType.Float32), completedStage);
+                        }
+                        else if (trainFeatures is not null)
+                        {
+                            logits = network.ForwardFrom(trainFeatures.index_select(0, indices).to_type(ScalarType.Float32), completedStage);
                         }
                         else
                         {
@@ -184,7 +203,7 @@ public sealed class PneumoniaTrainer
                 double? pooledAuc = validationViews.Count == 0
                     ? null
                     : Score([.. validationLogits, .. ViewLogits(network, architecture, validationViews, viewFeatures, completedStage, cancellationToken)],
-                        [.. Enumerable.Repeat(validation, validationViews.Count + 1).SelectMany(v => v.Images)]).Auc;
+                        [.. validation.Images, .. validationViews.SelectMany(v => v.Images)]).Auc;
                 var epochSeconds = _time.GetElapsedTime(epochStarted).TotalSeconds;
                 history.Add(new EpochSummary(epoch, running.RunningLoss, running.RunningAccuracy, validationLoss,
                     validationAuc, epochSeconds, train.Count / epochSeconds) { PerturbedValidationAuc = pooledAuc });
@@ -210,7 +229,6 @@ public sealed class PneumoniaTrainer
         finally
         {
             DisposeAll(bestWeights);
-            augmentedFeatures?.Dispose();
             foreach (var features in viewFeatures) features.Dispose();
             network.eval();
         }

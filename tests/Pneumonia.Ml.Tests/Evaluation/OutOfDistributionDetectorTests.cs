@@ -2,12 +2,32 @@ using System.Text.Json;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Serving;
+using Pneumonia.Ml.Architectures;
 
 namespace Pneumonia.Ml.Tests.Evaluation;
 
 public sealed class OutOfDistributionDetectorTests
 {
     private const int Features = 24;
+
+    [Fact]
+    public void A_detector_is_fitted_on_an_evenly_spaced_sample_of_a_large_training_set()
+    {
+        var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 48 }, new XrayImageDecoder());
+        using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 12), TestData.Images("train", "PNEUMONIA", 12));
+        using var validation = TinyModel.Load(preprocessor, TestData.Images("val", "NORMAL", 4), TestData.Images("val", "PNEUMONIA", 4));
+        var architecture = ResNet18Architecture.Instance.Describe(2, 0, pretrained: true);
+        using var network = NetworkArchitectures.Create(architecture, loadPretrainedWeights: true);
+        using var served = ServingNetwork.CopyOf(network, architecture, ServingPrecision.Default);
+
+        var whole = OutOfDistributionFitting.FitOn(served, train.Pixels, validation.Pixels);
+        var sampled = OutOfDistributionFitting.FitOn(served, train.Pixels, validation.Pixels, maxFittingImages: 16);
+
+        Assert.Equal(24, whole!.FittedOn);
+        Assert.Equal(16, sampled!.FittedOn);
+        Assert.Equal(8, sampled.CalibratedOn);
+        Assert.NotEqual(whole.Mean, sampled.Mean);
+    }
 
     [Fact]
     public void Flags_about_one_percent_of_fresh_in_distribution_points_and_nearly_all_shifted_ones()

@@ -90,6 +90,15 @@ public sealed class RobustRecipeTests
             Assert.True(views[0].Pixels.Pixels.eq(plain.Pixels).all().item<bool>(), "the clean view is the plain split");
             Assert.False(views[1].Pixels.Pixels.eq(plain.Pixels).all().item<bool>(), "the noisy view differs");
         }
+
+        // On a large data set the views hold an evenly spaced sample of the validation images, the same one in each.
+        using var sampled = TrainingSplits.Load(entries, store, preprocessor, validationFraction: 0.25, splitSeed: 17,
+            perturbations: [XrayPerturbation.Clean, noise], maxPerturbedImages: 2);
+        Assert.Equal(splits.Validation.Images, sampled.Validation.Images);
+        var expected = new[] { sampled.Validation.Images[0], sampled.Validation.Images[sampled.Validation.Count / 2] };
+        Assert.All(sampled.ValidationViews, v => Assert.Equal(expected, v.Pixels.Images));
+        Assert.True(sampled.ValidationViews[0].Pixels.Pixels[1].eq(sampled.Validation.Pixels[sampled.Validation.Count / 2]).all().item<bool>(),
+            "the sampled clean view holds the sampled images' pixels");
     }
 
     [Fact]
