@@ -114,10 +114,25 @@ public static class OutOfDistributionFitting
         ArgumentNullException.ThrowIfNull(trainPixels);
         ArgumentNullException.ThrowIfNull(validationPixels);
         perturbedValidation ??= [];
-        var featureCount = network.FeatureCount;
-        if (trainPixels.shape[0] < MinimumTrainingImages || validationPixels.shape[0] == 0) return null;
         float[] validationFeatures = [.. new[] { validationPixels }.Concat(perturbedValidation)
             .SelectMany(pixels => network.PooledFeatures(pixels, cancellationToken: cancellationToken))];
+        return FitOn(network, trainPixels, validationFeatures, perturbedValidation.Count, maxFittingImages, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="FitOn(ServingNetwork, Tensor, Tensor, IReadOnlyList{Tensor}?, int, CancellationToken)"/> with the
+    /// validation images' pooled features already computed (<see cref="ServingNetwork.PooledFeatures"/>: a training
+    /// run has them from its calibration), the clean images' first, then <paramref name="perturbedViews"/> views'.
+    /// </summary>
+    public static OutOfDistributionDetector? FitOn(
+        ServingNetwork network, Tensor trainPixels, float[] validationFeatures, int perturbedViews,
+        int maxFittingImages = MaxFittingImages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(trainPixels);
+        ArgumentNullException.ThrowIfNull(validationFeatures);
+        var featureCount = network.FeatureCount;
+        if (trainPixels.shape[0] < MinimumTrainingImages || validationFeatures.Length == 0) return null;
         var trainCount = trainPixels.shape[0];
         using var sample = trainCount <= maxFittingImages
             ? null
@@ -126,7 +141,7 @@ public static class OutOfDistributionFitting
             network.PooledFeatures(sample ?? trainPixels, cancellationToken: cancellationToken),
             validationFeatures,
             featureCount,
-            validationName: perturbedValidation.Count == 0 ? "validation images" : $"validation images, clean and under {perturbedValidation.Count} perturbations");
+            validationName: perturbedViews == 0 ? "validation images" : $"validation images, clean and under {perturbedViews} perturbations");
     }
 
     /// <summary>The <paramref name="p"/>-quantile with linear interpolation between order statistics.</summary>

@@ -131,6 +131,20 @@ public sealed class ServingNetwork : IDisposable
         return features;
     }
 
+    /// <summary>
+    /// One logit per row of <paramref name="pooled"/> (row-major [N, C], from <see cref="PooledFeatures"/>): the same
+    /// logits as <see cref="PredictLogits"/> on those images, without running the stages again.
+    /// </summary>
+    public float[] HeadLogits(float[] pooled)
+    {
+        ArgumentNullException.ThrowIfNull(pooled);
+        if (pooled.Length % FeatureCount != 0) throw new ArgumentException($"not a whole number of {FeatureCount}-feature rows", nameof(pooled));
+        using var noGrad = no_grad();
+        using var rows = tensor(pooled, [pooled.Length / FeatureCount, FeatureCount]);
+        using var logits = HeadLogits(rows);
+        return logits.data<float>().ToArray();
+    }
+
     /// <summary>One logit per image of <paramref name="pixels"/> (uint8 [N,1,S,S]), in passes of at most <paramref name="batchSize"/>.</summary>
     public float[] PredictLogits(Tensor pixels, int batchSize = 64, CancellationToken cancellationToken = default)
     {

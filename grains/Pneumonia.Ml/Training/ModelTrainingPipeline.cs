@@ -110,12 +110,16 @@ public sealed class ModelTrainingPipeline
         // be served (batch norms folded, in the serving precision): those are the answers users will get.
         using var served = ServingNetwork.CopyOf(network, architecture, inputs.Serving);
         var validationLabels = Labels(inputs.Validation);
-        var validationLogits = served.PredictLogits(inputs.Validation.Pixels, cancellationToken: cancellationToken);
+        // The validation images (clean, then each view) run through the served network once: their pooled features give
+        // both the logits calibrated here and the out-of-distribution detector's threshold below.
+        float[] validationFeatures = [.. new[] { inputs.Validation }.Concat(inputs.ValidationViews.Select(v => v.Pixels))
+            .SelectMany(set => served.PooledFeatures(set.Pixels, cancellationToken: cancellationToken))];
+        var allValidationLogits = served.HeadLogits(validationFeatures);
+        var validationLogits = allValidationLogits[..inputs.Validation.Count];
         // With perturbed views, calibration and threshold are fitted on clean and perturbed images pooled: fitted on the
         // clean images alone (nearly separable) they were over-confident, and the threshold sat where any change to a
         // normal film pushed it over (issue 13).
-        double[] fittingLogits = [.. validationLogits.Select(l => (double)l),
-            .. inputs.ValidationViews.SelectMany(v => served.PredictLogits(v.Pixels.Pixels, cancellationToken: cancellationToken)).Select(l => (double)l)];
+        double[] fittingLogits = [.. allValidationLogits.Select(l => (double)l)];
         bool[] fittingLabels = [.. validationLabels, .. inputs.ValidationViews.SelectMany(v => Labels(v.Pixels))];
         var calibration = PlattScaling.Fit(fittingLogits, fittingLabels);
         var threshold = ThresholdSelector.ForMinimumSensitivityWithMargin(
@@ -128,8 +132,8 @@ public sealed class ModelTrainingPipeline
         // With perturbed views, the out-of-distribution threshold is set on them too: a noisier or darker film is one the
         // model was made to answer, not a stranger (fitted on clean validation alone, it flagged a fifth of the normal
         // test films of the issue-13 model).
-        var outOfDistribution = OutOfDistributionFitting.FitOn(served, inputs.Train.Pixels, inputs.Validation.Pixels,
-            [.. inputs.ValidationViews.Select(v => v.Pixels.Pixels)], cancellationToken: cancellationToken);
+        var outOfDistribution = OutOfDistributionFitting.FitOn(served, inputs.Train.Pixels, validationFeatures, inputs.ValidationViews.Count,
+            cancellationToken: cancellationToken);
 
         EvaluationReport? testReport = null;
         List<PerturbedEvaluation>? testUnderPerturbation = null;

@@ -11,7 +11,7 @@ public sealed class OutOfDistributionDetectorTests
     private const int Features = 24;
 
     [Fact]
-    public void A_detector_is_fitted_on_an_evenly_spaced_sample_of_a_large_training_set()
+    public void A_detector_is_fitted_on_an_evenly_spaced_sample_of_a_large_training_set_and_pooled_features_give_the_logits()
     {
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 48 }, new XrayImageDecoder());
         using var train = TinyModel.Load(preprocessor, TestData.Images("train", "NORMAL", 12), TestData.Images("train", "PNEUMONIA", 12));
@@ -22,6 +22,12 @@ public sealed class OutOfDistributionDetectorTests
 
         var whole = OutOfDistributionFitting.FitOn(served, train.Pixels, validation.Pixels);
         var sampled = OutOfDistributionFitting.FitOn(served, train.Pixels, validation.Pixels, maxFittingImages: 16);
+
+        // A training run derives its validation logits from the same pooled features the detector is calibrated on.
+        var logits = served.PredictLogits(validation.Pixels);
+        var fromPooled = served.HeadLogits(served.PooledFeatures(validation.Pixels));
+        Assert.Equal(logits.Length, fromPooled.Length);
+        for (var i = 0; i < logits.Length; i++) Assert.Equal(logits[i], fromPooled[i], 1e-4);
 
         Assert.Equal(24, whole!.FittedOn);
         Assert.Equal(16, sampled!.FittedOn);
