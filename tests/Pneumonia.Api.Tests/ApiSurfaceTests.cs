@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Pneumonia.Grains.Prediction;
 using Pneumonia.Ml.Evaluation;
 
 namespace Pneumonia.Api.Tests;
@@ -157,6 +159,18 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         var flaggedPage = Assert.Single(flagged, f => f.GetProperty("name").GetString() == "page.png");
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(page)), flaggedPage.GetProperty("sha256").GetString());
         Assert.True(flaggedPage.GetProperty("score").GetDouble() > flaggedPage.GetProperty("threshold").GetDouble());
+
+        // A labelled upload: the label screen's predictions carry the check, so each image is classified once.
+        var batcher = factory.Services.GetRequiredService<InferenceBatcher>();
+        var classifiedBefore = batcher.Images;
+        var otherPage = NonXrayImages.Create("document", 3, 256, 256);
+        using var labelledForm = TestFiles.Form("files", [("xray.jpeg", TestFiles.Image("test", "NORMAL", 8)), ("other-page.png", otherPage)], ("label", "NORMAL"));
+        using var labelledUpload = await _client.PostAsync("/upload", labelledForm);
+        var labelledReport = await labelledUpload.JsonAsync();
+        Assert.Equal(HttpStatusCode.OK, labelledUpload.StatusCode);
+        Assert.Equal(2, labelledReport.GetProperty("label_screen").GetProperty("checked").GetInt32());
+        Assert.Single(labelledReport.GetProperty("out_of_distribution").EnumerateArray(), f => f.GetProperty("name").GetString() == "other-page.png");
+        Assert.Equal(classifiedBefore + 2, batcher.Images);
     }
 
     [Fact]

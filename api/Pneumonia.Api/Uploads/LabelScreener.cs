@@ -23,7 +23,12 @@ public sealed class LabelScreener(IGrainFactory grains, IOptions<PneumoniaApiOpt
     private readonly ConcurrentDictionary<string, (double Normal, double Pneumonia)> _expectedRates = new(StringComparer.Ordinal);
 
     /// <summary>The screen of <paramref name="uploads"/>, or null when there is nothing to screen or no model to screen with.</summary>
-    public async Task<LabelScreen?> ScreenAsync(IReadOnlyList<LabelledUpload> uploads, CancellationToken cancellationToken)
+    /// <param name="answered">
+    /// Told each image's prediction as it comes: it carries the out-of-distribution check too, so an upload that wants
+    /// both classifies its labelled images once.
+    /// </param>
+    public async Task<LabelScreen?> ScreenAsync(
+        IReadOnlyList<LabelledUpload> uploads, CancellationToken cancellationToken, Action<LabelledUpload, PredictionResult>? answered = null)
     {
         if (uploads.Count == 0)
         {
@@ -49,6 +54,7 @@ public sealed class LabelScreener(IGrainFactory grains, IOptions<PneumoniaApiOpt
 
                 probabilities[start + i] = result.Probability;
                 version ??= result.ModelVersion;
+                answered?.Invoke(uploads[start + i], result);
             }
         }
 

@@ -96,11 +96,6 @@ public sealed class UploadProcessor(
             }
 
             var stored = await store.PutAsync(candidate.Bytes, cancellationToken);
-            if (check is not null)
-            {
-                await check.AddAsync(name, stored.Sha256, candidate.Bytes, cancellationToken);
-            }
-
             var split = useSplitFolders ? candidate.Split ?? ImageSplit.Train : ImageSplit.Train;
             var record = new ImageRecord(
                 stored.Sha256, candidate.Label, split, source, name, stored.SizeBytes, width, height,
@@ -108,17 +103,25 @@ public sealed class UploadProcessor(
             candidates.Add(record);
             if (screenLabels && record.Label is { } label && screened.Add(record.Sha256))
             {
+                // The screen's predictions carry the out-of-distribution check: not classified a second time.
                 labelled.Add(new LabelledUpload(record.Sha256, name, candidate.Bytes, label));
+            }
+            else if (check is not null)
+            {
+                await check.AddAsync(name, stored.Sha256, candidate.Bytes, cancellationToken);
             }
         }
 
-        var screen = await screener.ScreenAsync(labelled, cancellationToken);
+        var screen = await screener.ScreenAsync(labelled, cancellationToken, check is null ? null : (upload, result) => check.Record(upload.Name, upload.Sha256, result));
         var rejectedResults = rejected.Select(r => new UploadFileResult(r.Name, UploadFileStatus.Rejected, null, null, r.Reason)).ToList();
         var batch = await grains.GetGrain<IDatasetGrain>(WellKnownKeys.Default).AddBatchAsync(batchId, source, candidates, rejectedResults, screen);
         metrics.Uploaded("accepted", batch.Accepted);
         metrics.Uploaded("duplicate", batch.Duplicates);
         metrics.Uploaded("rejected", rejected.Count);
-        return new UploadOutcome(batch, rejected, check is null ? null : await check.FlaggedAsync(cancellationToken));
+        var flagged = check is null ? null : await check.FlaggedAsync(cancellationToken);
+        // Listed in upload order (the screened images' flags arrive after the others').
+        var position = candidates.Select((c, i) => (c.Sha256, i)).DistinctBy(p => p.Sha256).ToDictionary(p => p.Sha256, p => p.i, StringComparer.Ordinal);
+        return new UploadOutcome(batch, rejected, flagged is null ? null : [.. flagged.OrderBy(f => position[f.Sha256])]);
     }
 
     /// <summary>How many stored images one out-of-distribution check call carries.</summary>
@@ -146,6 +149,19 @@ public sealed class UploadProcessor(
             }
         }
 
+        /// <summary>Notes one image's answer (from this check's calls or the label screen's).</summary>
+        public void Record(string name, string sha256, PredictionResult result)
+        {
+            if (result.OutOfDistribution is null)
+            {
+                _available = false; // the production model carries no detector
+            }
+            else if (result.OutOfDistribution == true)
+            {
+                _flagged.Add(new OutOfDistributionFile(name, sha256, Math.Round(result.OutOfDistributionScore!.Value, 4), Math.Round(result.OutOfDistributionThreshold!.Value, 4)));
+            }
+        }
+
         public async Task<IReadOnlyList<OutOfDistributionFile>?> FlaggedAsync(CancellationToken cancellationToken)
         {
             if (_available && _pending.Count > 0)
@@ -165,20 +181,10 @@ public sealed class UploadProcessor(
                 var outcomes = await PredictionCalls.CallAsync(grains, grain => grain.PredictBatchAsync(batch), timeout, metrics, cancellationToken);
                 for (var i = 0; i < outcomes.Count; i++)
                 {
-                    if (outcomes[i].Result is not { } result)
+                    // No result: refused by the model's decoder, though stored; not this check's business.
+                    if (outcomes[i].Result is { } result)
                     {
-                        continue; // refused by the model's decoder, though stored: not this check's business
-                    }
-
-                    if (result.OutOfDistribution is null)
-                    {
-                        _available = false; // the production model carries no detector
-                        return;
-                    }
-
-                    if (result.OutOfDistribution == true)
-                    {
-                        _flagged.Add(new OutOfDistributionFile(_pending[i].Name, _pending[i].Sha256, Math.Round(result.OutOfDistributionScore!.Value, 4), Math.Round(result.OutOfDistributionThreshold!.Value, 4)));
+                        Record(_pending[i].Name, _pending[i].Sha256, result);
                     }
                 }
             }
