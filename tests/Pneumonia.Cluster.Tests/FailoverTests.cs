@@ -58,6 +58,13 @@ public sealed class FailoverFixture : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// Only the failover tests: their front end's <c>/metrics/prometheus</c> is asserted on, and in one process
+/// OpenTelemetry (1.20) merges the same-named meters of every host, so when another test's host is disposed while
+/// this front end lives, its Pneumonia.Api and ASP.NET Core series vanish with it (seen with the start-order and
+/// object-store tests' front ends, which are in <see cref="OwnSilosDefinition"/>). Collections run one at a time
+/// here (xunit.runner.json). A deployed front end is one host per process.
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class FailoverDefinition : ICollectionFixture<FailoverFixture>
 {
@@ -118,14 +125,16 @@ public sealed class FailoverTests(FailoverFixture cluster, ITestOutputHelper out
         {
             await Wait.UntilAsync(async () =>
             {
-                lastScrape = await client.GetStringAsync("/metrics/prometheus");
+                using var scrape = await client.GetAsync("/metrics/prometheus");
+                lastScrape = $"HTTP {(int)scrape.StatusCode}\n" + await scrape.Content.ReadAsStringAsync();
                 return System.Text.RegularExpressions.Regex.IsMatch(lastScrape, @"^pneumonia_cluster_silos_active(\{[^}]*\})? 3(\.0)?\b", System.Text.RegularExpressions.RegexOptions.Multiline)
                     && lastScrape.Contains($":{siloPort}@", StringComparison.Ordinal);
             }, TimeSpan.FromSeconds(30), "/metrics/prometheus to show the restarted silo");
         }
         finally
         {
-            output.WriteLine(string.Join("\n", lastScrape.Split('\n').Where(l => l.StartsWith("pneumonia_cluster", StringComparison.Ordinal))));
+            output.WriteLine(string.Join("\n", lastScrape.Split('\n').Where(l => l.StartsWith("pneumonia_cluster", StringComparison.Ordinal) || l.StartsWith("HTTP", StringComparison.Ordinal))));
+            output.WriteLine($"{lastScrape.Length} characters in the last scrape; metric names: " + string.Join(" ", lastScrape.Split('\n').Where(l => l.StartsWith("# TYPE", StringComparison.Ordinal)).Select(l => l.Split(' ')[2])));
         }
     }
 

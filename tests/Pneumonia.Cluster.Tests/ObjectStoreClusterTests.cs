@@ -10,8 +10,8 @@ namespace Pneumonia.Cluster.Tests;
 /// images and model versions in Azure Blob Storage (Azurite) selected by configuration. Upload through the front end,
 /// retrain on the trainer, promotion, the predictor serving the new version: all through the container.
 /// </summary>
-[Collection(FailoverDefinition.Name)]
-public sealed class ObjectStoreClusterTests(FailoverFixture fixture, ITestOutputHelper output)
+[Collection(OwnSilosDefinition.Name)]
+public sealed class ObjectStoreClusterTests(OwnSilosFixture fixture, ITestOutputHelper output)
 {
     [Fact]
     public async Task Upload_retrain_promote_and_predict_through_the_object_store_without_a_shared_directory()

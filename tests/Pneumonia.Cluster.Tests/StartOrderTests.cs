@@ -13,8 +13,8 @@ namespace Pneumonia.Cluster.Tests;
 /// starts and serves (even when the cluster has jobs, which only a trainer can host), work that needs the missing
 /// role answers 503 naming it, and the job list says which silo ran each job.
 /// </summary>
-[Collection(FailoverDefinition.Name)]
-public sealed class StartOrderTests(FailoverFixture fixture, ITestOutputHelper output)
+[Collection(OwnSilosDefinition.Name)]
+public sealed class StartOrderTests(OwnSilosFixture fixture, ITestOutputHelper output)
 {
     [Fact]
     public async Task A_predictor_starts_and_serves_without_a_trainer_and_jobs_wait_for_one()
