@@ -11,6 +11,7 @@ using Pneumonia.Grains.Telemetry;
 using Pneumonia.Grains.Training;
 using Azure.Storage.Blobs;
 using Pneumonia.Ml.Data;
+using Pneumonia.Ml.Serving;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
@@ -54,6 +55,8 @@ public static class PneumoniaGrainsExtensions
     public static IServiceCollection AddPneumoniaGrains(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // Before any model loads libtorch: its OpenMP workers then sleep between forward passes instead of spinning.
+        OpenMpWaitPolicy.ApplyDefault();
         services.AddPneumoniaDataOptions();
         services.AddOptions<PromotionOptions>().BindConfiguration(PromotionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetrainOptions>().BindConfiguration(RetrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
