@@ -32,8 +32,14 @@ public sealed class GateEvaluator(
         ArgumentNullException.ThrowIfNull(production);
         ArgumentNullException.ThrowIfNull(gate);
         var labels = gate.Images.Select(i => i.Label == ImageLabel.Pneumonia).ToArray();
-        var (candidateClean, candidatePerturbed) = Score(candidate, gate, cancellationToken);
-        var (productionClean, productionPerturbed) = Score(production, gate, cancellationToken);
+        using var candidateModel = Load(candidate);
+        using var productionModel = Load(production);
+        // A retrain's candidate preprocesses as its parent does: each gate image is then decoded and perturbed once for
+        // both models, not once per model.
+        var scores = candidateModel.Card.Preprocessing == productionModel.Card.Preprocessing
+            ? Score([candidateModel, productionModel], gate, cancellationToken)
+            : [.. Score([candidateModel], gate, cancellationToken), .. Score([productionModel], gate, cancellationToken)];
+        var ((candidateClean, candidatePerturbed), (productionClean, productionPerturbed)) = (scores[0], scores[1]);
         var perturbedLabels = Perturbations.SelectMany(_ => labels).ToArray();
         var comparison = PromotionGate.Compare(
             candidateClean, productionClean, labels, promotion.Value.Tolerances,
@@ -64,17 +70,28 @@ public sealed class GateEvaluator(
         new(PerturbationKind.Gamma, 0.7),
     ];
 
-    /// <summary>The model's answers on the gate images, and on each perturbed copy of them (perturbation by perturbation, in gate order).</summary>
-    private (ScoredModel Clean, ScoredModel Perturbed) Score(ModelOnDisk model, GateSet gate, CancellationToken cancellationToken)
+    private PneumoniaPredictor Load(ModelOnDisk model)
     {
-        using var predictor = PneumoniaPredictor.Load(models.PathOf(model.Directory), decoder, prediction.Value.Serving);
+        var predictor = PneumoniaPredictor.Load(models.PathOf(model.Directory), decoder, prediction.Value.Serving);
         if (predictor.Card.Version != model.Version)
         {
+            predictor.Dispose();
             throw new InvalidDataException($"{model.Directory} holds {predictor.Card.Version}, not {model.Version}");
         }
 
+        return predictor;
+    }
+
+    /// <summary>
+    /// Each model's answers on the gate images, and on each perturbed copy of them (perturbation by perturbation, in
+    /// gate order); the models share their preprocessing, so the pixels are made once for all of them.
+    /// </summary>
+    private List<(ScoredModel Clean, ScoredModel Perturbed)> Score(
+        IReadOnlyList<PneumoniaPredictor> predictors, GateSet gate, CancellationToken cancellationToken)
+    {
+        var preprocessor = predictors[0].Preprocessor;
         var views = Perturbations.Count + 1;
-        var probabilities = Enumerable.Range(0, views).Select(_ => new List<double>(gate.Images.Count)).ToArray();
+        var probabilities = predictors.Select(_ => Enumerable.Range(0, views).Select(_ => new List<double>(gate.Images.Count)).ToArray()).ToArray();
         foreach (var pass in gate.Images.Chunk(PassSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -84,20 +101,22 @@ public sealed class GateEvaluator(
             {
                 var file = images.Read(pass[i].Sha256);
                 // Clean: exactly as served; perturbed: applied to the full-size picture, as the robustness table does.
-                pixels[0][i] = predictor.Preprocessor.LoadModelPixels(file);
-                using var image = predictor.Preprocessor.Decoder.DecodeGrey(file);
+                pixels[0][i] = preprocessor.LoadModelPixels(file);
+                using var image = preprocessor.Decoder.DecodeGrey(file);
                 for (var p = 0; p < Perturbations.Count; p++)
                 {
                     // Seeded by the image, so both models see the very same noise.
                     using var perturbed = Perturbations[p].Apply(image, seed: StableSeed(pass[i].Sha256));
-                    pixels[p + 1][i] = predictor.Preprocessor.ToModelPixels(perturbed);
+                    pixels[p + 1][i] = preprocessor.ToModelPixels(perturbed);
                 }
             });
-            for (var v = 0; v < views; v++) probabilities[v].AddRange(predictor.PredictPixels(pixels[v]).Select(p => p.Probability));
+            for (var m = 0; m < predictors.Count; m++)
+                for (var v = 0; v < views; v++) probabilities[m][v].AddRange(predictors[m].PredictPixels(pixels[v]).Select(p => p.Probability));
         }
 
-        var threshold = predictor.Card.Threshold;
-        return (new ScoredModel(probabilities[0], threshold), new ScoredModel([.. probabilities.Skip(1).SelectMany(p => p)], threshold));
+        return [.. predictors.Select((predictor, m) => (
+            new ScoredModel(probabilities[m][0], predictor.Card.Threshold),
+            new ScoredModel([.. probabilities[m].Skip(1).SelectMany(p => p)], predictor.Card.Threshold)))];
     }
 
     private static int StableSeed(string sha256) => Convert.ToInt32(sha256[..7], 16);
