@@ -33,7 +33,13 @@ stop_api() {
   if [[ -n "$API_PID" ]] && kill -0 "$API_PID" 2>/dev/null; then kill "$API_PID"; wait "$API_PID" 2>/dev/null || true; fi
   API_PID=""
 }
-cleanup() { stop_api; rm -rf "$WORK"; }
+# A run that fails keeps its working directory: an hour of measurement (job states, memory, timings) is not lost to
+# a reporting error.
+cleanup() {
+  local status=$?
+  stop_api
+  if (( status == 0 )); then rm -rf "$WORK"; else echo "the run failed (exit $status): its files are kept in $WORK" >&2; fi
+}
 trap cleanup EXIT
 
 build_api() {

@@ -338,7 +338,7 @@ def scale(a):
             return "n/a"
         return f"x{last[i] / first[i]:.2f}"
 
-    retrain_step = (f"`POST /retrain?epochs={a.epochs}&batch_size=32&fine_tune=true&promote=false`" if a.epochs > 0
+    retrain_step = (f"`POST /retrain?epochs={a.epochs}&batch_size=32&fine_tune=true&promote=false`" if int(a.epochs) > 0
                     else "no retrain (`SCALE_EPOCHS=0`)")
     section = f"""
 ## The data at scale: import, statistics, memory and epochs from {first[0]:,} to {last[0]:,} images
