@@ -1,3 +1,4 @@
+using Pneumonia.Ml.Data;
 using static TorchSharp.torch;
 
 namespace Pneumonia.Ml.Serving;
@@ -136,7 +137,7 @@ public static class OutOfDistributionFitting
         var trainCount = trainPixels.shape[0];
         using var sample = trainCount <= maxFittingImages
             ? null
-            : trainPixels.index_select(0, tensor(Enumerable.Range(0, maxFittingImages).Select(i => i * trainCount / maxFittingImages).ToArray()));
+            : trainPixels.index_select(0, tensor(EvenlySpacedSample.Positions(trainCount, maxFittingImages)));
         return Fit(
             network.PooledFeatures(sample ?? trainPixels, cancellationToken: cancellationToken),
             validationFeatures,

@@ -91,7 +91,7 @@ public sealed class TrainingSplits : IDisposable
         perturbations ??= [];
         foreach (var perturbation in perturbations) perturbation.Validate();
         if (maxPerturbedImages is < 1) throw new ArgumentOutOfRangeException(nameof(maxPerturbedImages), maxPerturbedImages, "at least one image per perturbed view");
-        var perturbedValidation = EvenlySpaced(validation, maxPerturbedImages ?? validation.Count);
+        List<ImageRecord> perturbedValidation = [.. EvenlySpacedSample.Positions(validation.Count, maxPerturbedImages ?? validation.Count).Select(i => validation[(int)i])];
 
         // Progress over the three splits (and their perturbed copies) together: images decoded so far of all of them.
         var total = train.Count + test.Count + validation.Count + (perturbedValidation.Count * perturbations.Count) + (perturbTest ? test.Count * perturbations.Count : 0);
@@ -130,10 +130,6 @@ public sealed class TrainingSplits : IDisposable
             [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(perturbedValidation, p)))],
             perturbTest ? [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(test, p)))] : []);
     }
-
-    /// <summary><paramref name="count"/> of <paramref name="entries"/> at even steps through them (all when there are no more).</summary>
-    private static List<ImageRecord> EvenlySpaced(List<ImageRecord> entries, int count) =>
-        entries.Count <= count ? entries : [.. Enumerable.Range(0, count).Select(i => entries[(int)((long)i * entries.Count / count)])];
 
     public void Dispose()
     {
