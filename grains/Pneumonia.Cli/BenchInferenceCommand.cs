@@ -23,14 +23,15 @@ internal static class BenchInferenceCommand
 {
     private static readonly int[] BatchSizes = [1, 4, 8, 16, 32, 64];
 
-    // fp32 first: the others are compared with it. All-bf16 is the serving default (see PredictionOptions); from stage 2
-    // (stem and stage 1 in fp32) was the default before batch norms were folded, kept for comparison.
-    // Named by ServingPrecision.ToString(): "fp32", "bf16", "bf16 from stage 2" (load/report.py picks "bf16").
+    // fp32 first: the others are compared with it. Int8 is the serving default (see PredictionOptions), all-bf16 the one
+    // before it; from stage 2 (stem and stage 1 in fp32) was the default before batch norms were folded, kept for comparison.
+    // Named by ServingPrecision.ToString(): "fp32", "bf16", "bf16 from stage 2", "int8" (load/report.py picks the served one).
     private static readonly ServingPrecision[] Variants =
     [
         ServingPrecision.Fp32,
-        ServingPrecision.Default,
+        new(InferencePrecision.Bf16, 0),
         new(InferencePrecision.Bf16, 2),
+        ServingPrecision.Int8,
     ];
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
@@ -70,12 +71,19 @@ internal static class BenchInferenceCommand
             .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
         var forward = new List<ForwardRate>();
         var probabilities = new Dictionary<ServingPrecision, double[]>();
+        var measured = new List<ServingPrecision>();
         foreach (var variant in Variants)
         {
-            using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, variant);
-            var size = predictor.Card.Preprocessing.InputSize;
+            // ONNX Runtime (int8) takes its threads when the model loads; libtorch per call (set_num_threads).
             foreach (var threads in threadCounts)
             {
+                using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, variant, int8Threads: threads);
+                if (predictor.Precision != variant.Precision)
+                {
+                    Console.Error.WriteLine($"  {variant} skipped: the model is served in {predictor.Precision} (run `pneumonia quantize` for int8)");
+                    break;
+                }
+                var size = predictor.Card.Preprocessing.InputSize;
                 set_num_threads(threads);
                 foreach (var batch in BatchSizes)
                 {
@@ -84,22 +92,23 @@ internal static class BenchInferenceCommand
                     forward.Add(new ForwardRate(variant.ToString(), threads, batch, size, batch / perPass.TotalSeconds, perPass.TotalMilliseconds));
                     Console.Error.WriteLine($"  forward {variant} threads {threads} batch {batch}: {batch / perPass.TotalSeconds:F1} images/s");
                 }
-            }
 
-            set_num_threads(threadCounts.Max());
-            probabilities[variant] = testFiles
-                .Select(f => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(f.Path)))
-                .Chunk(32)
-                .SelectMany(chunk => predictor.PredictPixels(chunk))
-                .Select(p => p.Probability)
-                .ToArray();
+                if (threads != threadCounts.Max()) continue;
+                measured.Add(variant);
+                probabilities[variant] = testFiles
+                    .Select(f => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(f.Path)))
+                    .Chunk(32)
+                    .SelectMany(chunk => predictor.PredictPixels(chunk))
+                    .Select(p => p.Probability)
+                    .ToArray();
+            }
         }
 
         using var fp32 = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, ServingPrecision.Fp32);
         var threshold = fp32.Card.Threshold;
         var labels = testFiles.Select(f => f.Pneumonia).ToArray();
         var reference = probabilities[Variants[0]];
-        var agreement = Variants.Select(v =>
+        var agreement = measured.Select(v =>
         {
             var report = BinaryClassificationEvaluator.Evaluate(probabilities[v], labels, threshold);
             var p = probabilities[v];

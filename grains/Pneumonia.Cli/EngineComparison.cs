@@ -50,7 +50,7 @@ internal static class EngineComparison
             rates.Add(new("TorchSharp fp32, as trained (NCHW, separate batch norms)", time.TotalMilliseconds));
         }
 
-        foreach (var (name, precision) in new[] { ("TorchSharp fp32, prepared (batch norms folded, channels-last)", ServingPrecision.Fp32), ("TorchSharp bf16, prepared (the served configuration)", ServingPrecision.Default) })
+        foreach (var (name, precision) in new[] { ("TorchSharp fp32, prepared (batch norms folded, channels-last)", ServingPrecision.Fp32), ("TorchSharp bf16, prepared", new ServingPrecision(InferencePrecision.Bf16, 0)) })
         {
             using var network = ServingNetwork.Prepare(NetworkArchitectures.Create(architecture, loadPretrainedWeights: true), precision);
             var time = median(() =>

@@ -19,7 +19,7 @@ internal static class EvaluateCommand
         var json = new Option<bool>("--json") { Description = "Print the full report as JSON." };
         var precision = new Option<InferencePrecision>("--precision")
         {
-            Description = "Number format of the forward pass, as the server's Pneumonia:Prediction:Precision (Fp32 or Bf16; default: the server's default).",
+            Description = "Number format of the forward pass, as the server's Pneumonia:Prediction:Precision (Int8, Bf16 or Fp32; default: the server's default, Int8, which is Bf16 for a card without activation ranges).",
             DefaultValueFactory = _ => ServingPrecision.Default.Precision,
         };
         var bf16FromStage = new Option<int>("--bf16-from-stage")

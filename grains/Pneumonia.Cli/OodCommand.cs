@@ -59,7 +59,7 @@ internal static class OodCommand
                 Console.Error.WriteLine($"warning: these train + validation images (snapshot {splits.Snapshot.SnapshotHash[..12]}) are not the ones the card records ({card.Dataset.SnapshotHash[..12]})");
             }
 
-            using var network = ServingNetwork.Prepare(ModelPackage.LoadNetwork(card, directory), card.EvaluatedPrecision ?? ServingPrecision.Default);
+            using var network = ServingNetwork.Prepare(ModelPackage.LoadNetwork(card, directory), card.EvaluatedPrecision ?? ServingPrecision.Default, card.Quantization);
             var detector = OutOfDistributionFitting.FitOn(network, splits.Train.Pixels, splits.Validation.Pixels,
                 [.. splits.ValidationViews.Select(v => v.Pixels.Pixels)]);
             if (detector is null)

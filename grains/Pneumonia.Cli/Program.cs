@@ -8,6 +8,7 @@ var root = new RootCommand("PneumoniaOrleans command line: classify chest X-rays
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     OodCommand.Create(),
+    QuantizeCommand.Create(),
     CheckStoreCommand.Create(),
     BenchInferenceCommand.Create(),
 };

@@ -58,6 +58,12 @@ public sealed record ModelCard
     /// </summary>
     public ServingPrecision? EvaluatedPrecision { get; init; }
 
+    /// <summary>
+    /// The activation ranges that serving in <see cref="InferencePrecision.Int8"/> needs; null on cards written before
+    /// it existed or of architectures without an int8 graph, which are served in bfloat16 instead.
+    /// </summary>
+    public Int8Quantization? Quantization { get; init; }
+
     public required ModelWeightsFile Weights { get; init; }
 
     /// <summary>

@@ -285,11 +285,14 @@ public sealed class PredictionOptions
     [Range(1, 64)]
     public int InferenceWorkers { get; set; } = 1;
 
-    /// <summary>Threads libtorch uses for one forward pass on an inference worker; 0 leaves libtorch's default (one per core).</summary>
+    /// <summary>Threads libtorch (or, in int8, ONNX Runtime) uses for one forward pass on an inference worker; 0 leaves the engine's default (one per core).</summary>
     [Range(0, 256)]
     public int InferenceThreads { get; set; } = 2;
 
-    /// <summary>The number format of the forward pass: Bf16 (default, with <see cref="Bf16FromStage"/>) or Fp32.</summary>
+    /// <summary>
+    /// The number format of the forward pass: Int8 (ONNX Runtime, for models whose card has activation ranges; others
+    /// are served in all-bf16), Bf16 (with <see cref="Bf16FromStage"/>) or Fp32. The default is <see cref="ServingPrecision.Default"/>.
+    /// </summary>
     public InferencePrecision Precision { get; set; } = ServingPrecision.Default.Precision;
 
     /// <summary>

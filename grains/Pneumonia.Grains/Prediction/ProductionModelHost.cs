@@ -32,6 +32,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     private readonly XrayImageDecoder _decoder;
     private readonly ILogger<ProductionModelHost> _logger;
     private readonly ServingPrecision _precision;
+    private readonly int _inferenceThreads;
     private readonly SemaphoreSlim _loading = new(1, 1);
     private LoadedModel? _current;
     private string? _lastError;
@@ -42,6 +43,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
         _store = store;
         _decoder = decoder;
         _precision = options.Value.Serving;
+        _inferenceThreads = options.Value.InferenceThreads;
         _logger = logger;
     }
 
@@ -75,7 +77,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     public PneumoniaPredictor LoadPrivateCopy()
     {
         using var lease = Acquire();
-        return PneumoniaPredictor.Load(lease.Directory, _decoder, _precision);
+        return PneumoniaPredictor.Load(lease.Directory, _decoder, _precision, _inferenceThreads);
     }
 
     /// <summary>
@@ -101,7 +103,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
             PneumoniaPredictor predictor;
             try
             {
-                predictor = PneumoniaPredictor.Load(_store.PathOf(production.Directory), _decoder, _precision);
+                predictor = PneumoniaPredictor.Load(_store.PathOf(production.Directory), _decoder, _precision, _inferenceThreads);
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or System.Text.Json.JsonException)
             {

@@ -34,6 +34,9 @@ internal sealed class PaddedConv2d : nn.Module<Tensor, Tensor>
     /// <summary>The folded batch norm's shift; null until <see cref="FoldBatchNorm"/>.</summary>
     private Parameter? Bias => get_parameter(BiasName);
 
+    /// <summary>The folded batch norm's shift, the convolution's bias; null until <see cref="FoldBatchNorm"/>.</summary>
+    public Tensor? FoldedBias => Bias;
+
     /// <summary>Whether <see cref="FoldBatchNorm"/> has merged the following batch norm into this convolution.</summary>
     public bool HasFoldedBatchNorm => Bias is not null;
 

@@ -104,6 +104,22 @@ public abstract class PneumoniaNetwork : nn.Module<Tensor, Tensor>
         PrepareForInferenceCore(bfloat16FromStage);
     }
 
+    /// <summary>
+    /// Describes the feature stages (pixels in, <see cref="FeatureMap"/> out) to <paramref name="builder"/>, for ONNX
+    /// Runtime and int8 serving; false for an architecture that cannot (it is then served by TorchSharp). Call on a
+    /// network prepared for inference in float32 (<see cref="PrepareForInference"/> with null): the graph takes the
+    /// prepared weights, batch norms folded.
+    /// </summary>
+    /// <param name="featureMap">The name of the feature map's tensor in the graph.</param>
+    public virtual bool TryDescribeFeatureGraph(FeatureGraphBuilder builder, out string featureMap)
+    {
+        featureMap = "";
+        return false;
+    }
+
+    /// <summary>Whether <see cref="TryDescribeFeatureGraph"/> describes this architecture, so that it can be served in int8.</summary>
+    public virtual bool HasFeatureGraph => false;
+
     /// <summary>Stages 0..<paramref name="lastStage"/> on grey images [N,1,S,S] (0..255; float32, or bfloat16 when prepared so from stage 0).</summary>
     protected abstract Tensor RunThrough(Tensor input, int lastStage);
 

@@ -104,6 +104,23 @@ public sealed class ResNet18Network : PneumoniaNetwork
         }
     }
 
+    /// <inheritdoc/>
+    public override bool HasFeatureGraph => true;
+
+    /// <inheritdoc/>
+    /// <remarks>Quantisation points: the centred input, then the points <see cref="ResNetBackbone.DescribeFeatureGraph"/> names.</remarks>
+    public override bool TryDescribeFeatureGraph(FeatureGraphBuilder builder, out string featureMap)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var means = get_buffer(InputMeanBuffer)!;
+        if (means.dtype != ScalarType.Float32)
+            throw new InvalidOperationException("the feature graph takes a network prepared in float32");
+        using var contiguous = means.contiguous();
+        var centred = builder.Activation("input", builder.Subtract(FeatureGraphBuilder.InputName, contiguous.data<float>().ToArray(), [1, 3, 1, 1]));
+        featureMap = _backbone.DescribeFeatureGraph(builder, centred);
+        return true;
+    }
+
     /// <summary>The same [N,C,H,W] tensor with NHWC strides: libtorch keeps that layout through every convolution, ReLU and add that follows.</summary>
     private static Tensor ToChannelsLast(Tensor input)
     {

@@ -95,6 +95,43 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>
         return x;
     }
 
+    /// <summary>
+    /// Describes the stem and the kept stages to <paramref name="builder"/>, from <paramref name="input"/> (the centred
+    /// [N,3,S,S] tensor, quantised); returns the feature map's name. Needs folded batch norms (<see cref="FoldBatchNorm"/>).
+    /// Quantisation points, named as the weights are: "stem" (after its ReLU, before the max-pool, which keeps the
+    /// scale), and per block "layerS.B.conv1" (after its ReLU), "layerS.B.conv2" (before the add),
+    /// "layerS.B.downsample" and "layerS.B" (the block's output after the add and ReLU).
+    /// </summary>
+    internal string DescribeFeatureGraph(FeatureGraphBuilder builder, string input)
+    {
+        static (Tensor Weight, Tensor Bias) Folded(PaddedConv2d conv) =>
+            (conv.Weight, conv.FoldedBias ?? throw new InvalidOperationException("the feature graph takes folded batch norms: prepare the network for inference first"));
+
+        var (stemWeight, stemBias) = Folded(_stem.Conv);
+        var x = builder.Activation("stem", builder.Relu(builder.Conv(input, stemWeight, stemBias, _stem.Conv.Stride, _stem.Conv.Pads)));
+        x = builder.MaxPool(x, ResNetStem.PoolKernel, ResNetStem.PoolStride, ResNetStem.PoolPads);
+        for (var s = 0; s < Stages; s++)
+        {
+            var b = 0;
+            foreach (var block in _layers[s])
+            {
+                var name = $"layer{s + 1}.{b++}";
+                var (w1, b1) = Folded(block.Conv1);
+                var (w2, b2) = Folded(block.Conv2);
+                var first = builder.Activation($"{name}.conv1", builder.Relu(builder.Conv(x, w1, b1, block.Conv1.Stride, block.Conv1.Pads)));
+                var second = builder.Activation($"{name}.conv2", builder.Conv(first, w2, b2, block.Conv2.Stride, block.Conv2.Pads));
+                var shortcut = x;
+                if (block.Downsample is { } projection)
+                {
+                    var (wd, bd) = Folded(projection.Conv);
+                    shortcut = builder.Activation($"{name}.downsample", builder.Conv(x, wd, bd, projection.Conv.Stride, projection.Conv.Pads));
+                }
+                x = builder.Activation(name, builder.Relu(builder.Add(second, shortcut)));
+            }
+        }
+        return x;
+    }
+
     /// <summary>Converts the parameters and buffers of stages <paramref name="firstStage"/>..<see cref="Stages"/> (0 = the stem) to <paramref name="type"/>.</summary>
     public void ConvertStages(int firstStage, ScalarType type)
     {

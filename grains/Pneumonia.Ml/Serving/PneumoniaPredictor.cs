@@ -23,7 +23,7 @@ public sealed class PneumoniaPredictor : IDisposable
 
     public XrayPreprocessor Preprocessor { get; }
 
-    /// <summary>The number format the forward pass computes in.</summary>
+    /// <summary>The number format the forward pass computes in (int8 asked for a card without activation ranges gives bf16).</summary>
     public InferencePrecision Precision => _network.Precision.Precision;
 
     /// <summary>With <see cref="InferencePrecision.Bf16"/>: the first backbone stage computed in bfloat16 (0 = the stem).</summary>
@@ -31,9 +31,11 @@ public sealed class PneumoniaPredictor : IDisposable
 
     /// <summary>
     /// Loads the model in <paramref name="modelDirectory"/>, prepared as <see cref="ServingNetwork"/> describes: batch
-    /// norms folded, and in <paramref name="precision"/> (default <see cref="ServingPrecision.Default"/>, as the server).
+    /// norms folded, and in <paramref name="precision"/> (default <see cref="ServingPrecision.Default"/>, as the server);
+    /// int8 with the card's activation ranges, or all-bf16 for a card without them.
     /// </summary>
-    public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder, ServingPrecision? precision = null)
+    /// <param name="int8Threads">ONNX Runtime's threads for one int8 forward pass; 0 for one per core.</param>
+    public static PneumoniaPredictor Load(string modelDirectory, XrayImageDecoder decoder, ServingPrecision? precision = null, int int8Threads = 0)
     {
         var card = ModelPackage.ReadCard(modelDirectory);
         // A card that could answer against its own probability (a falling calibration, a threshold of 0) is never served.
@@ -41,7 +43,7 @@ public sealed class PneumoniaPredictor : IDisposable
             throw new InvalidDataException($"model {card.Version}: calibration slope {card.Calibration.Slope} and intercept {card.Calibration.Intercept} must be finite with a slope above 0");
         if (!(card.Threshold > 0 && card.Threshold <= 1))
             throw new InvalidDataException($"model {card.Version}: threshold {card.Threshold} must be in (0, 1]");
-        var network = ServingNetwork.Prepare(ModelPackage.LoadNetwork(card, modelDirectory), precision ?? ServingPrecision.Default);
+        var network = ServingNetwork.Prepare(ModelPackage.LoadNetwork(card, modelDirectory), precision ?? ServingPrecision.Default, card.Quantization, int8Threads: int8Threads);
         return new PneumoniaPredictor(card, network, new XrayPreprocessor(card.Preprocessing, decoder));
     }
 

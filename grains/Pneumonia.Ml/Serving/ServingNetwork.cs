@@ -8,20 +8,31 @@ namespace Pneumonia.Ml.Serving;
 /// <summary>
 /// A trained network prepared the way serving runs it (<see cref="PneumoniaNetwork.PrepareForInference"/>: eval mode,
 /// the architecture's own speed-ups such as folded batch norms, then the stages from
-/// <see cref="ServingPrecision.Bf16FromStage"/> in bfloat16). Used by <see cref="PneumoniaPredictor"/> and by the
-/// training pipeline, so a model card reports the answers users get.
+/// <see cref="ServingPrecision.Bf16FromStage"/> in bfloat16; or in int8, its feature stages run by
+/// <see cref="Int8FeatureStages"/>). Used by <see cref="PneumoniaPredictor"/> and by the training pipeline, so a model
+/// card reports the answers users get.
 /// </summary>
 public sealed class ServingNetwork : IDisposable
 {
     private readonly PneumoniaNetwork _network;
+    private readonly Int8FeatureStages? _int8;
 
-    private ServingNetwork(PneumoniaNetwork network, ServingPrecision precision)
+    private ServingNetwork(PneumoniaNetwork network, ServingPrecision precision, Int8FeatureStages? int8, Int8Quantization? quantization)
     {
         _network = network;
         Precision = precision;
+        _int8 = int8;
+        Quantization = quantization;
     }
 
+    /// <summary>
+    /// The precision the network computes in: the one asked for, except that int8 falls back to all-bf16 for a model
+    /// without activation ranges or an architecture without a feature graph.
+    /// </summary>
     public ServingPrecision Precision { get; }
+
+    /// <summary>In int8, the activation ranges the feature stages were quantised with; else null.</summary>
+    public Int8Quantization? Quantization { get; }
 
     /// <summary>The float32 linear head: weight [1, C], bias [1] (the class-activation map's weights).</summary>
     public Linear Head => _network.Head;
@@ -29,17 +40,41 @@ public sealed class ServingNetwork : IDisposable
     /// <summary>How many pooled features the head reads (C): the channels of <see cref="FeatureMap"/>.</summary>
     public int FeatureCount => (int)_network.Head.weight!.shape[1];
 
-    /// <summary>Takes ownership of a float32 <paramref name="network"/> and prepares it in place; it can no longer be trained.</summary>
-    public static ServingNetwork Prepare(PneumoniaNetwork network, ServingPrecision precision)
+    /// <summary>
+    /// Takes ownership of a float32 <paramref name="network"/> and prepares it in place; it can no longer be trained.
+    /// In int8 the activation ranges come from <paramref name="quantization"/> (a card's), else from a calibration
+    /// pass over <paramref name="calibrationPixels"/> (uint8 [N,1,S,S], e.g. the validation images); with neither, or
+    /// for an architecture without a feature graph, the network is served in all-bf16 (<see cref="Precision"/> says so).
+    /// </summary>
+    /// <param name="int8Threads">ONNX Runtime's threads for one int8 forward pass; 0 for one per core.</param>
+    public static ServingNetwork Prepare(PneumoniaNetwork network, ServingPrecision precision, Int8Quantization? quantization = null,
+        Tensor? calibrationPixels = null, int int8Threads = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(precision);
+        if (precision.Precision == InferencePrecision.Int8)
+        {
+            if (network.HasFeatureGraph && (quantization is not null || calibrationPixels is { } pixels && pixels.shape[0] > 0))
+            {
+                network.PrepareForInference(null);
+                quantization ??= Int8FeatureStages.Calibrate(network, calibrationPixels!, "validation", int8Threads, cancellationToken)!;
+                var int8 = Int8FeatureStages.TryCreate(network, quantization, int8Threads)!;
+                return new ServingNetwork(network, precision, int8, quantization);
+            }
+
+            precision = new ServingPrecision(InferencePrecision.Bf16, 0);
+        }
+
         network.PrepareForInference(precision.Precision == InferencePrecision.Bf16 ? precision.Bf16FromStage : null);
-        return new ServingNetwork(network, precision);
+        return new ServingNetwork(network, precision, null, null);
     }
 
-    /// <summary>A prepared copy of <paramref name="network"/> (e.g. one still being trained); the original is untouched.</summary>
-    public static ServingNetwork CopyOf(PneumoniaNetwork network, ModelArchitecture architecture, ServingPrecision precision)
+    /// <summary>
+    /// A prepared copy of <paramref name="network"/> (e.g. one still being trained); the original is untouched. In
+    /// int8 its activation ranges are calibrated on <paramref name="calibrationPixels"/> (see <see cref="Prepare"/>).
+    /// </summary>
+    public static ServingNetwork CopyOf(PneumoniaNetwork network, ModelArchitecture architecture, ServingPrecision precision,
+        Tensor? calibrationPixels = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         var copy = NetworkArchitectures.Create(architecture, loadPretrainedWeights: false);
@@ -52,7 +87,7 @@ public sealed class ServingNetwork : IDisposable
                     value.copy_(source[name]);
             }
 
-            return Prepare(copy, precision);
+            return Prepare(copy, precision, calibrationPixels: calibrationPixels, cancellationToken: cancellationToken);
         }
         catch
         {
@@ -65,6 +100,7 @@ public sealed class ServingNetwork : IDisposable
     public Tensor FeatureMap(Tensor bytes)
     {
         ArgumentNullException.ThrowIfNull(bytes);
+        if (_int8 is not null) return _int8.FeatureMap(bytes);
         if (Precision.Precision == InferencePrecision.Fp32) return _network.FeatureMap(bytes.to_type(ScalarType.Float32));
         if (Precision.Bf16FromStage == 0) return _network.FeatureMap(bytes.to_type(ScalarType.BFloat16));
         var lastFloatStage = Precision.Bf16FromStage - 1;
@@ -152,5 +188,9 @@ public sealed class ServingNetwork : IDisposable
         return NetworkScoring.BatchedLogits(pixels, batch => Logits(FeatureMap(batch)), batchSize, cancellationToken);
     }
 
-    public void Dispose() => _network.Dispose();
+    public void Dispose()
+    {
+        _int8?.Dispose();
+        _network.Dispose();
+    }
 }

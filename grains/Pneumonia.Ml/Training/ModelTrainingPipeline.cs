@@ -108,7 +108,8 @@ public sealed class ModelTrainingPipeline
         progress?.Report(Phase("calibrating", result, inputs.Options));
         // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will
         // be served (batch norms folded, in the serving precision): those are the answers users will get.
-        using var served = ServingNetwork.CopyOf(network, architecture, inputs.Serving);
+        // In int8, the activation ranges are calibrated on the validation images (the card keeps them).
+        using var served = ServingNetwork.CopyOf(network, architecture, inputs.Serving, inputs.Validation.Pixels, cancellationToken);
         var validationLabels = Labels(inputs.Validation);
         // The validation images (clean, then each view) run through the served network once: their pooled features give
         // both the logits calibrated here and the out-of-distribution detector's threshold below.
@@ -168,7 +169,8 @@ public sealed class ModelTrainingPipeline
             Dataset = inputs.Dataset,
             Validation = validationReport,
             Test = testReport,
-            EvaluatedPrecision = inputs.Serving,
+            EvaluatedPrecision = served.Precision,
+            Quantization = served.Quantization,
             Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0),
             OutOfDistribution = outOfDistribution,
             SelectionRule = inputs.SelectionRule,

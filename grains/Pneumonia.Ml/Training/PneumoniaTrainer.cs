@@ -94,7 +94,7 @@ public sealed class PneumoniaTrainer
         var augmentCached = completedStage >= 0 && options.Augment;
         var chunkImages = (long)Math.Ceiling(_featureChunkImages / (double)options.BatchSize) * options.BatchSize;
         using var frozenStages = augmentCached && architecture is not null
-            ? ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0))
+            ? ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0), cancellationToken: cancellationToken)
             : null;
         // Caching takes minutes on the full data set: it reports its own progress ("caching", images done of total, ETA).
         // An augmented run's training features are computed chunk by chunk inside the epochs: that is "training".
@@ -248,7 +248,7 @@ public sealed class PneumoniaTrainer
             return views.SelectMany((_, i) => NetworkScoring.PredictLogitsFromFeatures(network, viewFeatures[i], completedStage, cancellationToken)).ToList();
         if (architecture is null)
             return views.SelectMany(v => NetworkScoring.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken)).ToList();
-        using var served = ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0));
+        using var served = ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0), cancellationToken: cancellationToken);
         return views.SelectMany(v => served.PredictLogits(v.Pixels, cancellationToken: cancellationToken)).ToList();
     }
 
