@@ -57,7 +57,7 @@ public sealed class ServingNetwork : IDisposable
             if (network.HasFeatureGraph && (quantization is not null || calibrationPixels is { } pixels && pixels.shape[0] > 0))
             {
                 network.PrepareForInference(null);
-                quantization ??= Int8FeatureStages.Calibrate(network, calibrationPixels!, "validation", int8Threads, cancellationToken)!;
+                quantization ??= Int8FeatureStages.Calibrate(network, calibrationPixels!, "validation", cancellationToken)!;
                 var int8 = Int8FeatureStages.TryCreate(network, quantization, int8Threads)!;
                 return new ServingNetwork(network, precision, int8, quantization);
             }
