@@ -115,7 +115,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
             var previous = Interlocked.Exchange(ref _current, new LoadedModel(predictor, _store.PathOf(production.Directory)));
             Volatile.Write(ref _lastError, null);
             previous?.Retire();
-            _logger.LogInformation("Serving model {Version} (was {Previous})", production.Version, previous?.Predictor.Card.Version ?? "none");
+            _logger.LogInformation("Serving model {Version} in {Precision} (was {Previous})", production.Version, predictor.Precision, previous?.Predictor.Card.Version ?? "none");
         }
         finally
         {

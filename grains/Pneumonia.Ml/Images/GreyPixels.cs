@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Pneumonia.Ml.Images;
 
 /// <summary>An 8-bit grey picture as row-major bytes, and the two operations every decoded X-ray may go through.</summary>
@@ -21,33 +23,57 @@ internal readonly record struct GreyPixels(byte[] Pixels, int Width, int Height)
 
         var (width, height) = (Width / factor, Height / factor);
         var reduced = new byte[width * height];
-        var sums = new int[width];
-        var count = factor * factor;
+        // Each band of k rows is first summed column by column (whole rows at a time, vectorised), then k columns at a
+        // time: the same integer block sums as adding each k x k block on its own, for a fraction of the work. A
+        // 2500 x 2000 16-bit PNG spent about 6 ms here before.
+        var columnSums = new uint[width * factor];
+        long count = (long)factor * factor;
         for (var y = 0; y < height; y++)
         {
-            Array.Clear(sums);
+            Array.Clear(columnSums);
             for (var row = 0; row < factor; row++)
             {
-                var line = Pixels.AsSpan(((y * factor) + row) * Width, width * factor);
-                for (var x = 0; x < width; x++)
-                {
-                    var sum = 0;
-                    foreach (var value in line.Slice(x * factor, factor))
-                    {
-                        sum += value;
-                    }
-
-                    sums[x] += sum;
-                }
+                AddTo(columnSums, Pixels.AsSpan(((y * factor) + row) * Width, width * factor));
             }
 
             for (var x = 0; x < width; x++)
             {
-                reduced[(y * width) + x] = (byte)((sums[x] + (count / 2)) / count);
+                long sum = 0;
+                foreach (var value in columnSums.AsSpan(x * factor, factor))
+                {
+                    sum += value;
+                }
+
+                reduced[(y * width) + x] = (byte)((sum + (count / 2)) / count);
             }
         }
 
         return new GreyPixels(reduced, width, height);
+    }
+
+    private static void AddTo(Span<uint> sums, ReadOnlySpan<byte> line)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var lanes = Vector<uint>.Count;
+            for (; i <= line.Length - Vector<byte>.Count; i += Vector<byte>.Count)
+            {
+                Vector.Widen(new Vector<byte>(line[i..]), out var low, out var high);
+                Vector.Widen(low, out var first, out var second);
+                Vector.Widen(high, out var third, out var fourth);
+                var target = sums[i..];
+                (new Vector<uint>(target) + first).CopyTo(target);
+                (new Vector<uint>(target[lanes..]) + second).CopyTo(target[lanes..]);
+                (new Vector<uint>(target[(2 * lanes)..]) + third).CopyTo(target[(2 * lanes)..]);
+                (new Vector<uint>(target[(3 * lanes)..]) + fourth).CopyTo(target[(3 * lanes)..]);
+            }
+        }
+
+        for (; i < line.Length; i++)
+        {
+            sums[i] += line[i];
+        }
     }
 
     /// <summary>

@@ -116,6 +116,15 @@ public sealed class Int8FeatureStages : IDisposable
         };
         // Idle workers sleep instead of spinning: a retrain or the decoders share these cores (as OpenMpWaitPolicy for libtorch).
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        return new InferenceSession(model, options);
+        try
+        {
+            return new InferenceSession(model, options);
+        }
+        catch (OnnxRuntimeException error)
+        {
+            // The graph comes from the card and the weights: one ONNX Runtime refuses is a model that cannot be served,
+            // reported as such (the model host keeps serving the model it has).
+            throw new InvalidDataException($"ONNX Runtime refused the int8 feature graph: {error.Message}", error);
+        }
     }
 }
