@@ -150,8 +150,8 @@ def predict(a):
 ## Load: POST /predict
 
 Command: `load/run.sh` ({datetime.date.today().isoformat()}). Machine: {machine()}. The API in Release, co-hosted silo,
-bundled model, default serving settings (one inference thread batching concurrent requests, 2 torch threads, batch
-norms folded, all-bf16), a fresh temporary data directory, warmed by 5 requests and {a.warmup} of `hey` at 8
+bundled model, default serving settings (one inference thread batching concurrent requests, 2 engine threads, the
+feature stages in int8 through ONNX Runtime with the card's activation ranges), a fresh temporary data directory, warmed by 5 requests and {a.warmup} of `hey` at 8
 connections (the JIT's background recompilation settles). Locust users have no think time (each sends its next request
 when the answer arrives; `load/locustfile.py`) except the original file's, ramped at once, {a.duration} a run for the
 224 JPEG ({a.image}, 224 x 224), {a.extra_duration} for the others; the full-size X-ray is that image upscaled to
