@@ -77,7 +77,10 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     public PneumoniaPredictor LoadPrivateCopy()
     {
         using var lease = Acquire();
-        return PneumoniaPredictor.Load(lease.Directory, _decoder, _precision, _inferenceThreads);
+        // Int8 would also build and optimise an ONNX Runtime session per request (about 50 ms), a cost the original
+        // service never had: the baseline loads the weights as the served model did before int8 (all-bf16).
+        var precision = _precision.Precision == InferencePrecision.Int8 ? new ServingPrecision(InferencePrecision.Bf16, 0) : _precision;
+        return PneumoniaPredictor.Load(lease.Directory, _decoder, precision, _inferenceThreads);
     }
 
     /// <summary>
