@@ -75,21 +75,6 @@ public sealed class EndToEndTrainingTests
     }
 
     [Fact]
-    public void Same_seed_gives_the_same_model()
-    {
-        using var first = new TempDirectory();
-        using var second = new TempDirectory();
-        var a = TinyModel.Create(first.Path, seed: 7);
-        var b = TinyModel.Create(second.Path, seed: 7);
-        Assert.Equal(a.Weights.Sha256, b.Weights.Sha256);
-        Assert.Equal(a.Quantization!.Ranges, b.Quantization!.Ranges);
-        // Same weights and ranges, yet ONNX Runtime's int8 pass (which fits calibration and threshold) is not
-        // bit-reproducible from one session to the next: the threshold came out as 0.38349239830883985 or
-        // 0.38349243129092286 across runs, on one thread too. Equal to 1e-6, far below anything a threshold decides.
-        Assert.Equal(a.Threshold, b.Threshold, 1e-6);
-    }
-
-    [Fact]
     public void A_damaged_weights_file_is_refused()
     {
         using var directory = new TempDirectory();
