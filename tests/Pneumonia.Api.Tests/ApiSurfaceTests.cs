@@ -21,6 +21,8 @@ public sealed class ApiSurfaceTests(SmallLimitsApiFactory factory) : IClassFixtu
         Assert.True(body.GetProperty("timestamp").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
         Assert.True(body.GetProperty("ready").GetBoolean());
         Assert.Equal(factory.BundledModelVersion, body.GetProperty("model_version").GetString());
+        // The bundled card has activation ranges, so the default (int8) is what answers.
+        Assert.Equal("int8", body.GetProperty("serving_precision").GetString());
     }
 
     [Fact]

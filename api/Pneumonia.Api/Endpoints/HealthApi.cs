@@ -48,7 +48,7 @@ public static class HealthApi
 
         return TypedResults.Ok(new HealthResponse(
             "ok", time.GetUtcNow(), true, status?.Version ?? production.Version, production.Version, production.Since, mode, null,
-            await BaseDataSentenceAsync(grains)));
+            await BaseDataSentenceAsync(grains), status?.Precision));
     }
 
     /// <summary>Serving does not need the base data set, training does: said in a sentence, without failing the check.</summary>

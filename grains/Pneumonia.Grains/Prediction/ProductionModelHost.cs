@@ -17,6 +17,12 @@ public interface IProductionModelStatus
     /// <summary>The loaded version, or null.</summary>
     string? Version { get; }
 
+    /// <summary>
+    /// The number format the loaded model computes in ("int8", "bf16", "fp32", as <see cref="ServingPrecision"/> names
+    /// them), or null: int8 asked for a model without activation ranges says "bf16" here.
+    /// </summary>
+    string? Precision { get; }
+
     /// <summary>Why the last load failed, or null after a successful one.</summary>
     string? LastError { get; }
 }
@@ -52,6 +58,10 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
     public string? Version => Volatile.Read(ref _current)?.Predictor.Card.Version;
 
     public string? LastError => Volatile.Read(ref _lastError);
+
+    public string? Precision => Volatile.Read(ref _current)?.Predictor is { } predictor
+        ? new ServingPrecision(predictor.Precision, predictor.Bf16FromStage).ToString()
+        : null;
 
     /// <summary>Leases the current model; dispose the lease when the prediction is done.</summary>
     /// <exception cref="NoModelLoadedException">No model is loaded (none registered yet, or loading failed).</exception>
