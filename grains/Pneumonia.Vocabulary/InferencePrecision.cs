@@ -14,8 +14,8 @@ public enum InferencePrecision
 
     /// <summary>
     /// 8-bit integer weights (per output channel) and activations (per tensor, ranges calibrated on validation images
-    /// and stored in the card) through ONNX Runtime's VNNI kernels: about 2.5x the bf16 rate here; logits move more than
-    /// in bf16 (see docs/BENCHMARKS.md for the measured agreement with float32 on the test set).
+    /// and stored in the card) through ONNX Runtime's VNNI kernels: 2.3x the bf16 rate here at batch 1, 1.6x at batch
+    /// 32; logits move more than in bf16 (see docs/BENCHMARKS.md for the measured agreement with float32 on the test set).
     /// </summary>
 #pragma warning disable CA1720 // The number format's name, as Bf16 and Fp32 are; not the .NET type.
     Int8,
