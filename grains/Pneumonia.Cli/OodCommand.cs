@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Text;
-using Pneumonia.Ml.Data;
 using Pneumonia.Ml.Evaluation;
 using Pneumonia.Ml.Images;
-using Pneumonia.Ml.Training;
 using Pneumonia.Ml.Packages;
 using Pneumonia.Ml.Serving;
 
@@ -30,16 +28,8 @@ internal static class OodCommand
     {
         var model = CommonOptions.Model();
         var data = CommonOptions.Data(required: true);
-        var validationFraction = new Option<double>("--validation-fraction")
-        {
-            Description = "The share of training patients carved out as validation, as the model was trained with (train's default).",
-            DefaultValueFactory = _ => 0.1,
-        };
-        var gateFraction = new Option<double>("--gate-fraction")
-        {
-            Description = "The promotion gate share the model was trained with (train's --gate-fraction); 0, the default, for models trained before the gate set was held out (the bundled one). The card's data snapshot hash tells whether the split matches.",
-            DefaultValueFactory = _ => 0,
-        };
+        var validationFraction = TrainedSplits.ValidationFraction();
+        var gateFraction = TrainedSplits.GateFraction(0, "; 0, the default, for models trained before the gate set was held out (the bundled one)");
         var command = new Command("calibrate",
             "Fit the out-of-distribution detector on the training images' pooled features and set its threshold at the 99th percentile " +
             "of the validation images' scores (the patient-grouped split train uses); writes it into the model card. The weights are not changed.")
@@ -48,15 +38,12 @@ internal static class OodCommand
         {
             var directory = parse.GetValue(model)!.FullName;
             var card = ModelPackage.ReadCard(directory);
-            var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
-            var preprocessor = new XrayPreprocessor(card.Preprocessing, new XrayImageDecoder(ImageLimits.Default));
-            var holdOut = parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null;
             // A model fitted on perturbed validation views has its threshold set on them too, as training does.
-            using var splits = TrainingSplits.Load(dataDirectory.LoadCatalogue().Entries, dataDirectory.Store, preprocessor, parse.GetValue(validationFraction), splitSeed: 17, holdOut,
+            using var splits = TrainedSplits.Load(card, new DataDirectory(parse.GetValue(data)!.FullName), parse.GetValue(validationFraction), parse.GetValue(gateFraction),
                 card.Training.PerturbedValidation ? XrayPerturbation.ValidationSuite : []);
-            if (splits.Snapshot.SnapshotHash != card.Dataset.SnapshotHash)
+            if (TrainedSplits.SnapshotMismatch(card, splits) is { } mismatch)
             {
-                Console.Error.WriteLine($"warning: these train + validation images (snapshot {splits.Snapshot.SnapshotHash[..12]}) are not the ones the card records ({card.Dataset.SnapshotHash[..12]})");
+                Console.Error.WriteLine($"warning: {mismatch}");
             }
 
             using var network = ServingNetwork.Prepare(ModelPackage.LoadNetwork(card, directory), card.EvaluatedPrecision ?? ServingPrecision.Default, card.Quantization);

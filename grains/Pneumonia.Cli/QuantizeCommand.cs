@@ -1,9 +1,6 @@
 using System.CommandLine;
-using Pneumonia.Ml.Data;
-using Pneumonia.Ml.Images;
 using Pneumonia.Ml.Packages;
 using Pneumonia.Ml.Serving;
-using Pneumonia.Ml.Training;
 
 namespace Pneumonia.Cli;
 
@@ -18,16 +15,8 @@ internal static class QuantizeCommand
     {
         var model = CommonOptions.Model();
         var data = CommonOptions.Data(required: true);
-        var validationFraction = new Option<double>("--validation-fraction")
-        {
-            Description = "The share of training patients carved out as validation, as the model was trained with (train's default).",
-            DefaultValueFactory = _ => 0.1,
-        };
-        var gateFraction = new Option<double>("--gate-fraction")
-        {
-            Description = "The promotion gate share the model was trained with (train's --gate-fraction). The card's data snapshot hash tells whether the split matches.",
-            DefaultValueFactory = _ => 0.15,
-        };
+        var validationFraction = TrainedSplits.ValidationFraction();
+        var gateFraction = TrainedSplits.GateFraction(0.15, "");
         var command = new Command("quantize",
             $"Measure the int8 activation ranges (min-max) of a model on at most {Int8FeatureStages.MaxCalibrationImages} of its validation images " +
             "(the patient-grouped split train uses) and write them into the model card; the weights are not changed. Serving then runs the model in int8.")
@@ -36,15 +25,10 @@ internal static class QuantizeCommand
         {
             var directory = parse.GetValue(model)!.FullName;
             var card = ModelPackage.ReadCard(directory);
-            var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
-            var preprocessor = new XrayPreprocessor(card.Preprocessing, new XrayImageDecoder(ImageLimits.Default));
-            var holdOut = parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null;
-            using var splits = TrainingSplits.Load(dataDirectory.LoadCatalogue().Entries, dataDirectory.Store, preprocessor,
-                parse.GetValue(validationFraction), splitSeed: 17, holdOut);
-            if (splits.Snapshot.SnapshotHash != card.Dataset.SnapshotHash)
+            using var splits = TrainedSplits.Load(card, new DataDirectory(parse.GetValue(data)!.FullName), parse.GetValue(validationFraction), parse.GetValue(gateFraction), []);
+            if (TrainedSplits.SnapshotMismatch(card, splits) is { } mismatch)
             {
-                Console.Error.WriteLine($"these train + validation images (snapshot {splits.Snapshot.SnapshotHash[..12]}) are not the ones the card records " +
-                    $"({card.Dataset.SnapshotHash[..12]}): pass the --data, --validation-fraction and --gate-fraction the model was trained with");
+                Console.Error.WriteLine($"{mismatch}: pass the --data, --validation-fraction and --gate-fraction the model was trained with");
                 return 2;
             }
 
