@@ -78,9 +78,9 @@ internal static class BenchInferenceCommand
             foreach (var threads in threadCounts)
             {
                 using var predictor = PneumoniaPredictor.Load(modelDirectory.FullName, decoder, variant, int8Threads: threads);
-                if (predictor.Precision != variant.Precision)
+                if (predictor.Serving != variant)
                 {
-                    Console.Error.WriteLine($"  {variant} skipped: the model is served in {predictor.Precision} (run `pneumonia quantize` for int8)");
+                    Console.Error.WriteLine($"  {variant} skipped: the model is served in {predictor.Serving} (run `pneumonia quantize` for int8)");
                     break;
                 }
                 var size = predictor.Card.Preprocessing.InputSize;

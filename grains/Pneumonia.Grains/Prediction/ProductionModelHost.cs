@@ -59,9 +59,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
 
     public string? LastError => Volatile.Read(ref _lastError);
 
-    public string? Precision => Volatile.Read(ref _current)?.Predictor is { } predictor
-        ? new ServingPrecision(predictor.Precision, predictor.Bf16FromStage).ToString()
-        : null;
+    public string? Precision => Volatile.Read(ref _current)?.Predictor.Serving.ToString();
 
     /// <summary>Leases the current model; dispose the lease when the prediction is done.</summary>
     /// <exception cref="NoModelLoadedException">No model is loaded (none registered yet, or loading failed).</exception>
@@ -128,7 +126,7 @@ public sealed class ProductionModelHost : IProductionModelStatus, IDisposable
             var previous = Interlocked.Exchange(ref _current, new LoadedModel(predictor, _store.PathOf(production.Directory)));
             Volatile.Write(ref _lastError, null);
             previous?.Retire();
-            _logger.LogInformation("Serving model {Version} in {Precision} (was {Previous})", production.Version, predictor.Precision, previous?.Predictor.Card.Version ?? "none");
+            _logger.LogInformation("Serving model {Version} in {Precision} (was {Previous})", production.Version, predictor.Serving, previous?.Predictor.Card.Version ?? "none");
         }
         finally
         {

@@ -92,14 +92,10 @@ public sealed class FeatureGraphBuilder
             biasScales[c] = inputScale * weightScales[c];
             quantisedBias[c] = (int)Math.Clamp(Math.Round(b[c] / (double)biasScales[c]), int.MinValue, int.MaxValue);
         }
-        var weightName = Unique("w");
-        _writer.AddInitializer(weightName + "_q", dims, quantised);
         var dequantisedWeight = Node("DequantizeLinear",
-            [weightName + "_q", Constant("w_scale", [channels], weightScales), Constant("w_zero", [channels], new sbyte[channels])], ("axis", 0L));
-        var biasName = Unique("b");
-        _writer.AddInitializer(biasName + "_q", [channels], quantisedBias);
+            [Constant("w_q", dims, quantised), Constant("w_scale", [channels], weightScales), Constant("w_zero", [channels], new sbyte[channels])], ("axis", 0L));
         var dequantisedBias = Node("DequantizeLinear",
-            [biasName + "_q", Constant("b_scale", [channels], biasScales), Constant("b_zero", [channels], new int[channels])], ("axis", 0L));
+            [Constant("b_q", [channels], quantisedBias), Constant("b_scale", [channels], biasScales), Constant("b_zero", [channels], new int[channels])], ("axis", 0L));
         return Node("Conv", [x, dequantisedWeight, dequantisedBias], attributes);
     }
 
@@ -139,8 +135,7 @@ public sealed class FeatureGraphBuilder
         var scale = high > low ? (high - low) / 255f : 1f;
         var zero = (byte)Math.Clamp(MathF.Round(-low / scale), 0, 255);
         var scaleName = Constant("scale", [], [scale]);
-        var zeroName = Unique("zero");
-        _writer.AddInitializer(zeroName, [], [zero]);
+        var zeroName = Constant("zero", [], [zero]);
         var quantised = Node("QuantizeLinear", [x, scaleName, zeroName]);
         var dequantised = Node("DequantizeLinear", [quantised, scaleName, zeroName]);
         _scales[dequantised] = scale;
@@ -165,21 +160,7 @@ public sealed class FeatureGraphBuilder
         return output;
     }
 
-    private string Constant(string prefix, IReadOnlyList<long> dims, float[] values)
-    {
-        var name = Unique(prefix);
-        _writer.AddInitializer(name, dims, values);
-        return name;
-    }
-
-    private string Constant(string prefix, IReadOnlyList<long> dims, sbyte[] values)
-    {
-        var name = Unique(prefix);
-        _writer.AddInitializer(name, dims, values);
-        return name;
-    }
-
-    private string Constant(string prefix, IReadOnlyList<long> dims, int[] values)
+    private string Constant<T>(string prefix, IReadOnlyList<long> dims, T[] values) where T : unmanaged
     {
         var name = Unique(prefix);
         _writer.AddInitializer(name, dims, values);

@@ -47,20 +47,20 @@ public sealed class OnnxModelWriter
         }));
     }
 
-    /// <summary>A float initialiser.</summary>
-    public void AddInitializer(string name, IReadOnlyList<long> dims, float[] values) =>
-        AddInitializer(name, dims, FloatType, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-
-    /// <summary>An int32 initialiser.</summary>
-    public void AddInitializer(string name, IReadOnlyList<long> dims, int[] values) =>
-        AddInitializer(name, dims, Int32Type, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-
-    /// <summary>An int8 initialiser.</summary>
-    public void AddInitializer(string name, IReadOnlyList<long> dims, sbyte[] values) =>
-        AddInitializer(name, dims, Int8Type, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-
-    /// <summary>A uint8 initialiser.</summary>
-    public void AddInitializer(string name, IReadOnlyList<long> dims, byte[] values) => AddInitializer(name, dims, Uint8Type, values);
+    /// <summary>An initialiser of float, int32, int8 or uint8 values.</summary>
+    public void AddInitializer<T>(string name, IReadOnlyList<long> dims, T[] values) where T : unmanaged
+    {
+        // By the static type: the CLR lets a byte[] pass as an sbyte[] (and back) in a type test.
+        var dataType = typeof(T) switch
+        {
+            var t when t == typeof(float) => FloatType,
+            var t when t == typeof(int) => Int32Type,
+            var t when t == typeof(sbyte) => Int8Type,
+            var t when t == typeof(byte) => Uint8Type,
+            _ => throw new ArgumentException($"initialiser {name}: {typeof(T).Name} is not float, int, sbyte or byte", nameof(values)),
+        };
+        AddInitializer(name, dims, dataType, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+    }
 
     /// <summary>A float graph input; each of <paramref name="dims"/> is a size (long) or a symbolic name (string).</summary>
     public void AddInput(string name, params object[] dims) => _inputs.Add(ValueInfo(name, dims));

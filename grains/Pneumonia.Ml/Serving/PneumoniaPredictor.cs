@@ -23,11 +23,14 @@ public sealed class PneumoniaPredictor : IDisposable
 
     public XrayPreprocessor Preprocessor { get; }
 
-    /// <summary>The number format the forward pass computes in (int8 asked for a card without activation ranges gives bf16).</summary>
-    public InferencePrecision Precision => _network.Precision.Precision;
+    /// <summary>How the forward pass computes (int8 asked for a card without activation ranges gives all-bf16).</summary>
+    public ServingPrecision Serving => _network.Precision;
+
+    /// <summary>The number format the forward pass computes in (<see cref="Serving"/>'s).</summary>
+    public InferencePrecision Precision => Serving.Precision;
 
     /// <summary>With <see cref="InferencePrecision.Bf16"/>: the first backbone stage computed in bfloat16 (0 = the stem).</summary>
-    public int Bf16FromStage => _network.Precision.Bf16FromStage;
+    public int Bf16FromStage => Serving.Bf16FromStage;
 
     /// <summary>
     /// Loads the model in <paramref name="modelDirectory"/>, prepared as <see cref="ServingNetwork"/> describes: batch
