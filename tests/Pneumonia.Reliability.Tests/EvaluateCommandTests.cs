@@ -10,17 +10,7 @@ public sealed class EvaluateCommandTests
     public async Task Evaluate_with_perturbations_writes_one_row_per_perturbation_and_ood_measure_its_table()
     {
         using var root = new TempDirectory();
-        var source = root.Combine("kaggle");
-        foreach (var (name, bytes, label) in Files.Xrays("test", 4, skip: 40))
-        {
-            Directory.CreateDirectory(Path.Combine(source, "test", label));
-            await File.WriteAllBytesAsync(Path.Combine(source, "test", label, name), bytes);
-        }
-
-        var data = root.Combine("data");
-        Assert.Equal(0, (await Cli.RunAsync("import", source, "--data", data)).ExitCode);
-        var model = root.Combine("model");
-        TinyModel.Create(model);
+        var (data, model) = await ImportWithTinyModelAsync(root, "test", 4, skip: 40);
         var report = root.Combine("BENCHMARKS.md");
 
         var (code, output) = await Cli.RunAsync("evaluate", "--model", model, "--data", data, "--perturbations", "--downscale", "64", "--report", report);
@@ -37,5 +27,50 @@ public sealed class EvaluateCommandTests
         Assert.True(measureCode == 0, measured);
         Assert.Contains("| official test split (X-rays) | 8 | 0 | 8 |", measured, StringComparison.Ordinal);
         Assert.Contains("| uniform-noise, made in code | 2 | 0 | 2 | 2 | 100.0 % |", measured, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_on_the_atypical_gate_set_takes_a_share_of_each_class_of_the_gate_and_refuses_it_without_the_gate()
+    {
+        using var root = new TempDirectory();
+        var (data, model) = await ImportWithTinyModelAsync(root, "train", 24);
+
+        var (wholeCode, whole) = await Cli.RunAsync("evaluate", "--model", model, "--data", data, "--split", "gate", "--gate-fraction", "0.4", "--perturbations");
+        var (code, atypical) = await Cli.RunAsync("evaluate", "--model", model, "--data", data, "--split", "gate", "--gate-fraction", "0.4", "--atypical-gate", "0.5", "--perturbations");
+
+        Assert.True(wholeCode == 0, whole);
+        Assert.True(code == 0, atypical);
+        var (pneumonia, normal) = (Count(whole, "PNEUMONIA"), Count(whole, "NORMAL"));
+        Assert.True(pneumonia > 1 && normal > 1, whole);
+        Assert.Equal((pneumonia + 1) / 2, Count(atypical, "PNEUMONIA"));
+        Assert.Equal((normal + 1) / 2, Count(atypical, "NORMAL"));
+        Assert.Contains("gate split's atypical 50 % by acquisition statistics", atypical, StringComparison.Ordinal);
+        Assert.Contains("mean balanced accuracy", atypical, StringComparison.Ordinal);
+
+        var (refusedCode, refused) = await Cli.RunAsync("evaluate", "--model", model, "--data", data, "--atypical-gate", "0.5");
+        Assert.Equal(2, refusedCode);
+        Assert.Contains("--atypical-gate", refused, StringComparison.Ordinal);
+        Assert.Contains("--split gate", refused, StringComparison.Ordinal);
+
+        // "(7 PNEUMONIA, 5 NORMAL)" in the table's heading.
+        static int Count(string output, string label) =>
+            int.Parse(System.Text.RegularExpressions.Regex.Match(output, label == "PNEUMONIA" ? @"\((\d+) PNEUMONIA" : @"(\d+) NORMAL\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Imports <paramref name="count"/> X-rays of each class of the shared <paramref name="split"/> (a Kaggle layout) and makes a tiny model.</summary>
+    private static async Task<(string Data, string Model)> ImportWithTinyModelAsync(TempDirectory root, string split, int count, int skip = 0)
+    {
+        var source = root.Combine("kaggle");
+        foreach (var (name, bytes, label) in Files.Xrays(split, count, skip))
+        {
+            Directory.CreateDirectory(Path.Combine(source, split, label));
+            await File.WriteAllBytesAsync(Path.Combine(source, split, label, name), bytes);
+        }
+
+        var data = root.Combine("data");
+        Assert.Equal(0, (await Cli.RunAsync("import", source, "--data", data)).ExitCode);
+        var model = root.Combine("model");
+        TinyModel.Create(model);
+        return (data, model);
     }
 }

@@ -63,9 +63,62 @@ public sealed class TrainingSplits : IDisposable
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(preprocessor);
+        var (train, validation, test, leftOut, gateImages, outsideLimits) = Partition(catalogue, preprocessor.Decoder.Limits, validationFraction, splitSeed, holdOut);
+
+        perturbations ??= [];
+        foreach (var perturbation in perturbations) perturbation.Validate();
+        if (maxPerturbedImages is < 1) throw new ArgumentOutOfRangeException(nameof(maxPerturbedImages), maxPerturbedImages, "at least one image per perturbed view");
+        List<ImageRecord> perturbedValidation = [.. EvenlySpacedSample.Positions(validation.Count, maxPerturbedImages ?? validation.Count).Select(i => validation[(int)i])];
+
+        // Progress over the three splits (and their perturbed copies) together: images decoded so far of all of them.
+        var total = train.Count + test.Count + validation.Count + (perturbedValidation.Count * perturbations.Count) + (perturbTest ? test.Count * perturbations.Count : 0);
+        var decodedBefore = 0;
+        XrayPixelSet Decode(IReadOnlyList<ImageRecord> entries, XrayPerturbation? perturbation = null)
+        {
+            var offset = decodedBefore;
+            decodedBefore += entries.Count;
+            return XrayPixelSet.Load(
+                entries.Select(e => new LabelledImage(e.Sha256, e.Label == ImageLabel.Pneumonia)).ToArray(),
+                perturbation is null ? hash => preprocessor.LoadModelPixels(store.Read(hash)) : hash => Perturbed(hash, perturbation),
+                preprocessor.Parameters.InputSize,
+                decoded is null ? null : done => decoded(offset + done, total),
+                cancellationToken);
+        }
+
+        byte[] Perturbed(string hash, XrayPerturbation perturbation)
+        {
+            using var image = preprocessor.DecodeReduced(store.Read(hash));
+            using var changed = perturbation.Apply(image, seed: int.Parse(hash[..7], System.Globalization.NumberStyles.HexNumber));
+            return preprocessor.ToModelPixels(changed);
+        }
+
+        int Count(IReadOnlyList<ImageRecord> entries, ImageLabel label) => entries.Count(e => e.Label == label);
+        var snapshot = new DatasetSnapshot(
+            ImageCatalogue.SnapshotHash(train.Concat(validation)),
+            Count(train, ImageLabel.Normal), Count(train, ImageLabel.Pneumonia),
+            Count(validation, ImageLabel.Normal), Count(validation, ImageLabel.Pneumonia),
+            Count(test, ImageLabel.Normal), Count(test, ImageLabel.Pneumonia),
+            $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
+            $"{leftOut} training images of patients who also appear in the test split left out" +
+            (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})") +
+            (outsideLimits > 0 ? $"; {outsideLimits} labelled images outside the input size limits left out" : ""));
+        return new TrainingSplits(
+            Decode(train), Decode(validation), Decode(test), snapshot,
+            [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(perturbedValidation, p)))],
+            perturbTest ? [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(test, p)))] : []);
+    }
+
+    /// <summary>
+    /// Which labelled catalogue entries <see cref="Load"/> puts in each split, without decoding any: for a command
+    /// that must name the very images a model trained on (the training images' statistics, say).
+    /// </summary>
+    public static SplitRecords Partition(
+        IReadOnlyList<ImageRecord> catalogue, ImageLimits limits, double validationFraction, int splitSeed, GateSetRule? holdOut = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalogue);
+        ArgumentNullException.ThrowIfNull(limits);
         // Images stored before today's input limits (a 1 x 1 upload, a strip) would now be refused by the decoder:
         // they are left out rather than failing the whole run. A size recorded as 0 means unknown: the decoder judges.
-        var limits = preprocessor.Decoder.Limits;
         bool Admitted(ImageRecord e) => e.Width <= 0 || e.Height <= 0 || limits.AdmitsSize(e.Width, e.Height);
         var outsideLimits = catalogue.Count(e => e.Label is not null && !Admitted(e));
         var labelled = catalogue.Where(e => e.Label is not null && Admitted(e)).ToList();
@@ -86,49 +139,7 @@ public sealed class TrainingSplits : IDisposable
 
         var split = PatientGroupedSplitter.CarveValidation(usable, validationFraction, splitSeed);
         List<ImageRecord> Of(ImageSplit s) => split.Where(e => e.Split == s).ToList();
-        var (train, validation, test) = (Of(ImageSplit.Train), Of(ImageSplit.Validation), Of(ImageSplit.Test));
-
-        perturbations ??= [];
-        foreach (var perturbation in perturbations) perturbation.Validate();
-        if (maxPerturbedImages is < 1) throw new ArgumentOutOfRangeException(nameof(maxPerturbedImages), maxPerturbedImages, "at least one image per perturbed view");
-        List<ImageRecord> perturbedValidation = [.. EvenlySpacedSample.Positions(validation.Count, maxPerturbedImages ?? validation.Count).Select(i => validation[(int)i])];
-
-        // Progress over the three splits (and their perturbed copies) together: images decoded so far of all of them.
-        var total = train.Count + test.Count + validation.Count + (perturbedValidation.Count * perturbations.Count) + (perturbTest ? test.Count * perturbations.Count : 0);
-        var decodedBefore = 0;
-        XrayPixelSet Decode(List<ImageRecord> entries, XrayPerturbation? perturbation = null)
-        {
-            var offset = decodedBefore;
-            decodedBefore += entries.Count;
-            return XrayPixelSet.Load(
-                entries.Select(e => new LabelledImage(e.Sha256, e.Label == ImageLabel.Pneumonia)).ToArray(),
-                perturbation is null ? hash => preprocessor.LoadModelPixels(store.Read(hash)) : hash => Perturbed(hash, perturbation),
-                preprocessor.Parameters.InputSize,
-                decoded is null ? null : done => decoded(offset + done, total),
-                cancellationToken);
-        }
-
-        byte[] Perturbed(string hash, XrayPerturbation perturbation)
-        {
-            using var image = preprocessor.DecodeReduced(store.Read(hash));
-            using var changed = perturbation.Apply(image, seed: int.Parse(hash[..7], System.Globalization.NumberStyles.HexNumber));
-            return preprocessor.ToModelPixels(changed);
-        }
-
-        int Count(List<ImageRecord> entries, ImageLabel label) => entries.Count(e => e.Label == label);
-        var snapshot = new DatasetSnapshot(
-            ImageCatalogue.SnapshotHash(train.Concat(validation)),
-            Count(train, ImageLabel.Normal), Count(train, ImageLabel.Pneumonia),
-            Count(validation, ImageLabel.Normal), Count(validation, ImageLabel.Pneumonia),
-            Count(test, ImageLabel.Normal), Count(test, ImageLabel.Pneumonia),
-            $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
-            $"{leftOut} training images of patients who also appear in the test split left out" +
-            (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})") +
-            (outsideLimits > 0 ? $"; {outsideLimits} labelled images outside the input size limits left out" : ""));
-        return new TrainingSplits(
-            Decode(train), Decode(validation), Decode(test), snapshot,
-            [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(perturbedValidation, p)))],
-            perturbTest ? [.. perturbations.Select(p => new PerturbedPixelSet(p, Decode(test, p)))] : []);
+        return new SplitRecords(Of(ImageSplit.Train), Of(ImageSplit.Validation), Of(ImageSplit.Test), leftOut, gateImages, outsideLimits);
     }
 
     public void Dispose()
