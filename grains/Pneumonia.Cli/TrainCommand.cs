@@ -47,6 +47,10 @@ internal static class TrainCommand
             Description = "Hold out the server's promotion gate set (this share of training patients, as Pneumonia:Promotion:GateFraction) so the model never trains on the images the gate judges it on; 0 holds out nothing.",
             DefaultValueFactory = _ => GateSetRule.DefaultFraction,
         };
+        var weights = new Option<WeightStorage?>("--weights")
+        {
+            Description = "The number format of the saved weights: Fp32 (4 bytes a parameter) or Bf16 (2, half the file; the network is rounded before calibration, so the card describes the stored weights). Default: the parent's, or Fp32.",
+        };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
         var report = new Option<FileInfo?>("--report") { Description = "Also write the run's figures (metrics, time, memory, size) to this markdown file, e.g. docs/BENCHMARKS.md." };
         var reportSection = new Option<string>("--report-section") { Description = "The section of --report to (re)write.", DefaultValueFactory = _ => "training" };
@@ -54,7 +58,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
         {
             dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
-            augmentation, labelSmoothing, perturbedValidation, selectionRule, cacheFrozen, seed, inputSize, stages, dropout, validationFraction, gateFraction, threads, report, reportSection,
+            augmentation, labelSmoothing, perturbedValidation, selectionRule, cacheFrozen, seed, inputSize, stages, dropout, validationFraction, gateFraction, weights, threads, report, reportSection,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -95,7 +99,7 @@ internal static class TrainCommand
             var card = Train(dataDirectory, preprocessing, options, parentDirectory,
                 parentDirectory is null ? NetworkArchitectures.Default.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
                 parse.GetValue(validationFraction), parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null,
-                parse.GetValue(selectionRule), parse.GetValue(output)!.FullName, cancel);
+                parse.GetValue(selectionRule), parse.GetValue(weights), parse.GetValue(output)!.FullName, cancel);
             if (parse.GetValue(report) is { } reportFile)
                 WriteReport(reportFile.FullName, parse.GetValue(reportSection)!, card, clock.Elapsed);
             return 0;
@@ -105,7 +109,7 @@ internal static class TrainCommand
 
     private static ModelCard Train(
         DataDirectory data, PreprocessingParameters preprocessing, TrainingOptions options, string? parentDirectory,
-        ModelArchitecture? architecture, double validationFraction, GateSetRule? holdOut, string? selectionRule, string outputDirectory, CancellationToken cancellationToken)
+        ModelArchitecture? architecture, double validationFraction, GateSetRule? holdOut, string? selectionRule, WeightStorage? weights, string outputDirectory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder(new ImageLimits()));
@@ -129,6 +133,7 @@ internal static class TrainCommand
             Dataset = splits.Snapshot,
             ParentModelDirectory = parentDirectory,
             NewArchitecture = architecture,
+            WeightStorage = weights,
             OutputDirectory = outputDirectory,
             CheckpointDirectory = Path.Combine(outputDirectory, "checkpoints"),
         }, new ConsoleProgress(bar), cancellationToken));

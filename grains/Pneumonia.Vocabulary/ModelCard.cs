@@ -108,4 +108,5 @@ public sealed record DatasetSnapshot(
     string Description);
 
 /// <summary>The weights file beside the card, with its hash so that a damaged or swapped file is refused.</summary>
-public sealed record ModelWeightsFile(string FileName, string Sha256, long Bytes);
+/// <param name="Storage">The number format of the file (cards written before it existed hold float32).</param>
+public sealed record ModelWeightsFile(string FileName, string Sha256, long Bytes, WeightStorage Storage = WeightStorage.Fp32);

@@ -16,9 +16,10 @@ public static class TinyModel
     /// <summary>Trains the model into <paramref name="outputDirectory"/> and returns its card.</summary>
     /// <param name="perturbedValidation">Also fit on the validation images under the robustness suite (and so do its retrains).</param>
     /// <param name="earlyStoppingPatience">Recorded in the card, so retrains from this model inherit it (default: <paramref name="epochs"/>).</param>
+    /// <param name="weights">The weights file's number format (default: the parent's, or float32).</param>
     public static ModelCard Create(
         string outputDirectory, long seed = 1, int epochs = 3, string? parentDirectory = null, ServingPrecision? serving = null, int? earlyStoppingPatience = null,
-        bool perturbedValidation = false)
+        bool perturbedValidation = false, WeightStorage? weights = null)
     {
         var preprocessing = PreprocessingParameters.Default with { InputSize = InputSize };
         var preprocessor = new XrayPreprocessor(preprocessing, new XrayImageDecoder());
@@ -43,6 +44,7 @@ public static class TinyModel
             ParentModelDirectory = parentDirectory,
             NewArchitecture = parentDirectory is null ? ResNet18Architecture.Instance.Describe(stages: 2, dropout: 0, pretrained: true) : null,
             OutputDirectory = outputDirectory,
+            WeightStorage = weights,
             Serving = serving ?? ServingPrecision.Default,
         });
         }

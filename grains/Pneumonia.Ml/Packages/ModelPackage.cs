@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Pneumonia.Ml.Architectures;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Pneumonia.Ml.Packages;
 
@@ -24,7 +26,7 @@ public static class ModelPackage
         var temporary = Path.Combine(directory, $".{WeightsFileName}.{Guid.NewGuid():N}.tmp");
         try
         {
-            network.save(temporary);
+            SaveWeights(network, temporary, card.Weights.Storage);
             FlushToDisk(temporary);
             File.Move(temporary, weightsPath, overwrite: true);
         }
@@ -32,7 +34,7 @@ public static class ModelPackage
         {
             File.Delete(temporary);
         }
-        var weights = new ModelWeightsFile(WeightsFileName, HashFile(weightsPath), new FileInfo(weightsPath).Length);
+        var weights = new ModelWeightsFile(WeightsFileName, HashFile(weightsPath), new FileInfo(weightsPath).Length, card.Weights.Storage);
         var finalCard = card with { Weights = weights };
         WriteCard(finalCard, directory);
         return finalCard;
@@ -74,9 +76,56 @@ public static class ModelPackage
         if (!string.Equals(actual, card.Weights.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"model {card.Version}: {weightsPath} has SHA-256 {actual}, the card says {card.Weights.Sha256}");
         var network = NetworkArchitectures.Create(card.Architecture, loadPretrainedWeights: false);
-        network.load(weightsPath);
+        if (card.Weights.Storage == WeightStorage.Bf16)
+        {
+            // TorchSharp loads a tensor only into one of the same type: load as bfloat16, then compute in float32.
+            network.to(ScalarType.BFloat16);
+            network.load(weightsPath);
+            network.to(ScalarType.Float32);
+        }
+        else
+        {
+            network.load(weightsPath);
+        }
+
         network.eval();
         return network;
+    }
+
+    /// <summary>
+    /// Rounds the network's parameters and buffers, in place, to what a weights file of <paramref name="storage"/>
+    /// holds, so that what is measured before saving is what a load gives back. Nothing changes for float32.
+    /// </summary>
+    public static void RoundForStorage(PneumoniaNetwork network, WeightStorage storage)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (storage == WeightStorage.Fp32) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var tensor in network.parameters().Concat(network.buffers()).Where(t => t.is_floating_point()))
+        {
+            tensor.copy_(tensor.to(ScalarType.BFloat16).to(tensor.dtype));
+        }
+    }
+
+    private static void SaveWeights(PneumoniaNetwork network, string path, WeightStorage storage)
+    {
+        if (storage == WeightStorage.Fp32)
+        {
+            network.save(path);
+            return;
+        }
+
+        // Exact when the network was rounded first (RoundForStorage): bfloat16 to float32 and back loses nothing.
+        network.to(ScalarType.BFloat16);
+        try
+        {
+            network.save(path);
+        }
+        finally
+        {
+            network.to(ScalarType.Float32);
+        }
     }
 
     public static string HashFile(string path)

@@ -53,6 +53,12 @@ public sealed record TrainingInputs
     /// <summary>The network to build when there is no parent.</summary>
     public ModelArchitecture? NewArchitecture { get; init; }
 
+    /// <summary>
+    /// The number format of the new weights file; null for the parent's (a retrain keeps its model's format), or
+    /// float32 for a new model.
+    /// </summary>
+    public WeightStorage? WeightStorage { get; init; }
+
     /// <summary>Where the finished model is written (model.json + weights.bin).</summary>
     public required string OutputDirectory { get; init; }
 
@@ -104,6 +110,10 @@ public sealed class ModelTrainingPipeline
 
         var result = new PneumoniaTrainer(_time).Train(network, inputs.Train, inputs.Validation, inputs.Options, progress, checkpoint, architecture,
             inputs.ViewsChooseEpoch ? [.. inputs.ValidationViews.Select(v => v.Pixels)] : [], cancellationToken);
+
+        // Rounded before anything is measured: the card's calibration, threshold and figures are those of the stored weights.
+        var storage = inputs.WeightStorage ?? parent?.Weights.Storage ?? WeightStorage.Fp32;
+        ModelPackage.RoundForStorage(network, storage);
 
         progress?.Report(Phase("calibrating", result, inputs.Options));
         // Everything the card reports, and the calibration and threshold it chooses, come from the network as it will
@@ -171,7 +181,7 @@ public sealed class ModelTrainingPipeline
             Test = testReport,
             EvaluatedPrecision = served.Precision,
             Quantization = served.Quantization,
-            Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0),
+            Weights = new ModelWeightsFile(ModelPackage.WeightsFileName, "", 0, storage),
             OutOfDistribution = outOfDistribution,
             SelectionRule = inputs.SelectionRule,
             TestUnderPerturbation = testUnderPerturbation,

@@ -58,6 +58,44 @@ public sealed class EndToEndTrainingTests
     }
 
     [Fact]
+    public void Bf16_weights_take_half_the_bytes_and_load_back_the_very_network_the_card_was_measured_on_and_retrains_keep_them()
+    {
+        using var directory = new TempDirectory();
+        var fp32 = TinyModel.Create(directory.Combine("fp32"));
+        var bf16 = TinyModel.Create(directory.Combine("bf16"), weights: WeightStorage.Bf16);
+
+        Assert.Equal(WeightStorage.Fp32, fp32.Weights.Storage);
+        Assert.Equal(WeightStorage.Bf16, ModelPackage.ReadCard(directory.Combine("bf16")).Weights.Storage);
+        Assert.InRange(bf16.Weights.Bytes, fp32.Weights.Bytes * 0.45, fp32.Weights.Bytes * 0.55);
+
+        // Every weight loaded back is a bfloat16 value, and the network is the one the card was measured on: served
+        // from the file, it reproduces the card's test figures exactly (the rounding came before calibration).
+        using (var network = ModelPackage.LoadNetwork(bf16, directory.Combine("bf16")))
+        {
+            Assert.All(Snapshot(network), kv =>
+            {
+                using var values = tensor(kv.Value);
+                using var rounded = values.to_type(ScalarType.BFloat16).to_type(ScalarType.Float32);
+                Assert.Equal(kv.Value, rounded.data<float>().ToArray());
+            });
+        }
+
+        using (var predictor = PneumoniaPredictor.Load(directory.Combine("bf16"), new XrayImageDecoder(), bf16.EvaluatedPrecision))
+        {
+            var files = TestData.Images("test", "NORMAL", 8).Concat(TestData.Images("test", "PNEUMONIA", 8)).ToArray();
+            var probabilities = files.Select(f => predictor.Predict(File.ReadAllBytes(f)).Probability).ToArray();
+            var report = BinaryClassificationEvaluator.Evaluate(probabilities, files.Select(f => f.Contains("PNEUMONIA", StringComparison.Ordinal)).ToArray(), bf16.Threshold);
+            Assert.Equal(bf16.Test!.RocAuc, report.RocAuc, 9);
+            // Probabilities to about 1e-8: the in-process int8 session and a freshly loaded one differ in the last bits
+            // (known, docs/BENCHMARKS.md). Left unrounded before calibration, the tiny model's test ROC-AUC itself moved (0.81 to 0.80).
+            Assert.Equal(bf16.Test.BrierScore, report.BrierScore, 6);
+        }
+
+        var child = TinyModel.Create(directory.Combine("child"), epochs: 1, parentDirectory: directory.Combine("bf16"));
+        Assert.Equal(WeightStorage.Bf16, child.Weights.Storage);
+    }
+
+    [Fact]
     public void Training_and_serving_paths_produce_identical_input_tensors()
     {
         var preprocessor = new XrayPreprocessor(PreprocessingParameters.Default with { InputSize = 96 }, new XrayImageDecoder());
