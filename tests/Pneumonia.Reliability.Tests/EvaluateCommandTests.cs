@@ -44,7 +44,7 @@ public sealed class EvaluateCommandTests
         Assert.True(pneumonia > 1 && normal > 1, whole);
         Assert.Equal((pneumonia + 1) / 2, Count(atypical, "PNEUMONIA"));
         Assert.Equal((normal + 1) / 2, Count(atypical, "NORMAL"));
-        Assert.Contains("gate split's atypical 50 % by acquisition statistics", atypical, StringComparison.Ordinal);
+        Assert.Contains("gate split's atypical 50 % of each class by acquisition statistics", atypical, StringComparison.Ordinal);
         Assert.Contains("mean balanced accuracy", atypical, StringComparison.Ordinal);
 
         var (refusedCode, refused) = await Cli.RunAsync("evaluate", "--model", model, "--data", data, "--atypical-gate", "0.5");
