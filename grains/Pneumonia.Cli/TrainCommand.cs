@@ -40,6 +40,11 @@ internal static class TrainCommand
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
         var inputSize = new Option<int>("--input-size") { DefaultValueFactory = _ => PreprocessingParameters.Default.InputSize };
         var stages = new Option<int>("--stages") { Description = "Residual stages of the backbone to keep (1-4).", DefaultValueFactory = _ => 3 };
+        var architectureName = new Option<string>("--architecture")
+        {
+            Description = $"The network family of a new model, by the name its card records: {string.Join(", ", NetworkArchitectures.Names)} (default {NetworkArchitectures.Default.Name}).",
+            DefaultValueFactory = _ => NetworkArchitectures.Default.Name,
+        };
         var dropout = new Option<double>("--dropout") { DefaultValueFactory = _ => 0.2 };
         var validationFraction = new Option<double>("--validation-fraction") { DefaultValueFactory = _ => 0.1 };
         var gateFraction = new Option<double>("--gate-fraction")
@@ -58,7 +63,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
         {
             dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
-            augmentation, labelSmoothing, perturbedValidation, selectionRule, cacheFrozen, seed, inputSize, stages, dropout, validationFraction, gateFraction, weights, threads, report, reportSection,
+            augmentation, labelSmoothing, perturbedValidation, selectionRule, cacheFrozen, seed, inputSize, stages, architectureName, dropout, validationFraction, gateFraction, weights, threads, report, reportSection,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -85,6 +90,13 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
             };
             options.Validate();
+            if (!NetworkArchitectures.Names.Contains(parse.GetValue(architectureName)!))
+            {
+                Console.Error.WriteLine($"--architecture must be one of {string.Join(", ", NetworkArchitectures.Names)}; got '{parse.GetValue(architectureName)}'");
+                return 2;
+            }
+
+            var family = NetworkArchitectures.Get(parse.GetValue(architectureName)!);
             TorchSharp.torch.set_num_threads(parse.GetValue(threads));
             var dataDirectory = new DataDirectory(parse.GetValue(data)!.FullName);
             if (parse.GetValue(dataset) is { } source)
@@ -97,7 +109,7 @@ internal static class TrainCommand
                 : ModelPackage.ReadCard(parentDirectory).Preprocessing;
             var clock = Stopwatch.StartNew();
             var card = Train(dataDirectory, preprocessing, options, parentDirectory,
-                parentDirectory is null ? NetworkArchitectures.Default.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
+                parentDirectory is null ? family.Describe(parse.GetValue(stages), parse.GetValue(dropout), pretrained: true) : null,
                 parse.GetValue(validationFraction), parse.GetValue(gateFraction) is > 0 and var fraction ? new GateSetRule(fraction) : null,
                 parse.GetValue(selectionRule), parse.GetValue(weights), parse.GetValue(output)!.FullName, cancel);
             if (parse.GetValue(report) is { } reportFile)

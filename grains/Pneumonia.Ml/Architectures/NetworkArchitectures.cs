@@ -19,7 +19,7 @@ public static class NetworkArchitectures
     /// <summary>What <see cref="ModelArchitecture.Pretrained"/> says of a network whose initial weights were random.</summary>
     public const string RandomInitialisation = "random";
 
-    private static readonly INetworkArchitecture[] s_builtIn = [ResNet18Architecture.Instance];
+    private static readonly INetworkArchitecture[] s_builtIn = [ResNet18Architecture.Instance, ResNet18Architecture.StandardDepth];
 
     private static ImmutableDictionary<string, INetworkArchitecture> s_known =
         s_builtIn.ToImmutableDictionary(a => a.Name, StringComparer.Ordinal);

@@ -21,7 +21,8 @@ public sealed class ResNet18Network : PneumoniaNetwork
     /// <param name="backboneStages">Residual stages of the backbone to keep (1..4).</param>
     /// <param name="dropout">Dropout probability before the head, in [0, 1).</param>
     /// <param name="channelMeans">Three means in B,G,R order, e.g. <see cref="ImageNetPreprocessing.ChannelMeans"/>.</param>
-    public ResNet18Network(int backboneStages, double dropout, float[] channelMeans) : base(nameof(ResNet18Network))
+    /// <param name="stage4Blocks">With four stages, the blocks of the fourth kept (<see cref="ResNetBackbone(int, int)"/>).</param>
+    public ResNet18Network(int backboneStages, double dropout, float[] channelMeans, int stage4Blocks = ResNetBackbone.ExportStage4Blocks) : base(nameof(ResNet18Network))
     {
         ArgumentOutOfRangeException.ThrowIfNegative(dropout);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(dropout, 1.0);
@@ -30,7 +31,7 @@ public sealed class ResNet18Network : PneumoniaNetwork
 
         // A buffer, not a constant: saved with the weights, so a model file carries its own input convention.
         register_buffer(InputMeanBuffer, tensor(channelMeans, [1, 3, 1, 1]));
-        _backbone = new ResNetBackbone(backboneStages);
+        _backbone = new ResNetBackbone(backboneStages, stage4Blocks);
         register_module("backbone", _backbone);
         _dropout = nn.Dropout(dropout);
         register_module("dropout", _dropout);

@@ -6,7 +6,8 @@ namespace Pneumonia.Ml.Architectures;
 
 /// <summary>
 /// The ResNet-18 of the ML.NET ImageNet featurizer (CNTK export) rebuilt in TorchSharp: a stem and up to four stages
-/// of basic residual blocks (64, 128, 256, 512 channels; 2, 2, 2, 3 blocks), with the export's asymmetric padding.
+/// of basic residual blocks (64, 128, 256, 512 channels; 2, 2, 2, 3 blocks, or 2 in the last for the standard
+/// ResNet-18), with the export's asymmetric padding.
 /// Returns the feature map of the last kept stage, not pooled. Module names (<c>stem.conv</c>, <c>layer1.0.bn1</c>,
 /// <c>layer2.0.downsample.conv</c>, ...) are stable because trained weights are saved by name.
 /// </summary>
@@ -15,8 +16,11 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>
     /// <summary>Number of residual stages of the full network.</summary>
     public const int MaxStages = 4;
 
+    /// <summary>Blocks in the export's fourth stage (the standard ResNet-18 has two).</summary>
+    public const int ExportStage4Blocks = 3;
+
     private static readonly int[] StageChannels = [64, 128, 256, 512];
-    private static readonly int[] StageBlocks = [2, 2, 2, 3];
+    private static readonly int[] StageBlocks = [2, 2, 2];
 
     private readonly ResNetStem _stem;
     private readonly ModuleList<ResNetBasicBlock>[] _layers;
@@ -24,10 +28,16 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>
 
     /// <summary>Builds a randomly initialised backbone that keeps the first <paramref name="stages"/> residual stages.</summary>
     /// <param name="stages">1..4; fewer stages give a smaller, higher-resolution feature map.</param>
-    public ResNetBackbone(int stages) : base(nameof(ResNetBackbone))
+    /// <param name="stage4Blocks">
+    /// With four stages, how many of the export's three stage-4 blocks to keep, from the first (1..3): two make the
+    /// standard ResNet-18 (11.2 M parameters against 15.9 M), the pretrained weights of the first two blocks kept.
+    /// </param>
+    public ResNetBackbone(int stages, int stage4Blocks = ExportStage4Blocks) : base(nameof(ResNetBackbone))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stages, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(stages, MaxStages);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stage4Blocks, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(stage4Blocks, ExportStage4Blocks);
         Stages = stages;
         _stem = new ResNetStem();
         register_module("stem", _stem);
@@ -35,7 +45,7 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>
         long inChannels = 64;
         for (var s = 0; s < stages; s++)
         {
-            var blocks = new ResNetBasicBlock[StageBlocks[s]];
+            var blocks = new ResNetBasicBlock[s < StageBlocks.Length ? StageBlocks[s] : stage4Blocks];
             for (var b = 0; b < blocks.Length; b++)
             {
                 // The first stage follows the max-pool at full channel count; later stages halve the resolution.

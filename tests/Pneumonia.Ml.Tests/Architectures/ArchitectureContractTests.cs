@@ -17,6 +17,7 @@ public sealed class ArchitectureContractTests
     public static TheoryData<string, int> Architectures => new()
     {
         { ResNet18Architecture.ArchitectureName, 2 },
+        { ResNet18Architecture.StandardDepthName, 4 },
         { TinyCnnArchitecture.ArchitectureName, 2 },
     };
 

@@ -208,4 +208,25 @@ public sealed class BatchNormFoldingTests
             batchNorm.bias!.copy_(randn(channels) * 0.2);
         }
     }
+
+    [Fact]
+    public void The_standard_depth_keeps_the_exports_first_two_stage_4_blocks_with_their_imagenet_weights()
+    {
+        var standard = ResNet18Architecture.StandardDepth.Describe(4, dropout: 0, pretrained: true);
+        var export = ResNet18Architecture.Instance.Describe(4, dropout: 0, pretrained: true);
+        using var standardNetwork = NetworkArchitectures.Create(standard, loadPretrainedWeights: true);
+        using var exportNetwork = NetworkArchitectures.Create(export, loadPretrainedWeights: true);
+
+        // One 512-channel block fewer: two 3 x 3 convolutions (512 x 512 x 9 each) and two batch norms (2 x 512 each).
+        Assert.Equal(export.Parameters - ((2 * 512 * 512 * 9) + (2 * 2 * 512)), standard.Parameters);
+        Assert.Equal(ResNet18Architecture.StandardDepthName, standard.Name);
+        var kept = standardNetwork.state_dict();
+        var all = exportNetwork.state_dict();
+        Assert.DoesNotContain(kept.Keys, k => k.Contains("layer4.2", StringComparison.Ordinal));
+        Assert.Contains(all.Keys, k => k.Contains("layer4.2", StringComparison.Ordinal));
+        // Every weight of the backbone is the export's (the head is freshly initialised in each).
+        var backbone = kept.Where(pair => pair.Key.StartsWith("backbone.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(all.Keys.Count(k => k.StartsWith("backbone.", StringComparison.Ordinal) && !k.Contains("layer4.2", StringComparison.Ordinal)), backbone.Count);
+        Assert.All(backbone, pair => Assert.True(pair.Value.equal(all[pair.Key]).all().item<bool>(), pair.Key));
+    }
 }
