@@ -87,16 +87,15 @@ internal static class EvaluateCommand
         var data = new DataDirectory(request.DataRoot.FullName);
         using var predictor = PneumoniaPredictor.Load(request.ModelDirectory.FullName, new XrayImageDecoder(ImageLimits.Default), request.Precision);
         var catalogue = data.LoadCatalogue().Entries.Where(e => e.Label is not null).ToList();
-        // The gate set as TrainingSplits holds it out: training images of patients without test images, by the rule.
-        var rule = new GateSetRule(request.GateFraction);
-        var testPatients = catalogue.Where(e => e.Split == ImageSplit.Test).Select(e => e.PatientId).ToHashSet();
-        var entries = gate
-            ? catalogue.Where(e => rule.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), testPatients.Contains(e.PatientId))).ToList()
-            : catalogue.Where(e => e.Split == split).ToList();
+        // The gate set (and the training split the atypical share is measured against) as training holds them out.
+        var splits = gate
+            ? TrainingSplits.Partition(catalogue, predictor.Preprocessor.Decoder.Limits, request.ValidationFraction, splitSeed: 17, new GateSetRule(request.GateFraction))
+            : null;
+        var entries = splits is null ? catalogue.Where(e => e.Split == split).ToList() : [.. splits.Gate];
         var (subset, subsetNote) = ($"{request.Split} split", "");
         if (request.AtypicalGate is { } fraction && entries.Count > 0)
         {
-            (entries, subset, subsetNote) = MostAtypical(entries, catalogue, data, rule, fraction, request.ValidationFraction);
+            (entries, subset, subsetNote) = MostAtypical(entries, splits!.Train, data, fraction);
         }
 
         if (entries.Count == 0)
@@ -175,10 +174,10 @@ internal static class EvaluateCommand
 
     /// <summary>
     /// The atypical share of the gate set (<see cref="AcquisitionStatistics"/>): the distances are from the statistics
-    /// of the images the model trained on, the training split as <c>train</c> carved it (split seed 17).
+    /// of <paramref name="training"/>, the images the model trained on (the training split as <c>train</c> carved it).
     /// </summary>
     private static (List<ImageRecord> Entries, string Name, string Note) MostAtypical(
-        List<ImageRecord> gateEntries, List<ImageRecord> catalogue, DataDirectory data, GateSetRule rule, double fraction, double validationFraction)
+        List<ImageRecord> gateEntries, IReadOnlyList<ImageRecord> training, DataDirectory data, double fraction)
     {
         var decoder = new XrayImageDecoder(ImageLimits.Default);
         double[] StatisticsOf(ImageRecord e)
@@ -187,7 +186,6 @@ internal static class EvaluateCommand
             return AcquisitionStatistics.Of(image);
         }
 
-        var training = TrainingSplits.Partition(catalogue, decoder.Limits, validationFraction, splitSeed: 17, rule).Train;
         var reference = AcquisitionStatistics.Fit(Terminal.WithProgress($"acquisition statistics of {training.Count:N0} training images", training.Count, bar =>
             training.Select((e, i) =>
             {

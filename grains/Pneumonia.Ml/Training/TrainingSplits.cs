@@ -63,7 +63,7 @@ public sealed class TrainingSplits : IDisposable
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(preprocessor);
-        var (train, validation, test, leftOut, gateImages, outsideLimits) = Partition(catalogue, preprocessor.Decoder.Limits, validationFraction, splitSeed, holdOut);
+        var (train, validation, test, gate, leftOut, outsideLimits) = Partition(catalogue, preprocessor.Decoder.Limits, validationFraction, splitSeed, holdOut);
 
         perturbations ??= [];
         foreach (var perturbation in perturbations) perturbation.Validate();
@@ -100,7 +100,7 @@ public sealed class TrainingSplits : IDisposable
             Count(test, ImageLabel.Normal), Count(test, ImageLabel.Pneumonia),
             $"labelled catalogue images; validation = {validationFraction:P0} of training patients (seed {splitSeed}) plus the official val split; " +
             $"{leftOut} training images of patients who also appear in the test split left out" +
-            (holdOut is null ? "" : $"; {gateImages} gate-set images held out ({holdOut.Description})") +
+            (holdOut is null ? "" : $"; {gate.Count} gate-set images held out ({holdOut.Description})") +
             (outsideLimits > 0 ? $"; {outsideLimits} labelled images outside the input size limits left out" : ""));
         return new TrainingSplits(
             Decode(train), Decode(validation), Decode(test), snapshot,
@@ -129,17 +129,13 @@ public sealed class TrainingSplits : IDisposable
         var leftOut = labelled.Count - usable.Count;
         // Where the catalogue is the server's whole data set (the CLI's), the server's gate set is held out here too, so
         // a model trained offline (the bundled one) never learns from the images the promotion gate judges it on.
-        var gateImages = 0;
-        if (holdOut is not null)
-        {
-            var before = usable.Count;
-            usable = usable.Where(e => !holdOut.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), patientHasTestImages: false)).ToList();
-            gateImages = before - usable.Count;
-        }
+        var inGate = usable.ToLookup(e => holdOut?.IsMember(e.Split, GateSetRule.GroupOf(e.OriginalName, e.PatientId, e.Source), patientHasTestImages: false) == true);
+        var gate = inGate[true].ToList();
+        usable = inGate[false].ToList();
 
         var split = PatientGroupedSplitter.CarveValidation(usable, validationFraction, splitSeed);
         List<ImageRecord> Of(ImageSplit s) => split.Where(e => e.Split == s).ToList();
-        return new SplitRecords(Of(ImageSplit.Train), Of(ImageSplit.Validation), Of(ImageSplit.Test), leftOut, gateImages, outsideLimits);
+        return new SplitRecords(Of(ImageSplit.Train), Of(ImageSplit.Validation), Of(ImageSplit.Test), gate, leftOut, outsideLimits);
     }
 
     public void Dispose()
