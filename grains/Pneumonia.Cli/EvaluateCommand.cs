@@ -11,8 +11,6 @@ namespace Pneumonia.Cli;
 
 internal static class EvaluateCommand
 {
-    private const int BatchSize = 32;
-
     public static Command Create()
     {
         var model = CommonOptions.Model();
@@ -58,14 +56,24 @@ internal static class EvaluateCommand
         {
             Description = "Also write each image's prediction to this CSV file (sha256, label, probability, predicted label): to count the labels a change of preprocessing or precision moves.",
         };
+        var withModels = new Option<DirectoryInfo[]>("--with-model")
+        {
+            Description = "Evaluate an ensemble: the mean of --model's and these models' calibrated probabilities, recalibrated and given a threshold on the validation split (clean and perturbed; see the output). Repeatable.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var mirrorAverage = new Option<bool>("--mirror-average")
+        {
+            Description = "Test-time augmentation: answer each image with the mean of its and its left-right mirror's probabilities, recalibrated and given a threshold on the validation split.",
+        };
         var command = new Command("evaluate", "Evaluate a model on a split of the data directory (default the test split) at the model's own threshold, optionally under perturbations.")
         {
             model, data, json, precision, bf16FromStage, split, gateFraction, atypicalGate, validationFraction, perturbations, downscale, report, reportSection, predictions,
+            withModels, mirrorAverage,
         };
         command.SetAction(parse => Run(new Request(
             parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(json), new ServingPrecision(parse.GetValue(precision), parse.GetValue(bf16FromStage)),
             parse.GetValue(split)!, parse.GetValue(gateFraction), parse.GetValue(atypicalGate), parse.GetValue(validationFraction), parse.GetValue(perturbations), parse.GetValue(downscale) ?? [],
-            parse.GetValue(report), parse.GetValue(reportSection)!, parse.GetValue(predictions))));
+            parse.GetValue(report), parse.GetValue(reportSection)!, parse.GetValue(predictions), parse.GetValue(withModels) ?? [], parse.GetValue(mirrorAverage))));
         return command;
     }
 
@@ -84,14 +92,26 @@ internal static class EvaluateCommand
             return 2;
         }
 
+        var missing = request.WithModels.FirstOrDefault(d => !d.Exists);
+        if (missing is not null)
+        {
+            Console.Error.WriteLine($"--with-model {missing.FullName} does not exist; give a model directory (model.json + weights.bin) for each ensemble member");
+            return 2;
+        }
+
         var data = new DataDirectory(request.DataRoot.FullName);
-        using var predictor = PneumoniaPredictor.Load(request.ModelDirectory.FullName, new XrayImageDecoder(ImageLimits.Default), request.Precision);
+        var decoder = new XrayImageDecoder(ImageLimits.Default);
+        using var answers = new EvaluatedAnswers(
+            [.. new[] { request.ModelDirectory }.Concat(request.WithModels).Select(d => PneumoniaPredictor.Load(d.FullName, decoder, request.Precision))],
+            request.MirrorAverage);
+        var predictor = answers.First;
         var catalogue = data.LoadCatalogue().Entries.Where(e => e.Label is not null).ToList();
-        // The gate set (and the training split the atypical share is measured against) as training holds them out.
-        var splits = gate
+        // The gate set (and the training split the atypical share is measured against) as training holds them out;
+        // a combination's validation split is the one its members were trained with (train --gate-fraction).
+        var splits = gate || answers.Combines
             ? TrainingSplits.Partition(catalogue, predictor.Preprocessor.Decoder.Limits, request.ValidationFraction, splitSeed: 17, new GateSetRule(request.GateFraction))
             : null;
-        var entries = splits is null ? catalogue.Where(e => e.Split == split).ToList() : [.. splits.Gate];
+        var entries = gate ? [.. splits!.Gate] : catalogue.Where(e => e.Split == split).ToList();
         var (subset, subsetNote) = ($"{request.Split} split", "");
         if (request.AtypicalGate is { } fraction && entries.Count > 0)
         {
@@ -104,26 +124,32 @@ internal static class EvaluateCommand
             return 2;
         }
 
-        var labels = entries.Select(e => e.Label == ImageLabel.Pneumonia).ToArray();
+        List<byte[]> Files(IEnumerable<ImageRecord> records) => [.. records.Select(e => File.ReadAllBytes(data.Store.PathOf(e.Sha256)))];
+        static bool[] Labels(IEnumerable<ImageRecord> records) => [.. records.Select(e => e.Label == ImageLabel.Pneumonia)];
+        var combination = "";
+        if (answers.Combines)
+        {
+            var validation = splits!.Validation;
+            var fitted = Terminal.WithProgress($"fitting the combination on {validation.Count:N0} validation images, clean and perturbed", null,
+                _ => answers.FitOnValidation(Files(validation), Labels(validation)));
+            combination = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $" The answer is the mean of {answers.Describe()}, recalibrated (Platt: slope {fitted.Calibration.Slope:0.###}, intercept {fitted.Calibration.Intercept:0.###}) " +
+                $"and given its threshold {fitted.Threshold:0.0000} on the {validation.Count:N0} images of the members' validation split clean and under the {XrayPerturbation.ValidationSuite.Count} perturbations, pooled.");
+            Console.Error.WriteLine(combination.TrimStart());
+        }
+
+        var labels = Labels(entries);
+        var files = Files(entries);
         if (!request.Perturbations)
         {
-            // The serving path end to end (decode, preprocess, forward, calibrate), in batches for speed.
-            var probabilities = Terminal.WithProgress($"evaluating {entries.Count:N0} {request.Split} images", entries.Count, bar => entries
-                .Select(e => predictor.Preprocessor.LoadModelPixels(File.ReadAllBytes(data.Store.PathOf(e.Sha256))))
-                .Chunk(BatchSize)
-                .SelectMany(batch => predictor.PredictPixels(batch))
-                .Select((p, i) =>
-                {
-                    bar.Set(i + 1);
-                    return p.Probability;
-                })
-                .ToArray());
-            var evaluation = BinaryClassificationEvaluator.Evaluate(probabilities, labels, predictor.Card.Threshold);
+            var probabilities = Terminal.WithProgress($"evaluating {entries.Count:N0} {request.Split} images", entries.Count * answers.ViewsPerImage,
+                bar => answers.Score(files, perturbation: null, answered: n => bar.Set(n)).Probabilities);
+            var evaluation = BinaryClassificationEvaluator.Evaluate(probabilities, labels, answers.Threshold);
             if (request.Predictions is { } predictionsFile)
             {
                 File.WriteAllLines(predictionsFile.FullName, entries.Select((e, i) => string.Create(
                     System.Globalization.CultureInfo.InvariantCulture,
-                    $"{e.Sha256},{e.Label},{probabilities[i]:R},{XrayPrediction.From(probabilities[i], predictor.Card.Threshold, predictor.Card.Version).Label}"))
+                    $"{e.Sha256},{e.Label},{probabilities[i]:R},{XrayPrediction.From(probabilities[i], answers.Threshold, answers.Version).Label}"))
                     .Prepend("sha256,label,probability,predicted"));
             }
 
@@ -133,11 +159,12 @@ internal static class EvaluateCommand
         }
 
         IEnumerable<XrayPerturbation> suite = [.. XrayPerturbation.RobustnessSuite, .. request.Downscale.Select(side => new XrayPerturbation(PerturbationKind.Downscale, side))];
-        var files = entries.Select(e => File.ReadAllBytes(data.Store.PathOf(e.Sha256))).ToList();
+        var modelNote = answers.Combines
+            ? $"Combination `{answers.Version}`, its threshold {answers.Threshold:0.0000}"
+            : $"Model `{predictor.Card.Version}` ({predictor.Precision}{(predictor.Precision == InferencePrecision.Bf16 ? $" from stage {predictor.Bf16FromStage}" : "")}), its threshold {predictor.Card.Threshold:0.0000}";
         var table = new StringBuilder()
-            .AppendLine($"Model `{predictor.Card.Version}` ({predictor.Precision}{(predictor.Precision == InferencePrecision.Bf16 ? $" from stage {predictor.Bf16FromStage}" : "")}), " +
-                $"its threshold {predictor.Card.Threshold:0.0000}; {entries.Count} labelled images of the {subset} ({labels.Count(l => l)} PNEUMONIA, {labels.Count(l => !l)} NORMAL), " +
-                $"each decoded, perturbed, then preprocessed and classified as served; noise seeded by the image's position.{subsetNote}")
+            .AppendLine($"{modelNote}; {entries.Count} labelled images of the {subset} ({labels.Count(l => l)} PNEUMONIA, {labels.Count(l => !l)} NORMAL), " +
+                $"each decoded, perturbed, then preprocessed and classified as served; noise seeded by the image's position.{subsetNote}{combination}")
             .AppendLine()
             .AppendLine("| input | ROC-AUC | accuracy | sensitivity | specificity | ECE | flagged out of distribution |")
             .AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
@@ -145,16 +172,10 @@ internal static class EvaluateCommand
         foreach (var perturbation in suite)
         {
             perturbation.Validate();
-            var pixels = files.Select((file, index) =>
-            {
-                using var image = predictor.Preprocessor.DecodeReduced(file);
-                using var perturbed = perturbation.Apply(image, seed: index);
-                return predictor.Preprocessor.ToModelPixels(perturbed);
-            });
-            var predictions = pixels.Chunk(BatchSize).SelectMany(batch => predictor.PredictPixels(batch)).ToList();
-            var r = BinaryClassificationEvaluator.Evaluate(predictions.Select(p => p.Probability).ToArray(), labels, predictor.Card.Threshold);
+            var (probabilities, flaggedShare) = answers.Score(files, perturbation);
+            var r = BinaryClassificationEvaluator.Evaluate(probabilities, labels, answers.Threshold);
             rows.Add(r);
-            var flagged = predictions.All(p => p.Distribution is null) ? "-" : $"{predictions.Count(p => p.Distribution!.IsOutOfDistribution) / (double)predictions.Count:P1}";
+            var flagged = flaggedShare is { } flaggedPart ? $"{flaggedPart:P1}" : "-";
             var row = $"| {perturbation.Name} | {r.RocAuc:0.000} | {r.Accuracy:0.000} | {r.Recall:0.000} | {r.Specificity:0.000} | {r.ExpectedCalibrationError:0.000} | {flagged} |";
             Console.Error.WriteLine(row);
             table.AppendLine(row);
@@ -204,5 +225,5 @@ internal static class EvaluateCommand
 
     private sealed record Request(
         DirectoryInfo ModelDirectory, DirectoryInfo DataRoot, bool Json, ServingPrecision Precision, string Split, double GateFraction, double? AtypicalGate, double ValidationFraction,
-        bool Perturbations, int[] Downscale, FileInfo? Report, string ReportSection, FileInfo? Predictions);
+        bool Perturbations, int[] Downscale, FileInfo? Report, string ReportSection, FileInfo? Predictions, DirectoryInfo[] WithModels, bool MirrorAverage);
 }

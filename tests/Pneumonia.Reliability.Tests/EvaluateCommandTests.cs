@@ -57,6 +57,38 @@ public sealed class EvaluateCommandTests
             int.Parse(System.Text.RegularExpressions.Regex.Match(output, label == "PNEUMONIA" ? @"\((\d+) PNEUMONIA" : @"(\d+) NORMAL\)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    [Fact]
+    public async Task Evaluate_combines_answers_recalibrated_on_validation_a_model_with_itself_ranking_as_the_model_alone()
+    {
+        using var root = new TempDirectory();
+        var (data, model) = await ImportWithTinyModelAsync(root, "train", 24);
+        string[] on = ["--data", data, "--split", "gate", "--gate-fraction", "0.3", "--validation-fraction", "0.3", "--json"];
+
+        var (singleCode, single) = await Cli.RunAsync(["evaluate", "--model", model, .. on]);
+        var (twiceCode, twice) = await Cli.RunAsync(["evaluate", "--model", model, "--with-model", model, .. on]);
+        var (mirroredCode, mirrored) = await Cli.RunAsync(["evaluate", "--model", model, "--mirror-average", .. on]);
+
+        Assert.True(singleCode == 0, single);
+        Assert.True(twiceCode == 0, twice);
+        Assert.True(mirroredCode == 0, mirrored);
+        Assert.DoesNotContain("recalibrated", single, StringComparison.Ordinal);
+        Assert.Contains("the calibrated probabilities of 2 models", twice, StringComparison.Ordinal);
+        Assert.Contains("each for the image and its left-right mirror", mirrored, StringComparison.Ordinal);
+        Assert.Matches(@"on the \d+ images of the members' validation split clean and under the 12 perturbations, pooled", twice);
+        // The mean of two identical answers is the answer, and recalibration is monotone: the same ranking.
+        Assert.Equal(Figure(single, "rocAuc"), Figure(twice, "rocAuc"), precision: 9);
+        // Its threshold is its own, fitted on validation: it keeps the card's minimum sensitivity there, not the card's threshold.
+        Assert.NotEqual(Figure(single, "threshold"), Figure(twice, "threshold"));
+
+        var (refusedCode, refused) = await Cli.RunAsync(["evaluate", "--model", model, "--with-model", root.Combine("no-such-model"), .. on]);
+        Assert.Equal(2, refusedCode);
+        Assert.Contains("--with-model", refused, StringComparison.Ordinal);
+        Assert.Contains("no-such-model", refused, StringComparison.Ordinal);
+
+        static double Figure(string output, string name) => double.Parse(
+            System.Text.RegularExpressions.Regex.Match(output, $"\"{name}\":\\s*([-0-9.eE+]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Imports <paramref name="count"/> X-rays of each class of the shared <paramref name="split"/> (a Kaggle layout) and makes a tiny model.</summary>
     private static async Task<(string Data, string Model)> ImportWithTinyModelAsync(TempDirectory root, string split, int count, int skip = 0)
     {
