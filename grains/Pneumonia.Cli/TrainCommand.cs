@@ -31,6 +31,7 @@ internal static class TrainCommand
             DefaultValueFactory = _ => "standard",
         };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Pull the training targets towards 0.5 by this share (0-0.4).", DefaultValueFactory = _ => defaults.LabelSmoothing };
+        var mixup = new Option<double>("--mixup") { Description = "Mixup's alpha (0-1; 0 = off, 0.2 is usual): mix each batch with a shuffled copy of itself by a Beta(alpha, alpha) weight.", DefaultValueFactory = _ => defaults.Mixup };
         var perturbedValidation = new Option<bool>("--perturbed-validation")
         {
             Description = "Also decode validation and test under every perturbation of the robustness table: the pooled validation images choose the epoch, the calibration and the threshold; test is only evaluated (the card's robustness table).",
@@ -63,7 +64,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a model: carve a patient-grouped validation split, train, calibrate, choose the threshold, evaluate on test, save.")
         {
             dataset, data, output, parent, epochs, batchSize, fineTune, firstStage, headRate, backboneRate, patience, augment,
-            augmentation, labelSmoothing, perturbedValidation, selectionRule, cacheFrozen, seed, inputSize, stages, architectureName, dropout, validationFraction, gateFraction, weights, threads, report, reportSection,
+            augmentation, labelSmoothing, mixup, perturbedValidation, selectionRule, cacheFrozen, seed, inputSize, stages, architectureName, dropout, validationFraction, gateFraction, weights, threads, report, reportSection,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -85,6 +86,7 @@ internal static class TrainCommand
                 Augment = parse.GetValue(augment),
                 Augmentation = ranges,
                 LabelSmoothing = parse.GetValue(labelSmoothing),
+                Mixup = parse.GetValue(mixup),
                 PerturbedValidation = parse.GetValue(perturbedValidation),
                 CacheFrozenFeatures = parse.GetValue(cacheFrozen),
                 Seed = parse.GetValue(seed),
@@ -166,7 +168,7 @@ internal static class TrainCommand
             $"| model | `{card.Version}` (parent: {card.ParentVersion ?? "ImageNet backbone"}) |\n" +
             $"| network | {card.Architecture.Name}, {card.Architecture.BackboneStages} stages, {card.Architecture.Parameters:N0} parameters, input {card.Preprocessing.InputSize} px |\n" +
             $"| training | {card.History.Count} epochs (best {best.Epoch}), batch {card.Training.BatchSize}, fine-tune {card.Training.FineTune} from stage {card.Training.FirstFineTunedStage}, seed {card.Training.Seed} |\n" +
-            $"| recipe | augmentation {(card.Training.Augment ? Describe(card.Training.Augmentation) : "off")}; label smoothing {card.Training.LabelSmoothing:0.##}; learning rates head {card.Training.HeadLearningRate:g3} / backbone {card.Training.BackboneLearningRate:g3} |\n" +
+            $"| recipe | augmentation {(card.Training.Augment ? Describe(card.Training.Augmentation) : "off")}; label smoothing {card.Training.LabelSmoothing:0.##}; mixup {(card.Training.Mixup > 0 ? $"alpha {card.Training.Mixup:0.##}" : "off")}; learning rates head {card.Training.HeadLearningRate:g3} / backbone {card.Training.BackboneLearningRate:g3} |\n" +
             (card.SelectionRule is { } rule ? $"| selection rule | {rule} |\n" : "") +
             $"| data | train {card.Dataset.TrainNormal} NORMAL / {card.Dataset.TrainPneumonia} PNEUMONIA, validation {card.Dataset.ValidationNormal} / {card.Dataset.ValidationPneumonia}, test {card.Dataset.TestNormal} / {card.Dataset.TestPneumonia} |\n" +
             $"| wall time, whole command | {wall.TotalMinutes:0.0} min |\n" +

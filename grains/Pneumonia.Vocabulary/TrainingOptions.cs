@@ -45,6 +45,13 @@ public sealed record TrainingOptions
     [Range(0.0, 0.4)] public double LabelSmoothing { get; init; }
 
     /// <summary>
+    /// Mixup's alpha (0 = off): each batch is mixed with a shuffled copy of itself, inputs and targets alike, by a
+    /// weight drawn from Beta(alpha, alpha) and folded to at least 0.5, so the first image dominates. With cached
+    /// frozen stages the mix is of their output, the first fine-tuned stage's input (manifold mixup).
+    /// </summary>
+    [Range(0.0, 1.0)] public double Mixup { get; init; }
+
+    /// <summary>
     /// Compute the frozen backbone stages once per image and epoch (stored as bfloat16) instead of once per batch, and
     /// train only the stages after them. With <see cref="Augment"/> each epoch caches a freshly augmented view, from a
     /// folded bfloat16 copy of the frozen stages; without it, the plain images once for the whole run.

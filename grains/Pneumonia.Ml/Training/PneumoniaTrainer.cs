@@ -81,6 +81,7 @@ public sealed class PneumoniaTrainer
         // Balance the classes in the loss (PNEUMONIA is ~3x NORMAL in the Kermany training set); the calibration
         // fitted on validation afterwards undoes the shift this puts into the raw probabilities.
         using var positiveWeight = tensor((float)(train.Count - train.Positives) / train.Positives);
+        using var mixupWeights = options.Mixup > 0 ? distributions.Beta(tensor((float)options.Mixup), tensor((float)options.Mixup), generator) : null;
 
         // With cached features the frozen stages run once here; training and validation start after them.
         var completedStage = options.CacheFrozenFeatures
@@ -160,22 +161,19 @@ public sealed class PneumoniaTrainer
                         var indices = order.narrow(0, start, length);
                         var targets = train.Targets.index_select(0, indices);
                         optimizer.zero_grad();
-                        Tensor logits;
-                        if (augmentedFeatures is not null)
-                        {
-                            logits = network.ForwardFrom(augmentedFeatures.Rows(start, length).to_type(ScalarType.Float32), completedStage);
-                        }
-                        else if (trainFeatures is not null)
-                        {
-                            logits = network.ForwardFrom(trainFeatures.index_select(0, indices).to_type(ScalarType.Float32), completedStage);
-                        }
+                        // The batch as the trained layers see it: cached frozen-stage features, or pixels (augmented).
+                        Tensor inputs;
+                        if (augmentedFeatures is not null) inputs = augmentedFeatures.Rows(start, length).to_type(ScalarType.Float32);
+                        else if (trainFeatures is not null) inputs = trainFeatures.index_select(0, indices).to_type(ScalarType.Float32);
                         else
                         {
-                            var inputs = train.Pixels.index_select(0, indices).to_type(ScalarType.Float32);
+                            inputs = train.Pixels.index_select(0, indices).to_type(ScalarType.Float32);
                             if (options.Augment) inputs = augmenter.Apply(inputs, generator);
-                            logits = network.forward(inputs);
                         }
+
                         var smoothed = options.LabelSmoothing > 0 ? (targets * (1 - options.LabelSmoothing)) + (options.LabelSmoothing / 2) : targets;
+                        if (mixupWeights is not null) (inputs, smoothed) = Mix(inputs, smoothed, mixupWeights, generator);
+                        var logits = augmentedFeatures is not null || trainFeatures is not null ? network.ForwardFrom(inputs, completedStage) : network.forward(inputs);
                         var loss = nn.functional.binary_cross_entropy_with_logits(logits, smoothed, pos_weights: positiveWeight);
                         loss.backward();
                         optimizer.step();
@@ -250,6 +248,18 @@ public sealed class PneumoniaTrainer
             return views.SelectMany(v => NetworkScoring.PredictLogits(network, v.Pixels, cancellationToken: cancellationToken)).ToList();
         using var served = ServingNetwork.CopyOf(network, architecture, new ServingPrecision(InferencePrecision.Bf16, 0), cancellationToken: cancellationToken);
         return views.SelectMany(v => served.PredictLogits(v.Pixels, cancellationToken: cancellationToken)).ToList();
+    }
+
+    /// <summary>
+    /// Mixup: the batch mixed with a shuffled copy of itself by one weight from <paramref name="weights"/>, folded to at
+    /// least 0.5 so each row keeps its own image (and label, for the running accuracy) as the larger part.
+    /// </summary>
+    internal static (Tensor Inputs, Tensor Targets) Mix(Tensor inputs, Tensor targets, TorchSharp.Modules.Beta weights, Generator generator)
+    {
+        var drawn = weights.sample().item<float>();
+        var weight = Math.Max(drawn, 1 - drawn);
+        using var partner = randperm(inputs.shape[0], generator: generator);
+        return ((inputs * weight) + (inputs.index_select(0, partner) * (1 - weight)), (targets * weight) + (targets.index_select(0, partner) * (1 - weight)));
     }
 
     private static (double Loss, double Auc) Score(float[] logits, XrayPixelSet validation) => Score(logits, validation.Images);

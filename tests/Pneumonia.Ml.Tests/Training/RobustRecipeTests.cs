@@ -57,9 +57,51 @@ public sealed class RobustRecipeTests
         Assert.Throws<ValidationException>(() => new TrainingOptions { Augmentation = XrayAugmentation.Robust with { MaxNoiseSigma = -1 } }.Validate());
         Assert.Throws<ValidationException>(() => new TrainingOptions { Augmentation = XrayAugmentation.Robust with { FlipProbability = 1.5 } }.Validate());
         Assert.Throws<ValidationException>(() => new TrainingOptions { LabelSmoothing = 0.5 }.Validate());
+        Assert.Throws<ValidationException>(() => new TrainingOptions { Mixup = 1.5 }.Validate());
+        Assert.Throws<ValidationException>(() => new TrainingOptions { Mixup = -0.1 }.Validate());
         new TrainingOptions { Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1 }.Validate();
         Assert.Same(XrayAugmentation.Robust, XrayAugmentation.Named("Robust"));
         Assert.Null(XrayAugmentation.Named("strong"));
+    }
+
+    [Fact]
+    public void Mixup_mixes_each_row_with_one_partner_keeping_at_least_half_of_itself_and_mixes_the_targets_alike()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        // Row r of the identity is image r: a mixed row's entries are the shares of each image in it.
+        var inputs = eye(6);
+        float[] targets = [1f, 0f, 1f, 1f, 0f, 0.1f];
+        using var weights = distributions.Beta(tensor(0.2f), tensor(0.2f), generator);
+
+        var ownShares = new List<float>();
+        for (var draw = 0; draw < 20; draw++)
+        {
+            var (mixed, mixedTargets) = PneumoniaTrainer.Mix(inputs, tensor(targets), weights, generator);
+
+            var shares = mixed.data<float>().ToArray();
+            var mixedTs = mixedTargets.data<float>().ToArray();
+            var partners = new List<int>();
+            for (var row = 0; row < 6; row++)
+            {
+                var rowShares = shares.Skip(row * 6).Take(6).ToArray();
+                Assert.Equal(1f, rowShares.Sum(), 5);
+                Assert.True(rowShares[row] >= 0.5f - 1e-6, $"row {row} keeps {rowShares[row]} of itself");
+                var others = Enumerable.Range(0, 6).Where(c => c != row && rowShares[c] > 0).ToList();
+                Assert.True(others.Count <= 1, $"row {row} mixes {others.Count} partners");
+                partners.Add(others.Count == 0 ? row : others[0]);
+                ownShares.Add(rowShares[row]);
+                // The targets are mixed by the same shares.
+                Assert.Equal(rowShares.Select((share, c) => share * targets[c]).Sum(), mixedTs[row], 5);
+            }
+
+            // The partners are a shuffle of the batch: each image is some row's partner once.
+            Assert.Equal(Enumerable.Range(0, 6), partners.Order());
+        }
+
+        // Beta(0.2, 0.2) puts most of its mass near 0 and 1 (folded: near 1), but not all of it.
+        Assert.Contains(ownShares, share => share < 0.95f);
+        Assert.Contains(ownShares, share => share > 0.99f);
     }
 
     [Fact]
@@ -124,7 +166,7 @@ public sealed class RobustRecipeTests
             Test = test,
             TestViews = [new(noise, noisyTest)],
             SelectionRule = "the only run",
-            Options = new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = false, HeadLearningRate = 1e-2, Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1, PerturbedValidation = true },
+            Options = new TrainingOptions { Epochs = 2, BatchSize = 8, FineTune = false, HeadLearningRate = 1e-2, Augmentation = XrayAugmentation.Robust, LabelSmoothing = 0.1, Mixup = 0.2, PerturbedValidation = true },
             Preprocessing = preprocessing,
             Dataset = new DatasetSnapshot("tiny", 16, 16, 8, 8, 8, 8, "robust recipe test"),
             NewArchitecture = ResNet18Architecture.Instance.Describe(stages: 2, dropout: 0, pretrained: true),
@@ -137,6 +179,8 @@ public sealed class RobustRecipeTests
         // The out-of-distribution threshold is set on the pooled images too: a noisy film is one the model was made to answer.
         Assert.Contains("of 32 validation images, clean and under 1 perturbations", card.OutOfDistribution!.ThresholdRule, StringComparison.Ordinal);
         Assert.Equal(XrayAugmentation.Robust, card.Training.Augmentation);
+        Assert.Equal(0.2, card.Training.Mixup);
+        Assert.All(card.History, h => Assert.True(double.IsFinite(h.TrainingLoss) && h.ValidationAuc > 0, $"epoch {h.Epoch}: loss {h.TrainingLoss}, validation AUC {h.ValidationAuc}"));
         Assert.Equal(["clean", "Gaussian noise sigma 8"], card.TestUnderPerturbation!.Select(r => r.Perturbation));
         Assert.Equal(card.Test!.RocAuc, card.TestUnderPerturbation![0].Report.RocAuc);
         Assert.Equal(card.Test.ConfusionMatrix, card.TestUnderPerturbation![0].Report.ConfusionMatrix);
