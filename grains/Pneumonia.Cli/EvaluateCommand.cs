@@ -124,7 +124,7 @@ internal static class EvaluateCommand
             return 2;
         }
 
-        List<byte[]> Files(IEnumerable<ImageRecord> records) => [.. records.Select(e => File.ReadAllBytes(data.Store.PathOf(e.Sha256)))];
+        List<string> Files(IEnumerable<ImageRecord> records) => [.. records.Select(e => data.Store.PathOf(e.Sha256))];
         static bool[] Labels(IEnumerable<ImageRecord> records) => [.. records.Select(e => e.Label == ImageLabel.Pneumonia)];
         var combination = "";
         if (answers.Combines)

@@ -54,7 +54,7 @@ internal sealed class EvaluatedAnswers : IDisposable
     /// Fits the combination's calibration and threshold on validation images, clean and under each perturbation of
     /// <see cref="XrayPerturbation.ValidationSuite"/>, pooled: as training fits a model's with perturbed validation.
     /// </summary>
-    public CombinedCalibration FitOnValidation(IReadOnlyList<byte[]> files, IReadOnlyList<bool> labels)
+    public CombinedCalibration FitOnValidation(IReadOnlyList<string> files, IReadOnlyList<bool> labels)
     {
         if (!Combines) throw new InvalidOperationException("a single model keeps its card's calibration and threshold");
         var pooled = new List<double>();
@@ -70,12 +70,12 @@ internal sealed class EvaluatedAnswers : IDisposable
     }
 
     /// <summary>
-    /// The calibrated probability of PNEUMONIA for each file, decoded, perturbed (null: as served, unchanged) and
+    /// The calibrated probability of PNEUMONIA for each image file, decoded, perturbed (null: as served, unchanged) and
     /// classified; and, for a single model, the share its out-of-distribution check flags (null when it has none, or
     /// for a combination).
     /// </summary>
     /// <param name="answered">Called with the number of forward passes done so far.</param>
-    public (double[] Probabilities, double? FlaggedShare) Score(IReadOnlyList<byte[]> files, XrayPerturbation? perturbation, Action<int>? answered = null)
+    public (double[] Probabilities, double? FlaggedShare) Score(IReadOnlyList<string> files, XrayPerturbation? perturbation, Action<int>? answered = null)
     {
         if (!Combines)
         {
@@ -90,7 +90,7 @@ internal sealed class EvaluatedAnswers : IDisposable
         return ([.. MeanProbabilities(files, perturbation, answered).Select(combined.Probability)], null);
     }
 
-    private double[] MeanProbabilities(IReadOnlyList<byte[]> files, XrayPerturbation? perturbation, Action<int>? answered)
+    private double[] MeanProbabilities(IReadOnlyList<string> files, XrayPerturbation? perturbation, Action<int>? answered)
     {
         var sums = new double[files.Count];
         var views = 0;
@@ -108,10 +108,12 @@ internal sealed class EvaluatedAnswers : IDisposable
         return [.. sums.Select(sum => sum / views)];
     }
 
-    private static List<XrayPrediction> Predict(PneumoniaPredictor member, IReadOnlyList<byte[]> files, XrayPerturbation? perturbation, bool mirrored, Action<int>? answered)
+    private static List<XrayPrediction> Predict(PneumoniaPredictor member, IReadOnlyList<string> files, XrayPerturbation? perturbation, bool mirrored, Action<int>? answered)
     {
-        var pixels = files.Select((file, index) =>
+        // Read as they are scored, a batch at a time: a large split is never held in memory.
+        var pixels = files.Select((path, index) =>
         {
+            var file = File.ReadAllBytes(path);
             if (perturbation is null && !mirrored) return member.Preprocessor.LoadModelPixels(file);
             using var image = member.Preprocessor.DecodeReduced(file);
             // Noise is seeded by the image's position, so every member and view sees the same perturbed image.
