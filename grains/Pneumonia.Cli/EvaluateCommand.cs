@@ -115,7 +115,7 @@ internal static class EvaluateCommand
         var (subset, subsetNote) = ($"{request.Split} split", "");
         if (request.AtypicalGate is { } fraction && entries.Count > 0)
         {
-            (entries, subset, subsetNote) = MostAtypical(entries, splits!.Train, data, fraction);
+            (entries, subset, subsetNote) = MostAtypical(entries, splits!.Train, data, decoder, fraction);
         }
 
         if (entries.Count == 0)
@@ -198,9 +198,8 @@ internal static class EvaluateCommand
     /// of <paramref name="training"/>, the images the model trained on (the training split as <c>train</c> carved it).
     /// </summary>
     private static (List<ImageRecord> Entries, string Name, string Note) MostAtypical(
-        List<ImageRecord> gateEntries, IReadOnlyList<ImageRecord> training, DataDirectory data, double fraction)
+        List<ImageRecord> gateEntries, IReadOnlyList<ImageRecord> training, DataDirectory data, XrayImageDecoder decoder, double fraction)
     {
-        var decoder = new XrayImageDecoder(ImageLimits.Default);
         double[] StatisticsOf(ImageRecord e)
         {
             using var image = decoder.DecodeGrey(File.ReadAllBytes(data.Store.PathOf(e.Sha256)), AcquisitionStatistics.Side);

@@ -26,7 +26,7 @@ public static class ModelPackage
         var temporary = Path.Combine(directory, $".{WeightsFileName}.{Guid.NewGuid():N}.tmp");
         try
         {
-            SaveWeights(network, temporary, card.Weights.Storage);
+            InStorageType(network, card.Weights.Storage, () => network.save(temporary));
             FlushToDisk(temporary);
             File.Move(temporary, weightsPath, overwrite: true);
         }
@@ -76,18 +76,8 @@ public static class ModelPackage
         if (!string.Equals(actual, card.Weights.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"model {card.Version}: {weightsPath} has SHA-256 {actual}, the card says {card.Weights.Sha256}");
         var network = NetworkArchitectures.Create(card.Architecture, loadPretrainedWeights: false);
-        if (card.Weights.Storage == WeightStorage.Bf16)
-        {
-            // TorchSharp loads a tensor only into one of the same type: load as bfloat16, then compute in float32.
-            network.to(ScalarType.BFloat16);
-            network.load(weightsPath);
-            network.to(ScalarType.Float32);
-        }
-        else
-        {
-            network.load(weightsPath);
-        }
-
+        // TorchSharp loads a tensor only into one of the same type: a bfloat16 file loads into a bfloat16 network.
+        InStorageType(network, card.Weights.Storage, () => network.load(weightsPath));
         network.eval();
         return network;
     }
@@ -108,19 +98,23 @@ public static class ModelPackage
         }
     }
 
-    private static void SaveWeights(PneumoniaNetwork network, string path, WeightStorage storage)
+    /// <summary>
+    /// Runs <paramref name="work"/> (a save or a load) with the network's tensors in the type <paramref name="storage"/>
+    /// files hold, then returns them to float32, the type every computation uses. Saving is exact when the network was
+    /// rounded first (<see cref="RoundForStorage"/>): bfloat16 to float32 and back loses nothing.
+    /// </summary>
+    private static void InStorageType(PneumoniaNetwork network, WeightStorage storage, Action work)
     {
         if (storage == WeightStorage.Fp32)
         {
-            network.save(path);
+            work();
             return;
         }
 
-        // Exact when the network was rounded first (RoundForStorage): bfloat16 to float32 and back loses nothing.
         network.to(ScalarType.BFloat16);
         try
         {
-            network.save(path);
+            work();
         }
         finally
         {

@@ -150,6 +150,8 @@ public sealed class PneumoniaTrainer
                 using var augmentedFeatures = augmentCached
                     ? new ShuffledFeatureChunks(network, frozenStages, train.Pixels, order, completedStage, pixels => augmenter.Apply(pixels, generator), chunkImages, cancellationToken)
                     : null;
+                // With cached features the batch is the frozen stages' output, and the network runs from there.
+                var fromCachedStages = augmentedFeatures is not null || trainFeatures is not null;
                 for (var batch = 0; batch < batchesPerEpoch; batch++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -173,7 +175,7 @@ public sealed class PneumoniaTrainer
 
                         var smoothed = options.LabelSmoothing > 0 ? (targets * (1 - options.LabelSmoothing)) + (options.LabelSmoothing / 2) : targets;
                         if (mixupWeights is not null) (inputs, smoothed) = Mix(inputs, smoothed, mixupWeights, generator);
-                        var logits = augmentedFeatures is not null || trainFeatures is not null ? network.ForwardFrom(inputs, completedStage) : network.forward(inputs);
+                        var logits = fromCachedStages ? network.ForwardFrom(inputs, completedStage) : network.forward(inputs);
                         var loss = nn.functional.binary_cross_entropy_with_logits(logits, smoothed, pos_weights: positiveWeight);
                         loss.backward();
                         optimizer.step();
